@@ -1,0 +1,262 @@
+//! `.kubectl-vllm.yaml`: rule severities, ignores, excluded paths, extra policies, fact overrides
+//! and the cluster profile. Unknown keys are errors, located in the file. The JSON Schema in
+//! `crates/cli/schema/config.schema.json` is generated from these types (and checked by a test).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use kubectl_vllm_host::{ClusterProfile, FactTables};
+use kubectl_vllm_manifest::{SourceFile, locate, parse_pointer, yaml};
+
+use crate::report::Severity;
+
+/// The file name searched upward from the working directory.
+pub const FILE_NAME: &str = ".kubectl-vllm.yaml";
+
+/// The configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[schemars(title = "kubectl-vllm configuration (.kubectl-vllm.yaml)")]
+pub struct Config {
+    /// Per-rule severity overrides, or `off` to disable a rule: `{shm-size: error, pvc-size-waste: off}`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleLevel>,
+    /// Findings to ignore (for vendored manifests), each with a reason.
+    #[serde(default)]
+    pub ignores: Vec<Ignore>,
+    /// Glob patterns of paths never read (matched against paths as given and found).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Extra policy components to load.
+    #[serde(default)]
+    pub policies: Vec<ExtraPolicy>,
+    /// Additions to, or overrides of, the model and accelerator fact tables (sizes in MiB).
+    #[serde(default)]
+    pub facts: FactTables,
+    /// The cluster profile; default: GKE Standard with its built-in storage classes.
+    #[serde(default)]
+    pub cluster: ClusterProfile,
+}
+
+/// A rule's configured level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// Report as error.
+    Error,
+    /// Report as warning.
+    Warning,
+    /// Report as info.
+    Info,
+    /// Do not report.
+    Off,
+}
+
+impl RuleLevel {
+    /// The severity, or `None` for `off`.
+    #[must_use]
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Self::Error => Some(Severity::Error),
+            Self::Warning => Some(Severity::Warning),
+            Self::Info => Some(Severity::Info),
+            Self::Off => None,
+        }
+    }
+}
+
+/// Ignore findings that match every given field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Ignore {
+    /// Rule ids (empty: all rules).
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Object kind.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Object namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Object name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Glob of file paths.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Why the findings are acceptable.
+    pub reason: String,
+}
+
+/// A policy component to load besides (or instead of) the defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExtraPolicy {
+    /// Path to the `.wasm` component, relative to the config file.
+    pub path: PathBuf,
+    /// Expected SHA-256 of the file (hex); a mismatch refuses to load it.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(config))]
+pub struct ConfigError {
+    /// What is wrong.
+    pub message: String,
+    /// The file.
+    #[source_code]
+    pub source_code: miette::NamedSource<String>,
+    /// Where.
+    #[label("here")]
+    pub span: Option<miette::SourceSpan>,
+}
+
+/// A loaded config and where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The config.
+    pub config: Config,
+    /// Its path (`None`: defaults).
+    pub path: Option<PathBuf>,
+}
+
+/// Finds `.kubectl-vllm.yaml` in `start` or its ancestors.
+#[must_use]
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Loaded, Box<ConfigError>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Box::new(ConfigError {
+            message: format!("cannot read config `{name}`: {e}"),
+            source_code: miette::NamedSource::new(&name, String::new()),
+            span: None,
+        })
+    })?;
+    let config = parse(&name, &text)?;
+    Ok(Loaded {
+        config,
+        path: Some(path.to_path_buf()),
+    })
+}
+
+/// Parses config text; errors are located in it.
+pub fn parse(name: &str, text: &str) -> Result<Config, Box<ConfigError>> {
+    let source = SourceFile::new(name, text);
+    let error = |message: String, span: Option<kubectl_vllm_manifest::Span>| {
+        let position = span.map(|s| source.position(s.start));
+        let located = position.map_or_else(String::new, |p| format!(":{}:{}", p.line, p.column));
+        Box::new(ConfigError {
+            message: format!("invalid config {name}{located}: {message}"),
+            source_code: miette::NamedSource::new(name, text.to_string()),
+            span: span.map(|s| (s.start, s.len().max(1)).into()),
+        })
+    };
+    let stream = yaml::parse(text);
+    if let Some(e) = stream.errors.first() {
+        return Err(error(e.message.clone(), Some(e.span)));
+    }
+    if let Some(d) = stream.duplicates.first() {
+        return Err(error(
+            format!("`{}` is set twice", d.pointer),
+            Some(d.second),
+        ));
+    }
+    let Some(document) = stream.documents.first() else {
+        return Ok(Config::default());
+    };
+    if document.root.value == yaml::Value::Null {
+        return Ok(Config::default());
+    }
+    let json = document.root.to_json();
+    serde_path_to_error::deserialize::<_, Config>(json).map_err(|e| {
+        let pointer = path_to_pointer(e.path());
+        let located = parse_pointer(&pointer)
+            .ok()
+            .map(|tokens| locate::locate(&document.root, &tokens).span);
+        error(e.inner().to_string(), located)
+    })
+}
+
+/// `rules.foo[2].bar` (serde_path_to_error's path) as a JSON Pointer.
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push('/');
+                pointer.push_str(&yaml::escape_token(key));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// The config's JSON Schema, as committed in the repository.
+#[must_use]
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Config);
+    serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_located_errors() {
+        let e = parse("c.yaml", "rules:\n  shm-size: error\ncluster:\n  autopilott: true\n").unwrap_err();
+        assert!(e.message.contains("c.yaml:4:3"), "{}", e.message);
+        assert!(e.message.contains("unknown field `autopilott`"), "{}", e.message);
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse(
+            "c.yaml",
+            "rules: {shm-size: off}\nignores:\n- {rules: [shm-missing], kind: Deployment, reason: vendored}\n\
+             facts:\n  accelerators:\n  - {label: nvidia-x, name: X, memory-mib: 1, compute-capability: 90, gpus-per-node: [1], source: me}\n\
+             cluster:\n  provider: generic\n  node-pools:\n  - name: gpu\n    accelerator: nvidia-l4\n    gpus-per-node: 1\n    taints: [{key: k, effect: NoSchedule}]\n",
+        )
+        .unwrap();
+        assert_eq!(c.rules["shm-size"], RuleLevel::Off);
+        assert_eq!(c.cluster.node_pools[0].taints[0].key, "k");
+        assert_eq!(c.facts.accelerators[0].label, "nvidia-x");
+    }
+
+    #[test]
+    fn empty_file_is_defaults() {
+        assert_eq!(parse("c.yaml", "# nothing\n").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn committed_schema_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/config.schema.json");
+        let generated = schema();
+        if std::env::var_os("KUBECTL_VLLM_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is stale: run `KUBECTL_VLLM_BLESS=1 cargo test -p kubectl-vllm committed_schema`",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! Rules the host itself owns: problems no policy can see (unreadable input, a failing policy,
+//! duplicate keys that vanish before a policy sees the object) and skipped checks. Each is
+//! documented here, in its doc comment, like a policy rule; `kubectl vllm explain` prints it.
+
+use kubectl_vllm_sdk::{RuleMeta, declare_rule, unindent_doc};
+
+use crate::report::Severity;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports input that cannot be linted: an unreadable path, a file that is not UTF-8, invalid
+    /// YAML or JSON (with the parser's position), a document that is not a mapping, or an object
+    /// without `apiVersion` or `kind`.
+    ///
+    /// ## Why is this bad?
+    /// `kubectl apply` would reject the file, and every rule is blind to what could not be read.
+    /// The other files, and the documents before and after a syntax error, are still linted; while
+    /// any input failed, "referenced object not found" checks stay quiet because the set is
+    /// incomplete.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// args: ["--model=/models/x"
+    /// ```
+    ///
+    /// ## Fix safety
+    /// No fix. Exit code 2; cannot be suppressed.
+    ///
+    /// ## Source
+    /// product.md, "Rule ids".
+    pub struct InputError {
+        id: "input-error",
+        severity: Error,
+        fix: None,
+        summary: "a file could not be read or parsed, or an object has no apiVersion/kind",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a policy that failed: it could not be loaded, trapped (panicked), exceeded its time
+    /// or memory limit, or returned output the contract does not allow. The message names the
+    /// policy and the object it was evaluating.
+    ///
+    /// ## Why is this bad?
+    /// The policy's rules did not run on that object, so a clean report would be a lie. The other
+    /// policies and objects are still evaluated; the failed instance is replaced for the next one.
+    ///
+    /// ## Example
+    /// `policy `gpu` exceeded its time limit of 2s while evaluating Deployment default/vllm`
+    ///
+    /// ## Fix safety
+    /// No fix. Exit code 2; cannot be suppressed. Report it to the policy's authors.
+    ///
+    /// ## Source
+    /// product.md, "Rule ids".
+    pub struct PolicyErrorRule {
+        id: "policy-error",
+        severity: Error,
+        fix: None,
+        summary: "a policy failed to load, trapped, timed out, ran out of memory or returned malformed output",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a mapping key written twice, such as two `env:` keys in one container. The finding
+    /// points at the second key, the one Kubernetes keeps.
+    ///
+    /// ## Why is this bad?
+    /// Kubernetes (sigs.k8s.io/yaml) keeps the last value and silently drops the first: the field
+    /// report's A100 manifest had two `env:` blocks, so `LD_LIBRARY_PATH` never reached the pod.
+    /// Policies see the object as Kubernetes does, so only the loader can notice.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// env:
+    /// - name: LD_LIBRARY_PATH
+    ///   value: /usr/local/nvidia/lib64:/usr/local/cuda/lib64
+    /// env:
+    /// - name: HF_HUB_OFFLINE
+    ///   value: "1"
+    /// ```
+    ///
+    /// Use instead: one `env:` list with both variables.
+    ///
+    /// ## Fix safety
+    /// No fix yet: merging the two blocks needs a human to decide which values win.
+    ///
+    /// ## Source
+    /// Field report (seans3/k8s-ai large-model A100 manifest); kubernetes/kubernetes#99286.
+    pub struct RuntimeDuplicateKeys {
+        id: "runtime-duplicate-keys",
+        severity: Error,
+        fix: None,
+        summary: "a mapping key is written twice; Kubernetes silently keeps only the last",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Says that a check was skipped because the model is not in the model fact table, and how to
+    /// add it.
+    ///
+    /// ## Why is this bad?
+    /// It is not: it is information. Size and parallelism checks need the model's weights size,
+    /// heads and context length, and guessing them would produce wrong errors.
+    ///
+    /// ## Example
+    /// `Deployment/vllm serves `/models/my-llama`, which is not in the model fact table`
+    ///
+    /// Add the model to `.kubectl-vllm.yaml`:
+    /// ```yaml
+    /// facts:
+    ///   models:
+    ///   - id: me/my-llama
+    ///     aliases: [my-llama]
+    ///     weights-mib: 15000
+    ///     repository-mib: 15000
+    ///     attention-heads: 32
+    ///     kv-heads: 8
+    ///     max-context: 8192
+    ///     source: "my model card"
+    /// ```
+    ///
+    /// ## Fix safety
+    /// No fix.
+    ///
+    /// ## Source
+    /// product.md, "Rule ids".
+    pub struct ModelUnknown {
+        id: "model-unknown",
+        severity: Info,
+        fix: None,
+        summary: "a check was skipped because the model is not in the fact table",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Says that a check was skipped because the accelerator is not in the accelerator fact
+    /// table, and how to add it under `facts.accelerators` in `.kubectl-vllm.yaml`.
+    ///
+    /// ## Why is this bad?
+    /// It is not: it is information. GPU memory and per-node counts are needed for those checks.
+    ///
+    /// ## Example
+    /// `accelerator `nvidia-future-gpu` is not in the accelerator fact table`
+    ///
+    /// ## Fix safety
+    /// No fix.
+    ///
+    /// ## Source
+    /// product.md, "Rule ids".
+    pub struct AcceleratorUnknown {
+        id: "accelerator-unknown",
+        severity: Info,
+        fix: None,
+        summary: "a check was skipped because the accelerator is not in the fact table",
+    }
+}
+
+/// A host-owned rule's metadata.
+#[derive(Debug, Clone)]
+pub struct HostRule {
+    /// Id.
+    pub id: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// Documentation (Markdown).
+    pub documentation: String,
+}
+
+fn rule<T: RuleMeta>() -> HostRule {
+    HostRule {
+        id: T::ID,
+        severity: Severity::from(T::SEVERITY),
+        summary: T::SUMMARY,
+        documentation: unindent_doc(T::DOC),
+    }
+}
+
+/// Every host-owned rule.
+#[must_use]
+pub fn all() -> Vec<HostRule> {
+    vec![
+        rule::<InputError>(),
+        rule::<PolicyErrorRule>(),
+        rule::<RuntimeDuplicateKeys>(),
+        rule::<ModelUnknown>(),
+        rule::<AcceleratorUnknown>(),
+    ]
+}
+
+/// Ids of the host's rules that can never be suppressed.
+pub const UNSUPPRESSIBLE: &[&str] = &["input-error", "policy-error"];

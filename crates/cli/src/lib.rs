@@ -1,0 +1,392 @@
+//! `kubectl vllm`: lint vLLM deployments with sandboxed WebAssembly policies.
+//!
+//! The binary is a thin `main` over [`run`]; tests drive [`run`] and [`lint_paths`] directly.
+
+pub mod catalogue;
+pub mod config;
+pub mod host_rules;
+pub mod lint;
+pub mod output;
+pub mod report;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use kubectl_vllm_host::{ArtifactCache, Limits};
+use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
+
+use crate::config::Loaded;
+use crate::lint::Linter;
+use crate::report::{Report, Severity};
+
+/// Lint, fix and apply vLLM deployments on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-vllm", bin_name = "kubectl vllm", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read manifests, run every enabled policy, report findings.
+    Lint(LintArgs),
+    /// List every rule: id, default severity, fix, policy, summary.
+    Rules {
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = RulesFormat::Text)]
+        output: RulesFormat,
+        /// Policy options.
+        #[command(flatten)]
+        policies: PolicyArgs,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// The rule id, for example `gpu-res-req-ne-limit`.
+        rule: String,
+        /// Policy options.
+        #[command(flatten)]
+        policies: PolicyArgs,
+    },
+    /// Print the version and the policy contract version.
+    Version,
+}
+
+/// Where policies come from.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Config file (default: the nearest `.kubectl-vllm.yaml` upward from the working directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra policy component (`.wasm`) or directory of them; repeatable.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+    /// Do not load the embedded default policies.
+    #[arg(long)]
+    pub no_default_policies: bool,
+}
+
+/// `lint` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// Files or directories to lint (`-` for stdin).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// File or directory to lint; repeatable (kubectl's `-f`).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+    /// Also read subdirectories of directories.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// The name stdin has in reports.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_filename: String,
+    /// Report format on stdout.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Namespace of objects that set none.
+    #[arg(short = 'n', long, default_value = "default")]
+    pub namespace: String,
+    /// Policy options.
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable snippets.
+    Text,
+    /// The JSON report (product.md, version 1).
+    Json,
+}
+
+/// `rules` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `--fail-on` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Anything.
+    Info,
+    /// Never exit 1 (exit 2 still happens).
+    None,
+}
+
+impl FailOn {
+    /// The threshold.
+    #[must_use]
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            Self::Error => Some(Severity::Error),
+            Self::Warning => Some(Severity::Warning),
+            Self::Info => Some(Severity::Info),
+            Self::None => None,
+        }
+    }
+}
+
+/// The version of the policy contract this host implements.
+pub const CONTRACT: &str = "kubectl-vllm:policy@0.1.0";
+
+/// Runs the command line `args` (including the program name); returns the exit code.
+pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let rendered = e.render().to_string();
+            let _ = if e.use_stderr() {
+                stderr.write_all(rendered.as_bytes())
+            } else {
+                stdout.write_all(rendered.as_bytes())
+            };
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Version => {
+            let _ = writeln!(
+                stdout,
+                "kubectl-vllm {} (policy contract {CONTRACT})",
+                env!("CARGO_PKG_VERSION")
+            );
+            0
+        }
+        Command::Lint(args) => lint_command(&args, stdout, stderr),
+        Command::Rules { output, policies } => {
+            let Some((linter, _)) = prepare(&policies, stderr) else {
+                return 2;
+            };
+            let rows = linter.rules();
+            let text = match output {
+                RulesFormat::Json => serde_json::to_string_pretty(&rows).expect("serializes") + "\n",
+                RulesFormat::Text => rules_table(&rows),
+            };
+            let _ = stdout.write_all(text.as_bytes());
+            0
+        }
+        Command::Explain { rule, policies } => {
+            let Some((linter, _)) = prepare(&policies, stderr) else {
+                return 2;
+            };
+            if let Some(row) = linter.rules().into_iter().find(|r| r.id == rule) {
+                let _ = write!(stdout, "# {}\n\n{}", row.id, row.documentation);
+                return 0;
+            }
+            let why = if catalogue::CATALOGUE.contains(&rule.as_str()) {
+                format!("rule `{rule}` is in the catalogue but no loaded policy implements it yet")
+            } else {
+                format!("unknown rule `{rule}`; `kubectl vllm rules` lists them")
+            };
+            let _ = writeln!(stderr, "error: {why}");
+            2
+        }
+    }
+}
+
+fn rules_table(rows: &[lint::RuleRow]) -> String {
+    let mut out = format!(
+        "{:<30} {:<8} {:<20} {:<8} {}\n",
+        "RULE", "SEVERITY", "FIX", "POLICY", "SUMMARY"
+    );
+    for row in rows {
+        let fix = match row.applicability {
+            Some(a) => format!("{} ({a})", row.fix),
+            None => row.fix.to_string(),
+        };
+        out.push_str(&format!(
+            "{:<30} {:<8} {:<20} {:<8} {}\n",
+            row.id,
+            row.severity.as_str(),
+            fix,
+            row.policy.as_deref().unwrap_or("-"),
+            row.summary
+        ));
+    }
+    out
+}
+
+/// Loads the config and the policies; on a config error prints it and returns `None` (exit 2).
+fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Linter, Loaded)> {
+    let path = args.config.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|dir| config::discover(&dir))
+    });
+    let loaded = match path {
+        Some(path) => match config::load(&path) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                render_error(stderr, *e);
+                return None;
+            }
+        },
+        None => Loaded::default(),
+    };
+    let linter = match Linter::new(
+        ArtifactCache::from_env(),
+        Limits::default(),
+        &loaded,
+        &args.policies,
+        !args.no_default_policies,
+    ) {
+        Ok(linter) => linter,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}");
+            return None;
+        }
+    };
+    if let Err(e) = check_rule_ids(&loaded, &linter, stderr) {
+        render_error(stderr, *e);
+        return None;
+    }
+    Some((linter, loaded))
+}
+
+fn render_error(stderr: &mut dyn Write, error: impl miette::Diagnostic + Send + Sync + 'static) {
+    let mut out = String::new();
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    let _ = handler.render_report(&mut out, &error);
+    let _ = stderr.write_all(out.as_bytes());
+}
+
+/// Rule ids in the config must exist: known to a loaded policy or the host, or in the catalogue
+/// (not yet implemented: a warning).
+fn check_rule_ids(
+    loaded: &Loaded,
+    linter: &Linter,
+    stderr: &mut dyn Write,
+) -> Result<(), Box<config::ConfigError>> {
+    let known: Vec<String> = linter.rules().into_iter().map(|r| r.id).collect();
+    let named = loaded
+        .config
+        .rules
+        .keys()
+        .map(|id| (id.clone(), format!("/rules/{}", id.replace('~', "~0").replace('/', "~1"))))
+        .chain(loaded.config.ignores.iter().enumerate().flat_map(|(i, ignore)| {
+            ignore
+                .rules
+                .iter()
+                .enumerate()
+                .map(move |(j, id)| (id.clone(), format!("/ignores/{i}/rules/{j}")))
+        }));
+    for (id, pointer) in named {
+        if known.contains(&id) {
+            continue;
+        }
+        if catalogue::CATALOGUE.contains(&id.as_str()) {
+            let _ = writeln!(
+                stderr,
+                "warning: config names rule `{id}`, which no loaded policy implements yet"
+            );
+            continue;
+        }
+        let path = loaded.path.clone().unwrap_or_default();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let stream = kubectl_vllm_manifest::yaml::parse(&text);
+        let span = stream.documents.first().and_then(|d| {
+            let tokens = kubectl_vllm_manifest::parse_pointer(&pointer).ok()?;
+            Some(kubectl_vllm_manifest::locate::locate(&d.root, &tokens).span)
+        });
+        let source = kubectl_vllm_manifest::SourceFile::new(&name, text.clone());
+        let at = span.map_or_else(String::new, |s| {
+            let p = source.position(s.start);
+            format!(":{}:{}", p.line, p.column)
+        });
+        return Err(Box::new(config::ConfigError {
+            message: format!(
+                "invalid config {name}{at}: unknown rule `{id}` (`kubectl vllm rules` lists them)"
+            ),
+            source_code: miette::NamedSource::new(name, text),
+            span: span.map(|s| (s.start, s.len().max(1)).into()),
+        }));
+    }
+    Ok(())
+}
+
+fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let inputs: Vec<Input> = args
+        .paths
+        .iter()
+        .chain(&args.filenames)
+        .map(|p| Input::from(p.as_str()))
+        .collect();
+    if inputs.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "error: no input: give files or directories (`kubectl vllm lint deploy/` or `-f deploy.yaml`), or `-` for stdin\n\nUsage: kubectl vllm lint [PATH]... [-f PATH]... [-R]"
+        );
+        return 2;
+    }
+    let Some((mut linter, loaded)) = prepare(&args.policies, stderr) else {
+        return 2;
+    };
+    let exclude = match exclude_set(&loaded.config.exclude) {
+        Ok(set) => set,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: invalid `exclude` pattern in config: {e}");
+            return 2;
+        }
+    };
+    let options = LoadOptions {
+        recursive: args.recursive,
+        stdin_name: args.stdin_filename.clone(),
+        default_namespace: args.namespace.clone(),
+        exclude,
+    };
+    let manifests = Manifests::load(&inputs, &options);
+    let report = linter.lint(&manifests, &loaded.config);
+    let rendered = match args.output {
+        Format::Json => output::json(&report),
+        Format::Text => output::text(
+            &report,
+            &manifests,
+            output::use_color(std::io::stdout().is_terminal()),
+        ),
+    };
+    let _ = stdout.write_all(rendered.as_bytes());
+    report.exit_code(args.fail_on.threshold())
+}
+
+fn exclude_set(patterns: &[String]) -> Result<Option<globset::GlobSet>, globset::Error> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(globset::Glob::new(pattern)?);
+    }
+    builder.build().map(Some)
+}
+
+/// Lints `paths` with `config` using an existing linter (for tests and batch use).
+pub fn lint_paths(
+    linter: &mut Linter,
+    inputs: &[Input],
+    options: &LoadOptions,
+    config: &config::Config,
+) -> (Manifests, Report) {
+    let manifests = Manifests::load(inputs, options);
+    let report = linter.lint(&manifests, config);
+    (manifests, report)
+}

@@ -1,0 +1,487 @@
+//! One lint run: policies over every object of the input set, plus the host's own rules, turned
+//! into located findings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use kubectl_vllm_host::{
+    ArtifactCache, Cluster, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef, Policy,
+    PolicyError, Shared,
+};
+use kubectl_vllm_manifest::{Manifests, Object, SourceFile, Span};
+
+use crate::config::{Config, Loaded};
+use crate::host_rules;
+use crate::report::{FixSummary, Finding, Report, Resource, Severity};
+
+/// Where a policy came from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// Embedded in the binary.
+    Builtin(&'static str),
+    /// A file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PolicySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builtin(name) => write!(f, "builtin:{name}"),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Loaded policies, reusable across runs.
+pub struct Linter {
+    // Keeps the engine and epoch ticker alive for the policies.
+    _host: Host,
+    policies: Vec<Policy>,
+    load_errors: Vec<(PolicySource, PolicyError)>,
+}
+
+/// A rule as `kubectl vllm rules` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RuleRow {
+    /// Id.
+    pub id: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// `none`, `sometimes` or `always`.
+    pub fix: &'static str,
+    /// Applicability of the fix, when it has one.
+    pub applicability: Option<&'static str>,
+    /// Policy name (`null` for the host's rules).
+    pub policy: Option<String>,
+    /// One line.
+    pub summary: String,
+    /// Full documentation.
+    #[serde(skip)]
+    pub documentation: String,
+}
+
+impl Linter {
+    /// Loads the default policies (unless `defaults` is false), the config's and `extra`.
+    pub fn new(
+        cache: ArtifactCache,
+        limits: Limits,
+        config: &Loaded,
+        extra: &[PathBuf],
+        defaults: bool,
+    ) -> Result<Self, PolicyError> {
+        let host = Host::new(cache, limits)?;
+        let empty = Arc::new(Shared::default());
+        let mut policies = Vec::new();
+        let mut load_errors = Vec::new();
+        if defaults {
+            for builtin in kubectl_vllm_builtin::POLICIES {
+                let source = PolicySource::Builtin(builtin.name);
+                match host.load(builtin.name, builtin.wasm, Arc::clone(&empty)) {
+                    Ok(policy) => policies.push(policy),
+                    Err(e) => load_errors.push((source, e)),
+                }
+            }
+        }
+        let base = config
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let configured = config
+            .config
+            .policies
+            .iter()
+            .map(|p| (base.join(&p.path), p.sha256.clone()));
+        let given = extra.iter().flat_map(|p| expand_policy_path(p)).map(|p| (p, None));
+        for (path, sha256) in configured.chain(given) {
+            let source = PolicySource::File(path.clone());
+            let label = path.display().to_string();
+            let loaded = std::fs::read(&path)
+                .map_err(|e| PolicyError::Load {
+                    policy: label.clone(),
+                    message: e.to_string(),
+                })
+                .and_then(|wasm| {
+                    verify_sha256(&label, &wasm, sha256.as_deref())?;
+                    host.load(&label, &wasm, Arc::clone(&empty))
+                });
+            match loaded {
+                Ok(policy) => policies.push(policy),
+                Err(e) => load_errors.push((source, e)),
+            }
+        }
+        Ok(Self {
+            _host: host,
+            policies,
+            load_errors,
+        })
+    }
+
+    /// Every rule: the policies' and the host's.
+    #[must_use]
+    pub fn rules(&self) -> Vec<RuleRow> {
+        let mut rows: Vec<RuleRow> = host_rules::all()
+            .into_iter()
+            .map(|r| RuleRow {
+                id: r.id.to_string(),
+                severity: r.severity,
+                fix: "none",
+                applicability: None,
+                policy: None,
+                summary: r.summary.to_string(),
+                documentation: r.documentation,
+            })
+            .collect();
+        for policy in &self.policies {
+            for rule in &policy.info.rules {
+                use kubectl_vllm_host::{Applicability, FixAvailability};
+                let fix = match rule.fix_availability {
+                    FixAvailability::None => "none",
+                    FixAvailability::Sometimes => "sometimes",
+                    FixAvailability::Always => "always",
+                };
+                rows.push(RuleRow {
+                    id: rule.id.clone(),
+                    severity: rule.default_severity.into(),
+                    fix,
+                    applicability: (fix != "none").then_some(match rule.fix_applicability {
+                        Applicability::Safe => "safe",
+                        Applicability::Unsafe => "unsafe",
+                        Applicability::DisplayOnly => "display-only",
+                    }),
+                    policy: Some(policy.name().to_string()),
+                    summary: rule.summary.clone(),
+                    documentation: rule.documentation.clone(),
+                });
+            }
+        }
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        rows
+    }
+
+    /// Lints one input set.
+    pub fn lint(&mut self, manifests: &Manifests, config: &Config) -> Report {
+        let mut facts = FactTables::builtin();
+        facts.apply(&config.facts);
+        let mut inventory = Inventory::default();
+        let evaluations: Vec<Evaluation> = manifests
+            .objects
+            .iter()
+            .map(|o| {
+                let reference = object_ref(o);
+                inventory.insert(reference.clone(), &o.json);
+                Evaluation {
+                    object_ref: reference,
+                    object: o.json.to_string(),
+                }
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            inventory,
+            facts,
+            cluster: Cluster::from_profile(&config.cluster),
+        });
+        let mut findings = Vec::new();
+        for (source, error) in &self.load_errors {
+            findings.push(unlocated("policy-error", source.to_string(), error.to_string()));
+        }
+        for error in &manifests.errors {
+            let mut finding = unlocated("input-error", error.name.clone(), error.message.clone());
+            if let (Some(file), Some(span)) = (error.file, error.span) {
+                locate_into(&mut finding, &manifests.files[file].source, file, span);
+                finding.document = error.document;
+            }
+            findings.push(finding);
+        }
+        duplicate_keys(manifests, &mut findings);
+        for policy in &mut self.policies {
+            policy.set_shared(Arc::clone(&shared));
+            for (object, evaluation) in manifests.objects.iter().zip(&evaluations) {
+                match policy.evaluate(evaluation) {
+                    Ok(results) => {
+                        for result in results {
+                            findings.push(policy_finding(manifests, object, policy, result));
+                        }
+                    }
+                    Err(error) => {
+                        let r = &object.reference;
+                        let mut finding = object_finding(
+                            manifests,
+                            object,
+                            "policy-error",
+                            "",
+                            format!(
+                                "{error} while evaluating {} {}",
+                                r.kind,
+                                r.namespace.as_ref().map_or(r.name.clone(), |ns| format!("{ns}/{}", r.name))
+                            ),
+                        );
+                        finding.policy = Some(policy.name().to_string());
+                        findings.push(finding);
+                    }
+                }
+            }
+        }
+        let mut report = Report {
+            findings: Vec::new(),
+            ..Report::default()
+        };
+        for mut finding in findings {
+            if let Some(level) = config.rules.get(&finding.rule) {
+                if host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str()) {
+                    // Severity of input/policy errors is fixed: they always fail the run.
+                } else {
+                    match level.severity() {
+                        Some(severity) => finding.severity = severity,
+                        None => continue,
+                    }
+                }
+            }
+            if is_ignored(config, manifests, &finding) {
+                report.summary.suppressed += 1;
+                continue;
+            }
+            report.findings.push(finding);
+        }
+        report.summary.files = manifests.files.len();
+        report.summary.documents = manifests.objects.len();
+        report.finish();
+        report
+    }
+}
+
+fn expand_policy_path(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    }
+}
+
+fn verify_sha256(label: &str, wasm: &[u8], expected: Option<&str>) -> Result<(), PolicyError> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let actual: String = Sha256::digest(wasm).iter().map(|b| format!("{b:02x}")).collect();
+    if actual.eq_ignore_ascii_case(expected.trim()) {
+        Ok(())
+    } else {
+        Err(PolicyError::Load {
+            policy: label.to_string(),
+            message: format!("sha256 is {actual}, but the config expects {expected}"),
+        })
+    }
+}
+
+fn object_ref(object: &Object) -> ObjectRef {
+    let r = &object.reference;
+    ObjectRef {
+        api_version: r.api_version.clone(),
+        kind: r.kind.clone(),
+        namespace: r.namespace.clone(),
+        name: r.name.clone(),
+    }
+}
+
+fn resource(object: &Object) -> Resource {
+    let r = &object.reference;
+    Resource {
+        api_version: r.api_version.clone(),
+        kind: r.kind.clone(),
+        namespace: r.namespace.clone(),
+        name: r.name.clone(),
+    }
+}
+
+fn unlocated(rule: &str, file: String, message: String) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        severity: Severity::Error,
+        message,
+        help: None,
+        file,
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+        document: None,
+        pointer: None,
+        resource: None,
+        policy: None,
+        fix: None,
+        file_index: None,
+        span: None,
+        inexact: false,
+    }
+}
+
+fn locate_into(finding: &mut Finding, source: &SourceFile, file: usize, span: Span) {
+    let start = source.position(span.start);
+    let end = source.position(span.end);
+    finding.file_index = Some(file);
+    finding.span = Some(span);
+    finding.line = Some(start.line);
+    finding.column = Some(start.column);
+    finding.end_line = Some(end.line);
+    finding.end_column = Some(end.column);
+}
+
+/// A finding about `object` at `pointer`, located with the nearest-ancestor fallback.
+fn object_finding(
+    manifests: &Manifests,
+    object: &Object,
+    rule: &str,
+    pointer: &str,
+    message: String,
+) -> Finding {
+    let file = &manifests.files[object.file];
+    let mut finding = unlocated(rule, file.source.name.clone(), message);
+    finding.document = Some(object.document);
+    finding.pointer = Some(pointer.to_string());
+    finding.resource = Some(resource(object));
+    if let Some(located) = manifests.locate(object, pointer) {
+        locate_into(&mut finding, &file.source, object.file, located.span);
+        finding.inexact = !located.exact;
+    }
+    finding
+}
+
+fn policy_finding(
+    manifests: &Manifests,
+    object: &Object,
+    policy: &Policy,
+    result: kubectl_vllm_host::Finding,
+) -> Finding {
+    let default = policy
+        .info
+        .rules
+        .iter()
+        .find(|r| r.id == result.rule)
+        .map(|r| Severity::from(r.default_severity))
+        .or_else(|| {
+            host_rules::all()
+                .into_iter()
+                .find(|r| r.id == result.rule)
+                .map(|r| r.severity)
+        })
+        .unwrap_or(Severity::Error);
+    let mut finding = object_finding(manifests, object, &result.rule, &result.pointer, result.message);
+    finding.severity = result.severity.map_or(default, Severity::from);
+    finding.help = result.help;
+    finding.policy = Some(policy.name().to_string());
+    finding.fix = result.fix.map(|fix| FixSummary {
+        title: fix.title,
+        applicability: match fix.applicability {
+            kubectl_vllm_host::Applicability::Safe => "safe",
+            kubectl_vllm_host::Applicability::Unsafe => "unsafe",
+            kubectl_vllm_host::Applicability::DisplayOnly => "display-only",
+        },
+    });
+    if let Some(sub) = result.sub_span {
+        narrow_to_sub_span(manifests, object, &result.pointer, sub, &mut finding);
+    }
+    finding
+}
+
+/// Moves the location onto characters `sub.start..sub.end` of the scalar at `pointer`, found in
+/// the scalar's source text (so quoting and block scalars are handled); unchanged if not found.
+fn narrow_to_sub_span(
+    manifests: &Manifests,
+    object: &Object,
+    pointer: &str,
+    sub: kubectl_vllm_host::bindings::kubectl_vllm::policy::types::SubSpan,
+    finding: &mut Finding,
+) {
+    let Some(value) = object.json.pointer(pointer).and_then(|v| v.as_str()) else {
+        return;
+    };
+    let Some(located) = manifests.locate(object, pointer) else {
+        return;
+    };
+    let Some(node) = located.node_span.filter(|_| located.exact) else {
+        return;
+    };
+    let wanted: String = value
+        .chars()
+        .skip(sub.start as usize)
+        .take(sub.end.saturating_sub(sub.start) as usize)
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let source = &manifests.files[object.file].source;
+    let raw = &source.text[node.range()];
+    if let Some(at) = raw.find(&wanted) {
+        let span = Span::new(node.start + at, node.start + at + wanted.len());
+        locate_into(finding, source, object.file, span);
+    }
+}
+
+fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>) {
+    for (index, file) in manifests.files.iter().enumerate() {
+        for duplicate in &file.stream.duplicates {
+            let first = file.source.position(duplicate.first.start);
+            let key = duplicate.pointer.rsplit('/').next().unwrap_or_default();
+            let key = key.replace("~1", "/").replace("~0", "~");
+            let object = manifests.objects.iter().find(|o| {
+                o.file == index
+                    && o.document == duplicate.document
+                    && duplicate.pointer.starts_with(&o.prefix)
+            });
+            let message = format!(
+                "`{key}` is set twice in this mapping (first on line {}); Kubernetes keeps only this one and silently drops the first",
+                first.line
+            );
+            let mut finding = unlocated("runtime-duplicate-keys", file.source.name.clone(), message);
+            finding.help = Some(format!("merge the two `{key}` entries into one"));
+            locate_into(&mut finding, &file.source, index, duplicate.second);
+            finding.document = Some(duplicate.document);
+            if let Some(object) = object {
+                finding.resource = Some(resource(object));
+                finding.pointer = Some(duplicate.pointer[object.prefix.len()..].to_string());
+            }
+            findings.push(finding);
+        }
+    }
+}
+
+fn is_ignored(config: &Config, manifests: &Manifests, finding: &Finding) -> bool {
+    if host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str()) {
+        return false;
+    }
+    let _ = manifests;
+    config.ignores.iter().any(|ignore| {
+        let rule_ok = ignore.rules.is_empty() || ignore.rules.contains(&finding.rule);
+        let resource = finding.resource.as_ref();
+        let kind_ok = ignore
+            .kind
+            .as_ref()
+            .is_none_or(|k| resource.is_some_and(|r| &r.kind == k));
+        let ns_ok = ignore
+            .namespace
+            .as_ref()
+            .is_none_or(|n| resource.is_some_and(|r| r.namespace.as_ref() == Some(n)));
+        let name_ok = ignore
+            .name
+            .as_ref()
+            .is_none_or(|n| resource.is_some_and(|r| &r.name == n));
+        let path_ok = ignore.path.as_ref().is_none_or(|glob| {
+            globset::Glob::new(glob)
+                .map(|g| g.compile_matcher().is_match(&finding.file))
+                .unwrap_or(false)
+        });
+        rule_ok && kind_ok && ns_ok && name_ok && path_ok
+    })
+}

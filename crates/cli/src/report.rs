@@ -1,0 +1,184 @@
+//! The finding model every output format renders, and the JSON report (product.md, version 1).
+
+use serde::Serialize;
+
+use kubectl_vllm_manifest::Span;
+
+/// Severity, ordered error > warning > info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Likely failure.
+    Warning,
+    /// Will not work.
+    Error,
+}
+
+impl Severity {
+    /// The lower-case name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl From<kubectl_vllm_sdk::Severity> for Severity {
+    fn from(s: kubectl_vllm_sdk::Severity) -> Self {
+        match s {
+            kubectl_vllm_sdk::Severity::Error => Self::Error,
+            kubectl_vllm_sdk::Severity::Warning => Self::Warning,
+            kubectl_vllm_sdk::Severity::Info => Self::Info,
+        }
+    }
+}
+
+impl From<kubectl_vllm_host::Severity> for Severity {
+    fn from(s: kubectl_vllm_host::Severity) -> Self {
+        match s {
+            kubectl_vllm_host::Severity::Error => Self::Error,
+            kubectl_vllm_host::Severity::Warning => Self::Warning,
+            kubectl_vllm_host::Severity::Info => Self::Info,
+        }
+    }
+}
+
+/// The object a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// apiVersion.
+    pub api_version: String,
+    /// kind.
+    pub kind: String,
+    /// Namespace (`null` for cluster-scoped objects).
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+/// A fix as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixSummary {
+    /// Title.
+    pub title: String,
+    /// `safe`, `unsafe` or `display-only`.
+    pub applicability: &'static str,
+}
+
+/// One finding, located.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Rule id.
+    pub rule: String,
+    /// Effective severity (after the config's overrides).
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// How to repair it.
+    pub help: Option<String>,
+    /// File name as given (or the stdin name).
+    pub file: String,
+    /// 1-based line (`null` when the problem has no location, like an unreadable path).
+    pub line: Option<usize>,
+    /// 1-based column in Unicode scalar values.
+    pub column: Option<usize>,
+    /// End line.
+    pub end_line: Option<usize>,
+    /// End column, exclusive.
+    pub end_column: Option<usize>,
+    /// 0-based `---` document index in the file.
+    pub document: Option<usize>,
+    /// JSON Pointer within the object.
+    pub pointer: Option<String>,
+    /// The object.
+    pub resource: Option<Resource>,
+    /// The policy that reported it (`null` for the host's own rules).
+    pub policy: Option<String>,
+    /// The fix, if any.
+    pub fix: Option<FixSummary>,
+    /// Index of the file in the run, for rendering (not serialized).
+    #[serde(skip)]
+    pub file_index: Option<usize>,
+    /// Byte span in the file, for rendering (not serialized).
+    #[serde(skip)]
+    pub span: Option<Span>,
+    /// Whether the location is the nearest existing ancestor of a missing field.
+    #[serde(skip)]
+    pub inexact: bool,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Objects (documents, with `kind: List` items counted one by one).
+    pub documents: usize,
+    /// Findings with severity error.
+    pub errors: usize,
+    /// Findings with severity warning.
+    pub warnings: usize,
+    /// Findings with severity info.
+    pub infos: usize,
+    /// Findings hidden by suppressions.
+    pub suppressed: usize,
+}
+
+/// The report of one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Format version.
+    pub version: u32,
+    /// Findings, ordered by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Counts.
+    pub summary: Summary,
+    /// Whether something could not be processed (exit 2).
+    #[serde(skip)]
+    pub failed: bool,
+}
+
+impl Report {
+    /// Sorts findings and computes the summary counts.
+    pub fn finish(&mut self) {
+        self.version = 1;
+        self.findings.sort_by(|a, b| {
+            (&a.file, a.line, a.column, &a.rule, &a.message)
+                .cmp(&(&b.file, b.line, b.column, &b.rule, &b.message))
+        });
+        self.findings.dedup();
+        self.summary.errors = self.count(Severity::Error);
+        self.summary.warnings = self.count(Severity::Warning);
+        self.summary.infos = self.count(Severity::Info);
+        self.failed = self
+            .findings
+            .iter()
+            .any(|f| crate::host_rules::UNSUPPRESSIBLE.contains(&f.rule.as_str()));
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// The exit code: 2 when something could not be processed, else 1 when a finding is at or
+    /// above `fail_on` (`None`: never), else 0.
+    #[must_use]
+    pub fn exit_code(&self, fail_on: Option<Severity>) -> u8 {
+        if self.failed {
+            2
+        } else if fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level)) {
+            1
+        } else {
+            0
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The sandbox holds: loops, memory bombs, traps and malformed output are stopped, named, and do
+//! not poison the next evaluation; compiled artifacts are cached and a bad artifact is recompiled.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use kubectl_vllm_host::{
+    ArtifactCache, Evaluation, Host, Limits, ObjectRef, Origin, PolicyError, Shared,
+};
+
+fn chaos_wasm() -> &'static [u8] {
+    static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+    WASM.get_or_init(|| std::fs::read(kubectl_vllm_builtin::TEST_POLICY_CHAOS).unwrap())
+}
+
+/// One cache directory per test binary, so the ~0.5 s debug-build compile is paid once.
+fn shared_cache() -> ArtifactCache {
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("kubectl-vllm-host-tests-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    });
+    ArtifactCache::new(Some(dir.clone()))
+}
+
+fn host() -> Host {
+    Host::new(
+        shared_cache(),
+        Limits {
+            timeout: Duration::from_millis(300),
+            memory_bytes: 32 << 20,
+        },
+    )
+    .unwrap()
+}
+
+fn object(mode: &str) -> Evaluation {
+    let json = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": mode, "namespace": "default",
+                     "annotations": {"chaos.kubectl-vllm.dev/mode": mode}}
+    });
+    Evaluation {
+        object_ref: ObjectRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("default".into()),
+            name: mode.into(),
+        },
+        object: json.to_string(),
+    }
+}
+
+fn assert_recovers(policy: &mut kubectl_vllm_host::Policy) {
+    let findings = policy.evaluate(&object("report")).expect("the next object evaluates");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].rule, "chaos-report");
+}
+
+#[test]
+fn an_infinite_loop_times_out_and_the_policy_recovers() {
+    let host = host();
+    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let started = Instant::now();
+    let error = policy.evaluate(&object("loop")).unwrap_err();
+    assert!(matches!(error, PolicyError::Timeout { .. }), "{error}");
+    assert!(error.to_string().contains("policy `chaos` exceeded its time limit"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_recovers(&mut policy);
+}
+
+#[test]
+fn a_memory_bomb_hits_the_cap() {
+    let host = host();
+    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let error = policy.evaluate(&object("oom")).unwrap_err();
+    assert!(matches!(error, PolicyError::OutOfMemory { limit: 32, .. }), "{error}");
+    assert_recovers(&mut policy);
+}
+
+#[test]
+fn a_trap_is_reported_with_the_guest_panic_message() {
+    let host = host();
+    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let error = policy.evaluate(&object("trap")).unwrap_err();
+    let PolicyError::Trap { message, .. } = &error else {
+        panic!("expected a trap, got {error}");
+    };
+    assert!(message.contains("chaos policy asked to trap"), "{message}");
+    assert_recovers(&mut policy);
+}
+
+#[test]
+fn malformed_output_is_rejected() {
+    let host = host();
+    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let error = policy.evaluate(&object("malformed")).unwrap_err();
+    assert!(matches!(error, PolicyError::Malformed { .. }), "{error}");
+    assert!(error.to_string().contains("no-such-rule"), "{error}");
+    assert_recovers(&mut policy);
+}
+
+#[test]
+fn garbage_is_a_load_error_not_a_panic() {
+    let host = host();
+    let error = host
+        .load("junk.wasm", b"\0asm not really", Arc::new(Shared::default()))
+        .err()
+        .unwrap();
+    assert!(matches!(error, PolicyError::Load { .. }));
+    assert!(error.to_string().contains("junk.wasm"));
+}
+
+#[test]
+fn artifacts_are_cached_and_bad_ones_recompiled() {
+    let dir = std::env::temp_dir().join(format!("kubectl-vllm-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let host = Host::new(ArtifactCache::new(Some(dir.clone())), Limits::default()).unwrap();
+    let shared = Arc::new(Shared::default());
+    let first = host.load("chaos", chaos_wasm(), Arc::clone(&shared)).unwrap();
+    assert_eq!(first.origin, Origin::Compiled);
+    let second = host.load("chaos", chaos_wasm(), Arc::clone(&shared)).unwrap();
+    assert_eq!(second.origin, Origin::Cached);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    // A corrupted artifact (a different CPU, a foreign engine...) is recompiled, not trusted.
+    // Replace it the way the cache itself writes (new file + rename): rewriting a mapped
+    // artifact in place would pull the code out from under `second`.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let temp = path.with_extension("tmp");
+        std::fs::write(&temp, b"not an artifact").unwrap();
+        std::fs::rename(&temp, &path).unwrap();
+    }
+    let third = host.load("chaos", chaos_wasm(), shared).unwrap();
+    assert_eq!(third.origin, Origin::Compiled);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn builtin_policies_declare_documented_rules() {
+    let host = host();
+    let shared = Arc::new(Shared::default());
+    let mut ids = Vec::new();
+    for builtin in kubectl_vllm_builtin::POLICIES {
+        let policy = host.load(builtin.name, builtin.wasm, Arc::clone(&shared)).unwrap();
+        for rule in &policy.info.rules {
+            for heading in ["## What it does", "## Why is this bad?", "## Example", "## Fix safety", "## Source"] {
+                assert!(rule.documentation.contains(heading), "{} lacks {heading}", rule.id);
+            }
+            ids.push(rule.id.clone());
+        }
+    }
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "gke-accel-count-unsupported",
+            "gke-accel-selector-missing",
+            "gke-accel-value-invalid",
+            "gke-gpu-toleration",
+            "gpu-res-req-ne-limit",
+            "pvc-size-too-small",
+            "runtime-ld-library-path-gke",
+        ]
+    );
+}

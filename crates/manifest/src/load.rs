@@ -1,0 +1,462 @@
+//! Reading inputs the way kubectl does: files, directories (`-R` for subdirectories), stdin;
+//! multi-document YAML, JSON and `kind: List`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use crate::locate::{Located, locate, parse_pointer};
+use crate::source::{SourceFile, Span};
+use crate::yaml::{self, Node, Stream, Value};
+
+/// One input as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file or directory.
+    Path(PathBuf),
+    /// `-`: standard input.
+    Stdin,
+}
+
+impl From<&str> for Input {
+    fn from(s: &str) -> Self {
+        if s == "-" {
+            Self::Stdin
+        } else {
+            Self::Path(PathBuf::from(s))
+        }
+    }
+}
+
+/// How to read inputs.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Descend into subdirectories of directory inputs.
+    pub recursive: bool,
+    /// The name stdin has in reports.
+    pub stdin_name: String,
+    /// Namespace for namespaced objects that set none.
+    pub default_namespace: String,
+    /// Paths never read (matched against paths as given and as found in directories).
+    pub exclude: Option<globset::GlobSet>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            recursive: false,
+            stdin_name: "<stdin>".into(),
+            default_namespace: "default".into(),
+            exclude: None,
+        }
+    }
+}
+
+/// Identifies an object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectRef {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// Namespace (`None` for cluster-scoped kinds).
+    pub namespace: Option<String>,
+    /// `metadata.name` (empty when unset).
+    pub name: String,
+}
+
+/// One Kubernetes object of the input set.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// Index into [`Manifests::files`].
+    pub file: usize,
+    /// The `---` document it came from (a `kind: List`'s items share the List's).
+    pub document: usize,
+    /// Pointer of the object inside its document: empty, or `/items/N` inside a List.
+    pub prefix: String,
+    /// The object as Kubernetes sees it; Secret values are `<redacted>`, namespace filled in.
+    pub json: Json,
+    /// Which object it is.
+    pub reference: ObjectRef,
+}
+
+/// A file that parsed (perhaps partly).
+#[derive(Debug, Clone)]
+pub struct ManifestFile {
+    /// Its text.
+    pub source: SourceFile,
+    /// Its documents, syntax errors and duplicated keys.
+    pub stream: Stream,
+}
+
+/// Something that could not be read or loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The file's display name (or the path that could not be read).
+    pub name: String,
+    /// Index into [`Manifests::files`] when the file was read.
+    pub file: Option<usize>,
+    /// Where, when known.
+    pub span: Option<Span>,
+    /// The document, when known.
+    pub document: Option<usize>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Everything one invocation read.
+#[derive(Debug, Clone, Default)]
+pub struct Manifests {
+    /// Files read, in input order.
+    pub files: Vec<ManifestFile>,
+    /// Objects, in file and document order.
+    pub objects: Vec<Object>,
+    /// What could not be read or loaded.
+    pub errors: Vec<InputError>,
+}
+
+/// Kinds that live outside namespaces (the common ones; anything else is treated as namespaced).
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "RuntimeClass",
+    "IngressClass",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "ComputeClass",
+];
+
+/// Whether objects of `kind` are cluster-scoped.
+#[must_use]
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&kind)
+}
+
+impl Manifests {
+    /// Reads every input. Unreadable paths become [`InputError`]s; nothing here fails as a whole.
+    #[must_use]
+    pub fn load(inputs: &[Input], options: &LoadOptions) -> Self {
+        let mut manifests = Self::default();
+        for input in inputs {
+            match input {
+                Input::Stdin => {
+                    let mut text = String::new();
+                    match std::io::stdin().read_to_string(&mut text) {
+                        Ok(_) => manifests.add_text(&options.stdin_name, text, options),
+                        Err(e) => manifests.unreadable(&options.stdin_name, &e.to_string()),
+                    }
+                }
+                Input::Path(path) => manifests.add_path(path, options, true),
+            }
+        }
+        manifests
+    }
+
+    fn add_path(&mut self, path: &Path, options: &LoadOptions, explicit: bool) {
+        let name = path.display().to_string();
+        if options
+            .exclude
+            .as_ref()
+            .is_some_and(|set| set.is_match(path) || set.is_match(path.strip_prefix("./").unwrap_or(path)))
+        {
+            return;
+        }
+        if path.is_dir() {
+            if !explicit && !options.recursive {
+                return;
+            }
+            let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+                Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+                Err(e) => return self.unreadable(&name, &e.to_string()),
+            };
+            entries.sort();
+            for entry in entries {
+                if entry.is_dir() {
+                    self.add_path(&entry, options, false);
+                } else if entry
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+                {
+                    self.add_path(&entry, options, false);
+                }
+            }
+            return;
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => self.add_text(&name, text, options),
+                Err(e) => self.unreadable(&name, &format!("not UTF-8 text: {e}")),
+            },
+            Err(e) => self.unreadable(&name, &e.to_string()),
+        }
+    }
+
+    fn unreadable(&mut self, name: &str, message: &str) {
+        self.errors.push(InputError {
+            name: name.to_string(),
+            file: None,
+            span: None,
+            document: None,
+            message: format!("cannot read `{name}`: {message}"),
+        });
+    }
+
+    /// Adds one file's text (used for files, stdin and tests).
+    pub fn add_text(&mut self, name: &str, text: String, options: &LoadOptions) {
+        let source = SourceFile::new(name, text);
+        let stream = yaml::parse(&source.text);
+        let file = self.files.len();
+        for error in &stream.errors {
+            let position = source.position(error.span.start);
+            self.errors.push(InputError {
+                name: name.to_string(),
+                file: Some(file),
+                span: Some(error.span),
+                document: Some(error.document),
+                message: format!(
+                    "invalid YAML: {} (line {}, column {})",
+                    error.message, position.line, position.column
+                ),
+            });
+        }
+        for document in &stream.documents {
+            if document.root.value == Value::Null {
+                continue;
+            }
+            self.add_object(file, name, document.index, String::new(), &document.root, options);
+        }
+        self.files.push(ManifestFile { source, stream });
+    }
+
+    fn add_object(
+        &mut self,
+        file: usize,
+        name: &str,
+        document: usize,
+        prefix: String,
+        node: &Node,
+        options: &LoadOptions,
+    ) {
+        let error = |message: String, span: Span| InputError {
+            name: name.to_string(),
+            file: Some(file),
+            span: Some(span),
+            document: Some(document),
+            message,
+        };
+        if !matches!(node.value, Value::Map(_)) {
+            self.errors.push(error(
+                "a Kubernetes object must be a mapping".into(),
+                node.anchor_span(),
+            ));
+            return;
+        }
+        let string_field = |key: &str| match node.get(key).map(|e| &e.value.value) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        let (Some(api_version), Some(kind)) = (string_field("apiVersion"), string_field("kind"))
+        else {
+            let missing: Vec<&str> = ["apiVersion", "kind"]
+                .into_iter()
+                .filter(|k| string_field(k).is_none())
+                .collect();
+            self.errors.push(error(
+                format!("object without {}", missing.join(" and ")),
+                node.anchor_span(),
+            ));
+            return;
+        };
+        if kind.ends_with("List")
+            && let Some(items) = node.get("items")
+        {
+            if let Value::Seq(items) = &items.value.value {
+                for (i, item) in items.iter().enumerate() {
+                    self.add_object(file, name, document, format!("{prefix}/items/{i}"), item, options);
+                }
+                return;
+            }
+        }
+        let mut json = node.to_json();
+        let metadata_name = json
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let namespace = if is_cluster_scoped(&kind) {
+            None
+        } else {
+            let ns = json
+                .pointer("/metadata/namespace")
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+                .map_or_else(|| options.default_namespace.clone(), str::to_string);
+            if let Some(metadata) = json.get_mut("metadata").and_then(Json::as_object_mut) {
+                metadata.insert("namespace".into(), Json::String(ns.clone()));
+            }
+            Some(ns)
+        };
+        if kind == "Secret" {
+            redact_secret(&mut json);
+        }
+        self.objects.push(Object {
+            file,
+            document,
+            prefix,
+            json,
+            reference: ObjectRef {
+                api_version,
+                kind,
+                namespace,
+                name: metadata_name,
+            },
+        });
+    }
+
+    /// Where `pointer` (relative to the object) is in the object's file.
+    #[must_use]
+    pub fn locate(&self, object: &Object, pointer: &str) -> Option<Located> {
+        let tokens = parse_pointer(&format!("{}{pointer}", object.prefix)).ok()?;
+        let document = self.files[object.file]
+            .stream
+            .documents
+            .iter()
+            .find(|d| d.index == object.document)?;
+        Some(locate(&document.root, &tokens))
+    }
+
+    /// The root span of a document, for findings about a whole document.
+    #[must_use]
+    pub fn document_span(&self, file: usize, document: usize) -> Option<Span> {
+        self.files[file]
+            .stream
+            .documents
+            .iter()
+            .find(|d| d.index == document)
+            .map(|d| d.root.anchor_span())
+    }
+}
+
+/// The placeholder that replaces every Secret value.
+pub const REDACTED: &str = "<redacted>";
+
+fn redact_secret(json: &mut Json) {
+    for field in ["data", "stringData"] {
+        if let Some(map) = json.get_mut(field).and_then(Json::as_object_mut) {
+            for value in map.values_mut() {
+                *value = Json::String(REDACTED.into());
+            }
+        }
+    }
+}
+
+/// Byte spans of the values under a Secret's `data` and `stringData`, to hide them in snippets.
+#[must_use]
+pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for object in manifests.objects.iter().filter(|o| o.file == file) {
+        if object.reference.kind != "Secret" {
+            continue;
+        }
+        for field in ["data", "stringData"] {
+            if let Some(located) = manifests.locate(object, &format!("/{field}"))
+                && located.exact
+            {
+                let document = manifests.files[file]
+                    .stream
+                    .documents
+                    .iter()
+                    .find(|d| d.index == object.document);
+                let Some(document) = document else { continue };
+                let tokens =
+                    parse_pointer(&format!("{}/{field}", object.prefix)).unwrap_or_default();
+                let mut node = &document.root;
+                for token in &tokens {
+                    match node.get(token) {
+                        Some(entry) => node = &entry.value,
+                        None => break,
+                    }
+                }
+                if let Value::Map(entries) = &node.value {
+                    spans.extend(entries.iter().map(|e| e.value.span));
+                }
+            }
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Manifests {
+        let mut m = Manifests::default();
+        m.add_text("t.yaml", text.to_string(), &LoadOptions::default());
+        m
+    }
+
+    #[test]
+    fn multi_document_list_and_json() {
+        let m = load(
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n\
+             - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n---\n---\n\
+             {\"apiVersion\": \"v1\", \"kind\": \"PersistentVolume\", \"metadata\": {\"name\": \"pv\"}}\n",
+        );
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let got: Vec<_> = m
+            .objects
+            .iter()
+            .map(|o| (o.reference.name.as_str(), o.document, o.prefix.as_str(), o.reference.namespace.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", 0, "/items/0", Some("default".into())),
+                ("b", 0, "/items/1", Some("default".into())),
+                ("pv", 2, "", None),
+            ]
+        );
+        let b = &m.objects[1];
+        let located = m.locate(b, "/metadata/name").unwrap();
+        assert_eq!(m.files[0].source.position(located.span.start).line, 5);
+    }
+
+    #[test]
+    fn objects_without_kind_are_input_errors_and_the_rest_loads() {
+        let m = load("apiVersion: v1\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Service\n");
+        assert_eq!(m.objects.len(), 1);
+        assert_eq!(m.errors.len(), 1);
+        assert!(m.errors[0].message.contains("without kind"));
+        assert_eq!(m.errors[0].document, Some(0));
+    }
+
+    #[test]
+    fn invalid_yaml_keeps_earlier_and_later_documents() {
+        let m = load("apiVersion: v1\nkind: A\n---\nbroken: [\n---\napiVersion: v1\nkind: B\n");
+        let kinds: Vec<_> = m.objects.iter().map(|o| o.reference.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["A", "B"]);
+        assert_eq!(m.errors.len(), 1);
+        assert!(m.errors[0].message.starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let m = load("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  token: hunter2\n");
+        assert_eq!(m.objects[0].json["stringData"]["token"], REDACTED);
+        let spans = secret_value_spans(&m, 0);
+        assert_eq!(&m.files[0].source.text[spans[0].range()], "hunter2");
+    }
+}

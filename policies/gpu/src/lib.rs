@@ -1,0 +1,26 @@
+//! The `gpu` policy: GPU requests and GKE GPU scheduling.
+
+mod rules {
+    pub mod gke_accel_count_unsupported;
+    pub mod gke_accel_selector_missing;
+    pub mod gke_accel_value_invalid;
+    pub mod gke_gpu_toleration;
+    pub mod gpu_res_req_ne_limit;
+}
+
+use rules::gke_accel_count_unsupported::GkeAccelCountUnsupported;
+use rules::gke_accel_selector_missing::GkeAccelSelectorMissing;
+use rules::gke_accel_value_invalid::GkeAccelValueInvalid;
+use rules::gke_gpu_toleration::GkeGpuToleration;
+use rules::gpu_res_req_ne_limit::GpuResReqNeLimit;
+
+kubectl_vllm_sdk::policy!(
+    name: "gpu",
+    rules: [
+        GpuResReqNeLimit,
+        GkeAccelSelectorMissing,
+        GkeAccelValueInvalid,
+        GkeAccelCountUnsupported,
+        GkeGpuToleration,
+    ],
+);
