@@ -19,10 +19,18 @@ const PROFILE: &str = "policy";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let workspace = manifest_dir.parent().unwrap().parent().unwrap().to_path_buf();
+    let workspace = manifest_dir
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     for watched in ["wit", "crates/sdk", "policies", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     println!("cargo:rerun-if-env-changed=KUBECTL_VLLM_POLICY_TARGET_DIR");
 
@@ -31,7 +39,9 @@ fn main() {
     build_policies(&workspace, &target_dir);
 
     let wasm_dir = target_dir.join(TARGET).join(PROFILE);
-    let mut code = String::from("/// The default policies, embedded.\npub static POLICIES: &[BuiltinPolicy] = &[\n");
+    let mut code = String::from(
+        "/// The default policies, embedded.\npub static POLICIES: &[BuiltinPolicy] = &[\n",
+    );
     for name in EMBEDDED {
         let path = copy_component(&wasm_dir, &out_dir, name);
         writeln!(
@@ -61,7 +71,12 @@ fn default_target_dir(out_dir: &Path) -> PathBuf {
         .ancestors()
         .find(|p| p.file_name().is_some_and(|n| n == "build"))
         .expect("OUT_DIR is inside <target>/<profile>/build");
-    build.parent().unwrap().parent().unwrap().join("wasm-policies")
+    build
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("wasm-policies")
 }
 
 fn build_policies(workspace: &Path, target_dir: &Path) {
@@ -70,21 +85,42 @@ fn build_policies(workspace: &Path, target_dir: &Path) {
     command
         .env_clear()
         .current_dir(workspace)
-        .args(["build", "--locked", "--quiet", "--target", TARGET, "--profile", PROFILE])
+        .args([
+            "build",
+            "--locked",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--profile",
+            PROFILE,
+        ])
         .arg("--target-dir")
         .arg(target_dir);
     for name in EMBEDDED.iter().chain(TEST_ONLY) {
         command.args(["-p", &format!("policy-{name}")]);
     }
-    for keep in ["PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "RUSTC", "TMPDIR", "CARGO_NET_OFFLINE"] {
+    for keep in [
+        "PATH",
+        "HOME",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC",
+        "TMPDIR",
+        "CARGO_NET_OFFLINE",
+    ] {
         if let Some(value) = env::var_os(keep) {
             command.env(keep, value);
         }
     }
-    let output = command.output().expect("failed to run cargo for the policies");
+    let output = command
+        .output()
+        .expect("failed to run cargo for the policies");
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let hint = if stderr.contains("may not be installed") || stderr.contains("can't find crate for `core`") {
+        let hint = if stderr.contains("may not be installed")
+            || stderr.contains("can't find crate for `core`")
+        {
             "\n\nThe wasm32-wasip2 target is missing: run `rustup target add wasm32-wasip2`."
         } else {
             ""
@@ -97,7 +133,6 @@ fn copy_component(wasm_dir: &Path, out_dir: &Path, name: &str) -> PathBuf {
     let file = format!("policy_{name}.wasm");
     let from = wasm_dir.join(&file);
     let to = out_dir.join(&file);
-    std::fs::copy(&from, &to)
-        .unwrap_or_else(|e| panic!("{} was not built: {e}", from.display()));
+    std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("{} was not built: {e}", from.display()));
     to
 }

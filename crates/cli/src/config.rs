@@ -41,9 +41,9 @@ pub struct Config {
     pub cluster: ClusterProfile,
 }
 
-/// A rule's configured level.
+/// A rule's configured level. YAML 1.1 reads a bare `off` as `false`, so `false` means `off` too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "RuleLevelRepr")]
 pub enum RuleLevel {
     /// Report as error.
     Error,
@@ -53,6 +53,39 @@ pub enum RuleLevel {
     Info,
     /// Do not report.
     Off,
+}
+
+/// How a level may be written: `error`, `warning`, `info`, `off` (or `false`, which is how YAML
+/// 1.1 reads a bare `off`).
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum RuleLevelRepr {
+    /// `false`: off.
+    Off(bool),
+    /// `error`, `warning`, `info` or `off`.
+    Name(String),
+}
+
+impl TryFrom<RuleLevelRepr> for RuleLevel {
+    type Error = String;
+
+    fn try_from(repr: RuleLevelRepr) -> Result<Self, String> {
+        match repr {
+            RuleLevelRepr::Off(false) => Ok(Self::Off),
+            RuleLevelRepr::Name(name) => match name.as_str() {
+                "error" => Ok(Self::Error),
+                "warning" => Ok(Self::Warning),
+                "info" => Ok(Self::Info),
+                "off" => Ok(Self::Off),
+                other => Err(format!(
+                    "unknown level `{other}`, expected `error`, `warning`, `info` or `off`"
+                )),
+            },
+            RuleLevelRepr::Off(true) => {
+                Err("expected `error`, `warning`, `info` or `off`, found `true`".into())
+            }
+        }
+    }
 }
 
 impl RuleLevel {
@@ -194,9 +227,12 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Box<ConfigError>> {
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
-    for segment in path.iter() {
+    for segment in path {
         match segment {
-            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Seq { index } => {
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+            }
             Segment::Map { key } | Segment::Enum { variant: key } => {
                 pointer.push('/');
                 pointer.push_str(&yaml::escape_token(key));
@@ -220,9 +256,17 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_located_errors() {
-        let e = parse("c.yaml", "rules:\n  shm-size: error\ncluster:\n  autopilott: true\n").unwrap_err();
+        let e = parse(
+            "c.yaml",
+            "rules:\n  shm-size: error\ncluster:\n  autopilott: true\n",
+        )
+        .unwrap_err();
         assert!(e.message.contains("c.yaml:4:3"), "{}", e.message);
-        assert!(e.message.contains("unknown field `autopilott`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `autopilott`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -178,7 +178,9 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             };
             let rows = linter.rules();
             let text = match output {
-                RulesFormat::Json => serde_json::to_string_pretty(&rows).expect("serializes") + "\n",
+                RulesFormat::Json => {
+                    serde_json::to_string_pretty(&rows).expect("serializes") + "\n"
+                }
                 RulesFormat::Text => rules_table(&rows),
             };
             let _ = stdout.write_all(text.as_bytes());
@@ -204,6 +206,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
 }
 
 fn rules_table(rows: &[lint::RuleRow]) -> String {
+    use std::fmt::Write as _;
     let mut out = format!(
         "{:<30} {:<8} {:<20} {:<8} {}\n",
         "RULE", "SEVERITY", "FIX", "POLICY", "SUMMARY"
@@ -213,14 +216,15 @@ fn rules_table(rows: &[lint::RuleRow]) -> String {
             Some(a) => format!("{} ({a})", row.fix),
             None => row.fix.to_string(),
         };
-        out.push_str(&format!(
-            "{:<30} {:<8} {:<20} {:<8} {}\n",
+        let _ = writeln!(
+            out,
+            "{:<30} {:<8} {:<20} {:<8} {}",
             row.id,
             row.severity.as_str(),
             fix,
             row.policy.as_deref().unwrap_or("-"),
             row.summary
-        ));
+        );
     }
     out
 }
@@ -236,7 +240,7 @@ fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Linter, Loaded)
         Some(path) => match config::load(&path) {
             Ok(loaded) => loaded,
             Err(e) => {
-                render_error(stderr, *e);
+                render_error(stderr, &*e);
                 return None;
             }
         },
@@ -256,16 +260,17 @@ fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Linter, Loaded)
         }
     };
     if let Err(e) = check_rule_ids(&loaded, &linter, stderr) {
-        render_error(stderr, *e);
+        render_error(stderr, &*e);
         return None;
     }
     Some((linter, loaded))
 }
 
-fn render_error(stderr: &mut dyn Write, error: impl miette::Diagnostic + Send + Sync + 'static) {
+fn render_error(stderr: &mut dyn Write, error: &(impl miette::Diagnostic + Send + Sync + 'static)) {
     let mut out = String::new();
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
-    let _ = handler.render_report(&mut out, &error);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    let _ = handler.render_report(&mut out, error);
     let _ = stderr.write_all(out.as_bytes());
 }
 
@@ -281,14 +286,26 @@ fn check_rule_ids(
         .config
         .rules
         .keys()
-        .map(|id| (id.clone(), format!("/rules/{}", id.replace('~', "~0").replace('/', "~1"))))
-        .chain(loaded.config.ignores.iter().enumerate().flat_map(|(i, ignore)| {
-            ignore
-                .rules
+        .map(|id| {
+            (
+                id.clone(),
+                format!("/rules/{}", id.replace('~', "~0").replace('/', "~1")),
+            )
+        })
+        .chain(
+            loaded
+                .config
+                .ignores
                 .iter()
                 .enumerate()
-                .map(move |(j, id)| (id.clone(), format!("/ignores/{i}/rules/{j}")))
-        }));
+                .flat_map(|(i, ignore)| {
+                    ignore
+                        .rules
+                        .iter()
+                        .enumerate()
+                        .map(move |(j, id)| (id.clone(), format!("/ignores/{i}/rules/{j}")))
+                }),
+        );
     for (id, pointer) in named {
         if known.contains(&id) {
             continue;

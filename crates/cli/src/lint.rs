@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use kubectl_vllm_host::{
     ArtifactCache, Cluster, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef, Policy,
     PolicyError, Shared,
@@ -14,7 +12,7 @@ use kubectl_vllm_manifest::{Manifests, Object, SourceFile, Span};
 
 use crate::config::{Config, Loaded};
 use crate::host_rules;
-use crate::report::{FixSummary, Finding, Report, Resource, Severity};
+use crate::report::{Finding, FixSummary, Report, Resource, Severity};
 
 /// Where a policy came from.
 #[derive(Debug, Clone)]
@@ -96,7 +94,10 @@ impl Linter {
             .policies
             .iter()
             .map(|p| (base.join(&p.path), p.sha256.clone()));
-        let given = extra.iter().flat_map(|p| expand_policy_path(p)).map(|p| (p, None));
+        let given = extra
+            .iter()
+            .flat_map(|p| expand_policy_path(p))
+            .map(|p| (p, None));
         for (path, sha256) in configured.chain(given) {
             let source = PolicySource::File(path.clone());
             let label = path.display().to_string();
@@ -187,7 +188,11 @@ impl Linter {
         });
         let mut findings = Vec::new();
         for (source, error) in &self.load_errors {
-            findings.push(unlocated("policy-error", source.to_string(), error.to_string()));
+            findings.push(unlocated(
+                "policy-error",
+                source.to_string(),
+                error.to_string(),
+            ));
         }
         for error in &manifests.errors {
             let mut finding = unlocated("input-error", error.name.clone(), error.message.clone());
@@ -217,7 +222,9 @@ impl Linter {
                             format!(
                                 "{error} while evaluating {} {}",
                                 r.kind,
-                                r.namespace.as_ref().map_or(r.name.clone(), |ns| format!("{ns}/{}", r.name))
+                                r.namespace
+                                    .as_ref()
+                                    .map_or(r.name.clone(), |ns| format!("{ns}/{}", r.name))
                             ),
                         );
                         finding.policy = Some(policy.name().to_string());
@@ -274,7 +281,7 @@ fn verify_sha256(label: &str, wasm: &[u8], expected: Option<&str>) -> Result<(),
     let Some(expected) = expected else {
         return Ok(());
     };
-    let actual: String = Sha256::digest(wasm).iter().map(|b| format!("{b:02x}")).collect();
+    let actual = kubectl_vllm_host::cache::sha256_hex(wasm);
     if actual.eq_ignore_ascii_case(expected.trim()) {
         Ok(())
     } else {
@@ -377,7 +384,13 @@ fn policy_finding(
                 .map(|r| r.severity)
         })
         .unwrap_or(Severity::Error);
-    let mut finding = object_finding(manifests, object, &result.rule, &result.pointer, result.message);
+    let mut finding = object_finding(
+        manifests,
+        object,
+        &result.rule,
+        &result.pointer,
+        result.message,
+    );
     finding.severity = result.severity.map_or(default, Severity::from);
     finding.help = result.help;
     finding.policy = Some(policy.name().to_string());
@@ -444,7 +457,8 @@ fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>) {
                 "`{key}` is set twice in this mapping (first on line {}); Kubernetes keeps only this one and silently drops the first",
                 first.line
             );
-            let mut finding = unlocated("runtime-duplicate-keys", file.source.name.clone(), message);
+            let mut finding =
+                unlocated("runtime-duplicate-keys", file.source.name.clone(), message);
             finding.help = Some(format!("merge the two `{key}` entries into one"));
             locate_into(&mut finding, &file.source, index, duplicate.second);
             finding.document = Some(duplicate.document);
@@ -478,9 +492,7 @@ fn is_ignored(config: &Config, manifests: &Manifests, finding: &Finding) -> bool
             .as_ref()
             .is_none_or(|n| resource.is_some_and(|r| &r.name == n));
         let path_ok = ignore.path.as_ref().is_none_or(|glob| {
-            globset::Glob::new(glob)
-                .map(|g| g.compile_matcher().is_match(&finding.file))
-                .unwrap_or(false)
+            globset::Glob::new(glob).is_ok_and(|g| g.compile_matcher().is_match(&finding.file))
         });
         rule_ok && kind_ok && ns_ok && name_ok && path_ok
     })

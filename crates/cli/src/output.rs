@@ -101,15 +101,17 @@ fn redacted(manifests: &Manifests, file: usize) -> (String, Vec<Span>) {
 
 /// Maps an original offset into the redacted text.
 fn map_offset(offset: usize, replaced: &[Span]) -> usize {
-    let mut shift: isize = 0;
+    // Everything before `offset` stays, except that each replaced span before it becomes
+    // `<redacted>`; an offset inside a replaced span moves to that span's start.
+    let mut mapped = offset;
     for span in replaced {
         if span.end <= offset {
-            shift += REDACTED.len() as isize - span.len() as isize;
+            mapped = mapped + REDACTED.len() - span.len();
         } else if span.start < offset {
-            return offset.saturating_add_signed(shift) - (offset - span.start);
+            return mapped - (offset - span.start);
         }
     }
-    offset.saturating_add_signed(shift)
+    mapped
 }
 
 #[derive(Debug)]
@@ -134,7 +136,9 @@ impl Rendered {
                 let (text, replaced) = &sources[file];
                 let start = map_offset(span.start, replaced);
                 let end = map_offset(span.end, replaced).max(start);
-                let text_label = finding.inexact.then(|| "the missing field belongs here".to_string());
+                let text_label = finding
+                    .inexact
+                    .then(|| "the missing field belongs here".to_string());
                 (
                     Some(NamedSource::new(&finding.file, text.clone())),
                     Some(LabeledSpan::new(text_label, start, end - start)),
@@ -168,7 +172,11 @@ impl std::error::Error for Rendered {}
 
 impl Diagnostic for Rendered {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!("{}[{}]", self.severity.as_str(), self.code)))
+        Some(Box::new(format!(
+            "{}[{}]",
+            self.severity.as_str(),
+            self.code
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {

@@ -174,11 +174,8 @@ impl Report {
     #[must_use]
     pub fn exit_code(&self, fail_on: Option<Severity>) -> u8 {
         if self.failed {
-            2
-        } else if fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level)) {
-            1
-        } else {
-            0
+            return 2;
         }
+        u8::from(fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level)))
     }
 }

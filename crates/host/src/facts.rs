@@ -98,7 +98,8 @@ impl FactTables {
     #[must_use]
     pub fn model(&self, name: &str) -> Option<&ModelFact> {
         self.models.iter().find(|m| {
-            m.id.eq_ignore_ascii_case(name) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+            m.id.eq_ignore_ascii_case(name)
+                || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
         })
     }
 
@@ -232,7 +233,11 @@ impl Cluster {
     pub fn from_profile(profile: &ClusterProfile) -> Self {
         let gke = profile.provider == Provider::Gke;
         let storage_classes = profile.storage_classes.clone().unwrap_or_else(|| {
-            if gke { gke_builtin_storage_classes() } else { Vec::new() }
+            if gke {
+                gke_builtin_storage_classes()
+            } else {
+                Vec::new()
+            }
         });
         Self {
             provider: profile.provider,
@@ -249,17 +254,36 @@ impl Cluster {
 /// legacy `standard` (pd-standard).
 #[must_use]
 pub fn gke_builtin_storage_classes() -> Vec<StorageClassFact> {
-    let class = |name: &str, provisioner: &str, kind: &str, default: bool, mode: &str| StorageClassFact {
-        name: name.into(),
-        provisioner: provisioner.into(),
-        parameters: [("type".to_string(), kind.to_string())].into(),
-        volume_binding_mode: mode.into(),
-        is_default: default,
-    };
+    let class =
+        |name: &str, provisioner: &str, kind: &str, default: bool, mode: &str| StorageClassFact {
+            name: name.into(),
+            provisioner: provisioner.into(),
+            parameters: [("type".to_string(), kind.to_string())].into(),
+            volume_binding_mode: mode.into(),
+            is_default: default,
+        };
     vec![
-        class("standard-rwo", "pd.csi.storage.gke.io", "pd-balanced", true, "WaitForFirstConsumer"),
-        class("premium-rwo", "pd.csi.storage.gke.io", "pd-ssd", false, "WaitForFirstConsumer"),
-        class("standard", "kubernetes.io/gce-pd", "pd-standard", false, "Immediate"),
+        class(
+            "standard-rwo",
+            "pd.csi.storage.gke.io",
+            "pd-balanced",
+            true,
+            "WaitForFirstConsumer",
+        ),
+        class(
+            "premium-rwo",
+            "pd.csi.storage.gke.io",
+            "pd-ssd",
+            false,
+            "WaitForFirstConsumer",
+        ),
+        class(
+            "standard",
+            "kubernetes.io/gce-pd",
+            "pd-standard",
+            false,
+            "Immediate",
+        ),
     ]
 }
 
@@ -274,7 +298,10 @@ mod tests {
         assert!(facts.accelerators.len() >= 13);
         assert!(facts.models.iter().all(|m| !m.source.is_empty()));
         assert!(facts.accelerators.iter().all(|a| !a.source.is_empty()));
-        assert_eq!(facts.model("GEMMA-3-1B-IT").unwrap().id, "google/gemma-3-1b-it");
+        assert_eq!(
+            facts.model("GEMMA-3-1B-IT").unwrap().id,
+            "google/gemma-3-1b-it"
+        );
         assert_eq!(facts.accelerator("nvidia-l4").unwrap().memory_mib, 23034);
     }
 

@@ -105,7 +105,12 @@ enum Requirement {
 
 impl Requirement {
     fn matches(&self, labels: &[(String, String)]) -> bool {
-        let get = |k: &str| labels.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            labels
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
         match self {
             Self::Equals(k, v) => get(k) == Some(v),
             Self::NotEquals(k, v) => get(k) != Some(v),
@@ -154,17 +159,36 @@ mod tests {
     #[test]
     fn get_and_list_with_selectors() {
         let mut inv = Inventory::default();
-        inv.insert(r("Service", Some("a"), "s1"), &json!({"metadata": {"labels": {"app": "vllm"}}}));
-        inv.insert(r("Service", Some("a"), "s2"), &json!({"metadata": {"labels": {"app": "web"}}}));
+        inv.insert(
+            r("Service", Some("a"), "s1"),
+            &json!({"metadata": {"labels": {"app": "vllm"}}}),
+        );
+        inv.insert(
+            r("Service", Some("a"), "s2"),
+            &json!({"metadata": {"labels": {"app": "web"}}}),
+        );
         inv.insert(r("Service", Some("b"), "s1"), &json!({}));
         inv.insert(r("StorageClass", None, "fast"), &json!({}));
         assert!(inv.get("Service", Some("b"), "s1").is_some());
         assert!(inv.get("Service", Some("c"), "s1").is_none());
         assert!(inv.get("StorageClass", Some("any"), "fast").is_some());
-        let names = |v: Vec<&Entry>| v.iter().map(|e| e.reference.name.clone()).collect::<Vec<_>>();
-        assert_eq!(names(inv.list("Service", Some("a"), "app=vllm").unwrap()), vec!["s1"]);
-        assert_eq!(names(inv.list("Service", Some("a"), "app!=vllm").unwrap()), vec!["s2"]);
-        assert_eq!(names(inv.list("Service", None, "!app").unwrap()), vec!["s1"]);
+        let names = |v: Vec<&Entry>| {
+            v.iter()
+                .map(|e| e.reference.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(inv.list("Service", Some("a"), "app=vllm").unwrap()),
+            vec!["s1"]
+        );
+        assert_eq!(
+            names(inv.list("Service", Some("a"), "app!=vllm").unwrap()),
+            vec!["s2"]
+        );
+        assert_eq!(
+            names(inv.list("Service", None, "!app").unwrap()),
+            vec!["s1"]
+        );
         assert_eq!(inv.list("Service", None, "").unwrap().len(), 3);
         assert!(inv.list("Service", None, "app in (a)").is_err());
     }

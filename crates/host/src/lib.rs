@@ -33,10 +33,12 @@ pub mod bindings {
     });
 }
 
-use bindings::kubectl_vllm::policy::{cluster, facts as wit_facts, inventory as wit_inventory, types};
 pub use bindings::kubectl_vllm::policy::types::{
     Applicability, Evaluation, Finding, Fix, FixAvailability, ObjectRef, PatchOp, PolicyInfo,
     RuleInfo, Severity,
+};
+use bindings::kubectl_vllm::policy::{
+    cluster, facts as wit_facts, inventory as wit_inventory, types,
 };
 
 /// Rule ids owned by the host that a policy may also report (checks skipped for lack of a fact).
@@ -187,8 +189,14 @@ impl Host {
             policy: label.to_string(),
             message: format!("{e:#}"),
         };
-        let (component, origin) = self.cache.component(&self.engine, wasm).map_err(load_error)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(load_error)?;
+        let (component, origin) = self
+            .cache
+            .component(&self.engine, wasm)
+            .map_err(load_error)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(load_error)?;
         let pre = bindings::PolicyWorldPre::new(pre).map_err(load_error)?;
         let mut policy = Policy {
             name: label.to_string(),
@@ -204,9 +212,8 @@ impl Host {
             limits: self.limits.clone(),
             engine: self.engine.clone(),
         };
-        let info = policy.call(|instance, store| {
-            instance.kubectl_vllm_policy_policy().call_metadata(store)
-        })?;
+        let info = policy
+            .call(|instance, store| instance.kubectl_vllm_policy_policy().call_metadata(store))?;
         validate_info(&info).map_err(|message| PolicyError::Malformed {
             policy: label.to_string(),
             message,
@@ -342,7 +349,10 @@ impl Policy {
         if let Some(span) = finding.sub_span
             && span.start > span.end
         {
-            return Err(format!("rule `{}`: sub-span ends before it starts", finding.rule));
+            return Err(format!(
+                "rule `{}`: sub-span ends before it starts",
+                finding.rule
+            ));
         }
         if let Some(fix) = &finding.fix {
             for op in &fix.operations {
@@ -388,7 +398,8 @@ fn validate_info(info: &PolicyInfo) -> Result<(), String> {
 
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -514,7 +525,10 @@ impl wit_facts::Host for State {
     }
 
     fn get_accelerator(&mut self, label: String) -> Option<wit_facts::Accelerator> {
-        self.shared.facts.accelerator(&label).map(accelerator_record)
+        self.shared
+            .facts
+            .accelerator(&label)
+            .map(accelerator_record)
     }
 
     fn list_accelerators(&mut self) -> Vec<wit_facts::Accelerator> {

@@ -17,7 +17,8 @@ fn chaos_wasm() -> &'static [u8] {
 fn shared_cache() -> ArtifactCache {
     static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("kubectl-vllm-host-tests-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("kubectl-vllm-host-tests-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
     });
@@ -53,7 +54,9 @@ fn object(mode: &str) -> Evaluation {
 }
 
 fn assert_recovers(policy: &mut kubectl_vllm_host::Policy) {
-    let findings = policy.evaluate(&object("report")).expect("the next object evaluates");
+    let findings = policy
+        .evaluate(&object("report"))
+        .expect("the next object evaluates");
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].rule, "chaos-report");
 }
@@ -61,11 +64,17 @@ fn assert_recovers(policy: &mut kubectl_vllm_host::Policy) {
 #[test]
 fn an_infinite_loop_times_out_and_the_policy_recovers() {
     let host = host();
-    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let mut policy = host
+        .load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default()))
+        .unwrap();
     let started = Instant::now();
     let error = policy.evaluate(&object("loop")).unwrap_err();
     assert!(matches!(error, PolicyError::Timeout { .. }), "{error}");
-    assert!(error.to_string().contains("policy `chaos` exceeded its time limit"));
+    assert!(
+        error
+            .to_string()
+            .contains("policy `chaos` exceeded its time limit")
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_recovers(&mut policy);
 }
@@ -73,16 +82,23 @@ fn an_infinite_loop_times_out_and_the_policy_recovers() {
 #[test]
 fn a_memory_bomb_hits_the_cap() {
     let host = host();
-    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let mut policy = host
+        .load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default()))
+        .unwrap();
     let error = policy.evaluate(&object("oom")).unwrap_err();
-    assert!(matches!(error, PolicyError::OutOfMemory { limit: 32, .. }), "{error}");
+    assert!(
+        matches!(error, PolicyError::OutOfMemory { limit: 32, .. }),
+        "{error}"
+    );
     assert_recovers(&mut policy);
 }
 
 #[test]
 fn a_trap_is_reported_with_the_guest_panic_message() {
     let host = host();
-    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let mut policy = host
+        .load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default()))
+        .unwrap();
     let error = policy.evaluate(&object("trap")).unwrap_err();
     let PolicyError::Trap { message, .. } = &error else {
         panic!("expected a trap, got {error}");
@@ -94,7 +110,9 @@ fn a_trap_is_reported_with_the_guest_panic_message() {
 #[test]
 fn malformed_output_is_rejected() {
     let host = host();
-    let mut policy = host.load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default())).unwrap();
+    let mut policy = host
+        .load("chaos.wasm", chaos_wasm(), Arc::new(Shared::default()))
+        .unwrap();
     let error = policy.evaluate(&object("malformed")).unwrap_err();
     assert!(matches!(error, PolicyError::Malformed { .. }), "{error}");
     assert!(error.to_string().contains("no-such-rule"), "{error}");
@@ -105,7 +123,11 @@ fn malformed_output_is_rejected() {
 fn garbage_is_a_load_error_not_a_panic() {
     let host = host();
     let error = host
-        .load("junk.wasm", b"\0asm not really", Arc::new(Shared::default()))
+        .load(
+            "junk.wasm",
+            b"\0asm not really",
+            Arc::new(Shared::default()),
+        )
         .err()
         .unwrap();
     assert!(matches!(error, PolicyError::Load { .. }));
@@ -118,9 +140,13 @@ fn artifacts_are_cached_and_bad_ones_recompiled() {
     let _ = std::fs::remove_dir_all(&dir);
     let host = Host::new(ArtifactCache::new(Some(dir.clone())), Limits::default()).unwrap();
     let shared = Arc::new(Shared::default());
-    let first = host.load("chaos", chaos_wasm(), Arc::clone(&shared)).unwrap();
+    let first = host
+        .load("chaos", chaos_wasm(), Arc::clone(&shared))
+        .unwrap();
     assert_eq!(first.origin, Origin::Compiled);
-    let second = host.load("chaos", chaos_wasm(), Arc::clone(&shared)).unwrap();
+    let second = host
+        .load("chaos", chaos_wasm(), Arc::clone(&shared))
+        .unwrap();
     assert_eq!(second.origin, Origin::Cached);
     #[cfg(unix)]
     {
@@ -148,10 +174,22 @@ fn builtin_policies_declare_documented_rules() {
     let shared = Arc::new(Shared::default());
     let mut ids = Vec::new();
     for builtin in kubectl_vllm_builtin::POLICIES {
-        let policy = host.load(builtin.name, builtin.wasm, Arc::clone(&shared)).unwrap();
+        let policy = host
+            .load(builtin.name, builtin.wasm, Arc::clone(&shared))
+            .unwrap();
         for rule in &policy.info.rules {
-            for heading in ["## What it does", "## Why is this bad?", "## Example", "## Fix safety", "## Source"] {
-                assert!(rule.documentation.contains(heading), "{} lacks {heading}", rule.id);
+            for heading in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Fix safety",
+                "## Source",
+            ] {
+                assert!(
+                    rule.documentation.contains(heading),
+                    "{} lacks {heading}",
+                    rule.id
+                );
             }
             ids.push(rule.id.clone());
         }

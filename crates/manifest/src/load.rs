@@ -165,11 +165,9 @@ impl Manifests {
 
     fn add_path(&mut self, path: &Path, options: &LoadOptions, explicit: bool) {
         let name = path.display().to_string();
-        if options
-            .exclude
-            .as_ref()
-            .is_some_and(|set| set.is_match(path) || set.is_match(path.strip_prefix("./").unwrap_or(path)))
-        {
+        if options.exclude.as_ref().is_some_and(|set| {
+            set.is_match(path) || set.is_match(path.strip_prefix("./").unwrap_or(path))
+        }) {
             return;
         }
         if path.is_dir() {
@@ -181,14 +179,14 @@ impl Manifests {
                 Err(e) => return self.unreadable(&name, &e.to_string()),
             };
             entries.sort();
-            for entry in entries {
-                if entry.is_dir() {
-                    self.add_path(&entry, options, false);
-                } else if entry
-                    .extension()
+            let is_manifest = |p: &Path| {
+                p.extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-                {
+            };
+            for entry in entries {
+                // Subdirectories are read only with `-R` (checked on entry), like kubectl.
+                if entry.is_dir() || is_manifest(&entry) {
                     self.add_path(&entry, options, false);
                 }
             }
@@ -235,7 +233,14 @@ impl Manifests {
             if document.root.value == Value::Null {
                 continue;
             }
-            self.add_object(file, name, document.index, String::new(), &document.root, options);
+            self.add_object(
+                file,
+                name,
+                document.index,
+                String::new(),
+                &document.root,
+                options,
+            );
         }
         self.files.push(ManifestFile { source, stream });
     }
@@ -281,10 +286,18 @@ impl Manifests {
         };
         if kind.ends_with("List")
             && let Some(items) = node.get("items")
+            && let Value::Seq(items) = &items.value.value
         {
-            if let Value::Seq(items) = &items.value.value {
+            {
                 for (i, item) in items.iter().enumerate() {
-                    self.add_object(file, name, document, format!("{prefix}/items/{i}"), item, options);
+                    self.add_object(
+                        file,
+                        name,
+                        document,
+                        format!("{prefix}/items/{i}"),
+                        item,
+                        options,
+                    );
                 }
                 return;
             }
@@ -392,6 +405,16 @@ pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
                 if let Value::Map(entries) = &node.value {
                     spans.extend(entries.iter().map(|e| e.value.span));
                 }
+                // A duplicated key's dropped value is still in the text.
+                let under = format!("{}/{field}/", object.prefix);
+                spans.extend(
+                    manifests.files[file]
+                        .stream
+                        .duplicates
+                        .iter()
+                        .filter(|d| d.document == object.document && d.pointer.starts_with(&under))
+                        .map(|d| d.first_value),
+                );
             }
         }
     }
@@ -419,7 +442,14 @@ mod tests {
         let got: Vec<_> = m
             .objects
             .iter()
-            .map(|o| (o.reference.name.as_str(), o.document, o.prefix.as_str(), o.reference.namespace.clone()))
+            .map(|o| {
+                (
+                    o.reference.name.as_str(),
+                    o.document,
+                    o.prefix.as_str(),
+                    o.reference.namespace.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -446,7 +476,11 @@ mod tests {
     #[test]
     fn invalid_yaml_keeps_earlier_and_later_documents() {
         let m = load("apiVersion: v1\nkind: A\n---\nbroken: [\n---\napiVersion: v1\nkind: B\n");
-        let kinds: Vec<_> = m.objects.iter().map(|o| o.reference.kind.as_str()).collect();
+        let kinds: Vec<_> = m
+            .objects
+            .iter()
+            .map(|o| o.reference.kind.as_str())
+            .collect();
         assert_eq!(kinds, vec!["A", "B"]);
         assert_eq!(m.errors.len(), 1);
         assert!(m.errors[0].message.starts_with("invalid YAML"));
@@ -454,7 +488,9 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let m = load("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  token: hunter2\n");
+        let m = load(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  token: hunter2\n",
+        );
         assert_eq!(m.objects[0].json["stringData"]["token"], REDACTED);
         let spans = secret_value_spans(&m, 0);
         assert_eq!(&m.files[0].source.text[spans[0].range()], "hunter2");

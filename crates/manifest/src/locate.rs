@@ -170,10 +170,7 @@ mod tests {
     fn aliases_point_at_the_anchor_and_are_shared() {
         let text = "a: &x {k: 1}\nb: *x\n";
         let stream = parse(text);
-        let found = locate(
-            &stream.documents[0].root,
-            &parse_pointer("/b/k").unwrap(),
-        );
+        let found = locate(&stream.documents[0].root, &parse_pointer("/b/k").unwrap());
         assert!(found.shared);
         assert_eq!(found.span.start, text.find('k').unwrap());
     }

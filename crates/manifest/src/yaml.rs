@@ -101,6 +101,8 @@ pub struct DuplicateKey {
     pub first: Span,
     /// The key that wins (the last one).
     pub second: Span,
+    /// The value that was dropped (the first one's).
+    pub first_value: Span,
 }
 
 /// A parsed stream: its documents, what could not be parsed, and duplicated keys.
@@ -256,13 +258,13 @@ impl Builder {
                 }
                 // A plain `<<` key is a merge key; remember that before the scalar loses its style.
                 if let Some(Frame::Map {
-                    pending_key: None,
-                    ..
+                    pending_key: None, ..
                 }) = self.frames.last()
                     && style == NodeStyle::Plain
                     && text == "<<"
                 {
-                    return self.set_key("<<".into(), node_span, true);
+                    self.set_key("<<".into(), node_span, true);
+                    return Ok(());
                 }
                 self.complete(node)?;
             }
@@ -304,11 +306,10 @@ impl Builder {
         Ok(())
     }
 
-    fn set_key(&mut self, key: String, span: Span, merge: bool) -> Result<(), String> {
+    fn set_key(&mut self, key: String, span: Span, merge: bool) {
         if let Some(Frame::Map { pending_key, .. }) = self.frames.last_mut() {
             *pending_key = Some(PendingKey { key, span, merge });
         }
-        Ok(())
     }
 
     /// Files a finished node into its parent (or as the document root).
@@ -350,6 +351,7 @@ impl Builder {
                             pointer,
                             first: entries[i].key_span,
                             second: span,
+                            first_value: entries[i].value.span,
                         });
                         entries[i].key_span = span;
                         entries[i].value = node;
@@ -688,7 +690,10 @@ mod tests {
 
     #[test]
     fn keys_resolve_too() {
-        assert_eq!(json("on: 1\nn: 2\n"), serde_json::json!({"true": 1, "false": 2}));
+        assert_eq!(
+            json("on: 1\nn: 2\n"),
+            serde_json::json!({"true": 1, "false": 2})
+        );
     }
 
     #[test]
@@ -711,10 +716,7 @@ mod tests {
             .iter()
             .map(|d| (d.pointer.as_str(), &text[d.second.range()]))
             .collect();
-        assert_eq!(
-            found,
-            vec![("/b/x", "\"x\""), ("/a", "a"), ("/c/0/k", "k")]
-        );
+        assert_eq!(found, vec![("/b/x", "\"x\""), ("/a", "a"), ("/c/0/k", "k")]);
         let a = &stream.duplicates[1];
         assert_eq!(a.first.start, 0);
         assert_eq!(a.second.start, text.find("a: 3").unwrap());
@@ -736,7 +738,10 @@ mod tests {
         assert_eq!(stream.errors[0].document, 1);
         let docs: Vec<_> = stream.documents.iter().map(|d| d.index).collect();
         assert_eq!(docs, vec![0, 2]);
-        assert_eq!(stream.documents[1].root.to_json(), serde_json::json!({"c": 3}));
+        assert_eq!(
+            stream.documents[1].root.to_json(),
+            serde_json::json!({"c": 3})
+        );
     }
 
     #[test]

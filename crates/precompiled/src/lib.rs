@@ -15,6 +15,10 @@ use wasmtime::component::Component;
 /// The caller must only pass files it wrote itself with [`Component::serialize`] of a component
 /// compiled by an engine with the same configuration, in a directory only the current user can
 /// write (kubectl-vllm's artifact cache checks both before calling this).
+///
+/// # Errors
+/// wasmtime's error when the file is not an artifact of this wasmtime version, engine
+/// configuration and CPU; the caller then compiles the component instead.
 pub fn load_own_artifact(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
     // SAFETY: `deserialize_file` is unsafe because a crafted file could contain arbitrary machine
     // code. The cache only passes files it created itself (temp file + rename) from

@@ -35,9 +35,12 @@ pub struct Container<'a> {
 pub fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<PodSpec<'a>> {
     let pointer = match kind {
         "Pod" => "/spec",
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
-            "/spec/template/spec"
-        }
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => "/spec/template/spec",
         "CronJob" => "/spec/jobTemplate/spec/template/spec",
         "LeaderWorkerSet" => "/spec/leaderWorkerTemplate/workerTemplate/spec",
         _ => return None,
@@ -174,7 +177,11 @@ impl<'a> PodSpec<'a> {
             ));
         }
         let mut values = self.required_affinity_values(GKE_ACCELERATOR);
-        if values.len() == 1 { values.pop() } else { None }
+        if values.len() == 1 {
+            values.pop()
+        } else {
+            None
+        }
     }
 
     /// Tolerations.
@@ -228,7 +235,10 @@ impl Container<'_> {
     /// The image.
     #[must_use]
     pub fn image(&self) -> &str {
-        self.value.get("image").and_then(Value::as_str).unwrap_or("")
+        self.value
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// `resources.<section>[resource]` (section is `limits` or `requests`).

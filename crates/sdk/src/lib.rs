@@ -4,7 +4,7 @@
 //! one unit declared with [`declare_rule!`], whose doc comment *is* its documentation (what
 //! `kubectl vllm explain` prints), and the crate ends with one [`policy!`] invocation:
 //!
-//! ```ignore
+//! ```text
 //! use kubectl_vllm_sdk::prelude::*;
 //!
 //! declare_rule! {
@@ -61,8 +61,8 @@ pub mod prelude {
     pub use crate::quantity;
     pub use crate::vllm;
     pub use crate::{
-        Applicability, Context, Env, FindingBuilder, Findings, FixBuilder, Pointer, Rule,
-        RuleMeta, Severity, declare_rule,
+        Applicability, Context, Env, FindingBuilder, Findings, FixBuilder, Pointer, Rule, RuleMeta,
+        Severity, declare_rule,
     };
     pub use serde_json::{Value, json};
 }
@@ -222,7 +222,7 @@ pub fn evaluate(
     for rule in rules {
         rule.run(&cx, &mut out);
     }
-    Ok(out.findings)
+    Ok(out.items)
 }
 
 /// What the host offers a policy: lookups into the input set, fact tables and cluster facts.
@@ -373,7 +373,7 @@ impl std::fmt::Display for Pointer {
 /// Findings of one evaluation.
 #[derive(Default)]
 pub struct Findings {
-    findings: Vec<Finding>,
+    items: Vec<Finding>,
     current: &'static str,
     fix_applicability: Applicability,
 }
@@ -389,7 +389,7 @@ impl Findings {
     pub fn report(&mut self, pointer: &Pointer, message: impl Into<String>) -> FindingBuilder<'_> {
         let rule = self.current.to_string();
         let applicability = self.fix_applicability;
-        self.findings.push(Finding {
+        self.items.push(Finding {
             rule,
             message: message.into(),
             help: None,
@@ -399,7 +399,7 @@ impl Findings {
             fix: None,
         });
         FindingBuilder {
-            finding: self.findings.last_mut().expect("just pushed"),
+            finding: self.items.last_mut().expect("just pushed"),
             applicability,
         }
     }
@@ -422,7 +422,7 @@ impl Findings {
     /// The findings so far.
     #[must_use]
     pub fn into_vec(self) -> Vec<Finding> {
-        self.findings
+        self.items
     }
 }
 
@@ -432,6 +432,9 @@ pub struct FindingBuilder<'a> {
     applicability: Applicability,
 }
 
+// The builder edits the finding in place, so dropping it after any call is fine: rules write
+// `out.report(..).help(..);` as a statement.
+#[allow(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 impl FindingBuilder<'_> {
     /// How to repair it.
     pub fn help(self, help: impl Into<String>) -> Self {
@@ -499,7 +502,13 @@ impl FixBuilder {
     }
 
     /// Sets `key` in the mapping at `parent`: adds the mapping itself when it is missing.
-    pub fn set_key(&mut self, object: &Value, parent: &Pointer, key: &str, value: Value) -> &mut Self {
+    pub fn set_key(
+        &mut self,
+        object: &Value,
+        parent: &Pointer,
+        key: &str,
+        value: Value,
+    ) -> &mut Self {
         match object.pointer(parent.as_str()) {
             Some(Value::Object(map)) if map.contains_key(key) => {
                 self.replace(&parent.key(key), &value)

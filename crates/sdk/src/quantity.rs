@@ -9,6 +9,7 @@ pub const GIB: u64 = 1 << 30;
 
 /// A quantity in bytes, or `None` when it is not a valid quantity (fractions are rounded up).
 #[must_use]
+#[allow(clippy::cast_sign_loss)] // `ceil` of a non-negative quantity
 pub fn bytes(value: &Value) -> Option<u64> {
     match value {
         Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.ceil() as u64)),

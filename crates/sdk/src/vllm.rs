@@ -148,8 +148,7 @@ pub fn words(container: &Container) -> Vec<Word> {
     let mut i = 0;
     while i < argv.len() {
         let (text, pointer) = &argv[i];
-        let is_shell = ["sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env bash"]
-            .contains(text);
+        let is_shell = ["sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env bash"].contains(text);
         if is_shell && argv.get(i + 1).is_some_and(|(t, _)| *t == "-c") {
             if let Some((script, at)) = argv.get(i + 2) {
                 for (word, start, end) in shell_words(script) {
@@ -207,9 +206,9 @@ pub fn invocation(container: &Container) -> Option<Invocation> {
 #[must_use]
 pub fn is_vllm_image(image: &str) -> bool {
     let name = image.split(['@']).next().unwrap_or(image);
-    let repo = name.rsplit_once(':').map_or(name, |(r, tag)| {
-        if tag.contains('/') { name } else { r }
-    });
+    let repo = name
+        .rsplit_once(':')
+        .map_or(name, |(r, tag)| if tag.contains('/') { name } else { r });
     repo.contains("vllm")
 }
 
@@ -219,9 +218,8 @@ pub fn servers<'a>(spec: &PodSpec<'a>) -> Vec<(Container<'a>, Invocation)> {
     spec.app_containers()
         .into_iter()
         .filter_map(|c| {
-            let inv = invocation(&c).or_else(|| {
-                is_vllm_image(c.image()).then(|| Invocation { args: words(&c) })
-            })?;
+            let inv = invocation(&c)
+                .or_else(|| is_vllm_image(c.image()).then(|| Invocation { args: words(&c) }))?;
             Some((c, inv))
         })
         .collect()
@@ -279,7 +277,7 @@ mod tests {
     use crate::k8s::pod_spec;
     use serde_json::json;
 
-    fn inv(container: Value) -> Invocation {
+    fn inv(container: &Value) -> Invocation {
         let pod = json!({"spec": {"containers": [container]}});
         let spec = pod_spec("Pod", &pod).unwrap();
         let c = &spec.containers()[0];
@@ -288,7 +286,7 @@ mod tests {
 
     #[test]
     fn reads_module_entrypoint_with_equals_flags() {
-        let i = inv(json!({"image": "vllm/vllm-openai:latest",
+        let i = inv(&json!({"image": "vllm/vllm-openai:latest",
             "command": ["python", "-m", "vllm.entrypoints.openai.api_server"],
             "args": ["--model=/models/gemma-3-1b-it", "--tensor-parallel-size", "4"]}));
         assert_eq!(i.model().unwrap().value, "/models/gemma-3-1b-it");
@@ -301,7 +299,7 @@ mod tests {
 
     #[test]
     fn reads_shell_scripts_with_sub_spans() {
-        let i = inv(json!({"image": "x", "command": ["/bin/sh", "-c"],
+        let i = inv(&json!({"image": "x", "command": ["/bin/sh", "-c"],
             "args": ["echo hi && vllm serve google/gemma-3-27b-it --max-model-len 4096"]}));
         let model = i.model().unwrap();
         assert_eq!(model.value, "google/gemma-3-27b-it");
@@ -311,13 +309,16 @@ mod tests {
 
     #[test]
     fn image_entrypoint_takes_positional_model() {
-        let i = inv(json!({"image": "vllm/vllm-openai:v0.10.1", "args": ["openai/gpt-oss-20b"]}));
+        let i = inv(&json!({"image": "vllm/vllm-openai:v0.10.1", "args": ["openai/gpt-oss-20b"]}));
         assert_eq!(i.model().unwrap().value, "openai/gpt-oss-20b");
     }
 
     #[test]
     fn shell_quotes() {
-        let w: Vec<_> = shell_words("a 'b c' \"d\\\"e\"; f").into_iter().map(|w| w.0).collect();
+        let w: Vec<_> = shell_words("a 'b c' \"d\\\"e\"; f")
+            .into_iter()
+            .map(|w| w.0)
+            .collect();
         assert_eq!(w, vec!["a", "b c", "d\"e", ";", "f"]);
     }
 }

@@ -85,7 +85,11 @@ impl Rule for GkeAccelCountUnsupported {
                 offered.join(", ")
             )
         };
-        let next = allowed.iter().copied().filter(|&n| u64::from(n) > count).min();
+        let next = allowed
+            .iter()
+            .copied()
+            .filter(|&n| u64::from(n) > count)
+            .min();
         let finding = out.report(&at, message);
         if let Some(next) = next {
             finding.help(format!(

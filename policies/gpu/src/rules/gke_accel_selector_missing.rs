@@ -98,9 +98,17 @@ impl Rule for GkeAccelSelectorMissing {
         };
         if let [only] = types.as_slice() {
             let only = only.clone();
-            finding.fix(format!("select `{only}`, the cluster's only GPU type"), |fix| {
-                fix.set_key(cx.object, &selector_at, k8s::GKE_ACCELERATOR, Value::String(only.clone()));
-            });
+            finding.fix(
+                format!("select `{only}`, the cluster's only GPU type"),
+                |fix| {
+                    fix.set_key(
+                        cx.object,
+                        &selector_at,
+                        k8s::GKE_ACCELERATOR,
+                        Value::String(only.clone()),
+                    );
+                },
+            );
         }
     }
 }

@@ -1,5 +1,5 @@
-use kubectl_vllm_sdk::prelude::*;
 use kubectl_vllm_sdk::Accelerator;
+use kubectl_vllm_sdk::prelude::*;
 
 declare_rule! {
     /// ## What it does
@@ -73,11 +73,12 @@ impl Rule for GkeAccelValueInvalid {
             match candidates.as_slice() {
                 [one] => {
                     let one = one.clone();
-                    finding
-                        .help(format!("did you mean `{one}`?"))
-                        .fix(format!("replace with `{one}`"), |fix| {
+                    finding.help(format!("did you mean `{one}`?")).fix(
+                        format!("replace with `{one}`"),
+                        |fix| {
                             fix.replace(&at, &Value::String(one.clone()));
-                        });
+                        },
+                    );
                 }
                 [] => {
                     let mut labels: Vec<&str> = known.iter().map(|a| a.label.as_str()).collect();
@@ -147,7 +148,10 @@ mod tests {
         .collect();
         assert_eq!(suggestions("nvidia-tesla-l4", &known), vec!["nvidia-l4"]);
         assert_eq!(suggestions("nvidia-h100", &known), vec!["nvidia-h100-80gb"]);
-        assert_eq!(suggestions("nvidia-h200", &known), vec!["nvidia-h200-141gb"]);
+        assert_eq!(
+            suggestions("nvidia-h200", &known),
+            vec!["nvidia-h200-141gb"]
+        );
         assert_eq!(
             suggestions("nvidia-tesla-a100-80gb", &known),
             vec!["nvidia-a100-80gb"]

@@ -69,17 +69,18 @@ impl Rule for RuntimeLdLibraryPathGke {
                 continue;
             }
             let env_at = container.pointer.key("env");
-            match container.env("LD_LIBRARY_PATH") {
-                Some((i, var)) => {
-                    let value = var.get("value").and_then(Value::as_str);
-                    if value.is_some_and(|v| v.split(':').any(|p| p.trim_end_matches('/') == DRIVER_DIR)) {
-                        continue;
-                    }
-                    if var.get("valueFrom").is_some() {
-                        continue;
-                    }
-                    let value_at = env_at.index(i).key("value");
-                    out.report(
+            if let Some((i, var)) = container.env("LD_LIBRARY_PATH") {
+                let value = var.get("value").and_then(Value::as_str);
+                if value
+                    .is_some_and(|v| v.split(':').any(|p| p.trim_end_matches('/') == DRIVER_DIR))
+                {
+                    continue;
+                }
+                if var.get("valueFrom").is_some() {
+                    continue;
+                }
+                let value_at = env_at.index(i).key("value");
+                out.report(
                         &value_at,
                         format!(
                             "LD_LIBRARY_PATH of container `{}` does not include {DRIVER_DIR}, where GKE mounts the NVIDIA driver",
@@ -90,14 +91,13 @@ impl Rule for RuntimeLdLibraryPathGke {
                     .fix("set LD_LIBRARY_PATH to the GKE driver paths", |fix| {
                         fix.set_key(cx.object, &env_at.index(i), "value", json!(LD_LIBRARY_PATH));
                     });
-                }
-                None => {
-                    let at = if container.value.get("env").is_some() {
-                        env_at.clone()
-                    } else {
-                        container.pointer.clone()
-                    };
-                    out.report(
+            } else {
+                let at = if container.value.get("env").is_some() {
+                    env_at.clone()
+                } else {
+                    container.pointer.clone()
+                };
+                out.report(
                         &at,
                         format!(
                             "container `{}` requests GPUs on GKE without LD_LIBRARY_PATH; vLLM will not find the NVIDIA driver",
@@ -112,7 +112,6 @@ impl Rule for RuntimeLdLibraryPathGke {
                             json!({"name": "LD_LIBRARY_PATH", "value": LD_LIBRARY_PATH}),
                         );
                     });
-                }
             }
         }
     }

@@ -1,0 +1,478 @@
+//! The binary, as users and kubectl run it: inputs, exit codes, formats, config, policies.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-vllm");
+
+fn command() -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(super::repo())
+        .env("KUBECTL_VLLM_CACHE_DIR", super::cache_dir())
+        .env_remove("NO_COLOR");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    command().args(args).output().unwrap()
+}
+
+fn run_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+fn rules_of(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kubectl-vllm-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A GPU pod without LD_LIBRARY_PATH: one `runtime-ld-library-path-gke` error.
+const MISSING_LD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}\n  tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]\n  containers:\n  - name: vllm\n    image: vllm/vllm-openai:v0.10.2\n    resources: {limits: {nvidia.com/gpu: 1}}\n";
+
+#[test]
+fn no_input_is_a_usage_error() {
+    let o = run(&["lint"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no input"), "{}", stderr(&o));
+    let o = run(&["lint", "--no-such-flag", "x.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn the_field_report_as_written_fails_the_gate_and_the_corrected_one_passes() {
+    let o = run(&["lint", "-R", "fixtures/field-report/as-written"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("error[runtime-ld-library-path-gke]"), "{out}");
+    assert!(out.contains("error[runtime-duplicate-keys]"), "{out}");
+    assert!(
+        out.contains("Found 3 errors, 0 warnings and 4 infos in 20 files (20 objects)."),
+        "{out}"
+    );
+    let o = run(&["lint", "-R", "fixtures/field-report/correct"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("All checks passed: 24 files (25 objects)."),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn stdin_is_named_by_stdin_filename() {
+    let o = run_stdin(
+        &[
+            "lint",
+            "-",
+            "--stdin-filename",
+            "deploy/pod.yaml",
+            "-o",
+            "json",
+        ],
+        MISSING_LD,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let report = json(&o);
+    assert_eq!(report["findings"][0]["file"], "deploy/pod.yaml");
+    assert_eq!(report["findings"][0]["line"], 9);
+}
+
+#[test]
+fn directories_recurse_only_with_r_and_f_repeats() {
+    let dir = temp_dir("recursive");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("a.yaml"), MISSING_LD).unwrap();
+    std::fs::write(dir.join("sub/b.yml"), MISSING_LD).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not yaml: [").unwrap();
+    let d = dir.display().to_string();
+    let files = |o: &Output| json(o)["summary"]["files"].as_u64().unwrap();
+    assert_eq!(files(&run(&["lint", &d, "-o", "json"])), 1);
+    assert_eq!(files(&run(&["lint", &d, "-R", "-o", "json"])), 2);
+    let a = format!("{d}/a.yaml");
+    let b = format!("{d}/sub/b.yml");
+    assert_eq!(files(&run(&["lint", "-f", &a, "-f", &b, "-o", "json"])), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn invalid_yaml_is_located_exit_2_and_the_rest_is_still_linted() {
+    let dir = temp_dir("invalid");
+    std::fs::write(
+        dir.join("broken.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
+    let missing = dir.join("missing.yaml").display().to_string();
+    let o = run(&[
+        "lint",
+        &dir.display().to_string(),
+        &missing,
+        "-o",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let report = json(&o);
+    let rules = rules_of(&report);
+    assert_eq!(
+        rules.iter().filter(|r| *r == "input-error").count(),
+        2,
+        "{report:#}"
+    );
+    assert!(rules.contains(&"runtime-ld-library-path-gke".to_string()));
+    let broken = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"].as_str().unwrap().ends_with("broken.yaml"))
+        .unwrap();
+    assert_eq!(broken["line"], 3);
+    assert!(
+        broken["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid YAML"),
+        "{broken}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn json_report_matches_the_contract() {
+    let o = run_stdin(
+        &["lint", "-", "--stdin-filename", "pod.yaml", "-o", "json"],
+        MISSING_LD,
+    );
+    let expected = serde_json::json!({
+        "version": 1,
+        "findings": [{
+            "rule": "runtime-ld-library-path-gke",
+            "severity": "error",
+            "message": "container `vllm` requests GPUs on GKE without LD_LIBRARY_PATH; vLLM will not find the NVIDIA driver",
+            "help": "add `LD_LIBRARY_PATH: /usr/local/nvidia/lib64:/usr/local/cuda/lib64` to env",
+            "file": "pod.yaml",
+            "line": 9, "column": 5, "end_line": 9, "end_column": 9,
+            "document": 0,
+            "pointer": "/spec/containers/0",
+            "resource": {"apiVersion": "v1", "kind": "Pod", "namespace": "default", "name": "p"},
+            "policy": "runtime",
+            "fix": {"title": "add LD_LIBRARY_PATH with the GKE driver paths", "applicability": "safe"}
+        }],
+        "summary": {"files": 1, "documents": 1, "errors": 1, "warnings": 0, "infos": 0, "suppressed": 0}
+    });
+    assert_eq!(json(&o), expected);
+}
+
+#[test]
+fn fail_on_sets_the_threshold_and_never_hides_exit_2() {
+    let info_only = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}\n  containers:\n  - name: c\n    image: busybox\n    resources: {limits: {nvidia.com/gpu: 1}}\n";
+    let code = |args: &[&str]| run_stdin(args, info_only).status.code();
+    assert_eq!(code(&["lint", "-"]), Some(0));
+    assert_eq!(code(&["lint", "-", "--fail-on", "warning"]), Some(0));
+    assert_eq!(code(&["lint", "-", "--fail-on", "info"]), Some(1));
+    assert_eq!(code(&["lint", "-", "--fail-on", "none"]), Some(0));
+    assert_eq!(
+        run_stdin(&["lint", "-", "--fail-on", "none"], "a: [")
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn secret_values_are_never_printed() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: hf}\nstringData:\n  hf_api_token: hunter2-secret\n  hf_api_token: hunter3-secret\n";
+    for format in ["text", "json"] {
+        let o = run_stdin(&["lint", "-", "-o", format], secret);
+        assert_eq!(o.status.code(), Some(1));
+        let out = stdout(&o);
+        assert!(out.contains("runtime-duplicate-keys"), "{out}");
+        assert!(
+            !out.contains("hunter"),
+            "{format} output leaks a secret:\n{out}"
+        );
+        if format == "text" {
+            assert!(out.contains("hf_api_token: <redacted>"), "{out}");
+        }
+    }
+}
+
+#[test]
+fn text_output_has_no_colour_off_a_terminal() {
+    let o = run_stdin(&["lint", "-"], MISSING_LD);
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(out.contains("error[runtime-ld-library-path-gke]"));
+    assert!(out.contains("<stdin>:9:5"), "{out}");
+    assert!(out.contains("fix (safe): add LD_LIBRARY_PATH with the GKE driver paths"));
+}
+
+#[test]
+fn a_misbehaving_policy_is_named_and_the_run_goes_on() {
+    let objects = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: spin\n  annotations: {chaos.kubectl-vllm.dev/mode: trap}\n---\n".to_string()
+        + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n  annotations: {chaos.kubectl-vllm.dev/mode: report}\n---\n"
+        + MISSING_LD;
+    let o = run_stdin(
+        &[
+            "lint",
+            "-",
+            "-o",
+            "json",
+            "--policy",
+            kubectl_vllm_builtin::TEST_POLICY_CHAOS,
+        ],
+        &objects,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let report = json(&o);
+    let findings = report["findings"].as_array().unwrap();
+    let error = findings
+        .iter()
+        .find(|f| f["rule"] == "policy-error")
+        .unwrap();
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("policy `chaos` trapped"), "{message}");
+    assert!(message.contains("ConfigMap default/spin"), "{message}");
+    assert_eq!(error["line"], 1);
+    let rules = rules_of(&report);
+    assert!(rules.contains(&"chaos-report".to_string()), "{rules:?}");
+    assert!(
+        rules.contains(&"runtime-ld-library-path-gke".to_string()),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn a_policy_that_fails_to_load_is_reported() {
+    let dir = temp_dir("badpolicy");
+    let junk = dir.join("junk.wasm");
+    std::fs::write(&junk, b"\0asm junk").unwrap();
+    let o = run_stdin(
+        &[
+            "lint",
+            "-",
+            "-o",
+            "json",
+            "--policy",
+            &junk.display().to_string(),
+        ],
+        MISSING_LD,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let report = json(&o);
+    assert!(rules_of(&report).contains(&"policy-error".to_string()));
+    assert!(rules_of(&report).contains(&"runtime-ld-library-path-gke".to_string()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rules_lists_every_rule_and_explain_prints_its_documentation() {
+    let o = run(&["rules", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let rows = json(&o);
+    let ids: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "gpu-res-req-ne-limit",
+        "pvc-size-too-small",
+        "runtime-duplicate-keys",
+        "input-error",
+    ] {
+        assert!(ids.contains(&id), "{ids:?}");
+    }
+    let o = run(&["rules"]);
+    assert!(stdout(&o).contains("gke-accel-value-invalid"));
+    let o = run(&["explain", "gpu-res-req-ne-limit"]);
+    assert_eq!(o.status.code(), Some(0));
+    let doc = stdout(&o);
+    assert!(
+        doc.starts_with("# gpu-res-req-ne-limit\n\n## What it does\n"),
+        "{doc}"
+    );
+    assert!(doc.contains("## Fix safety"));
+    let o = run(&["explain", "runtime-duplicate-keys"]);
+    assert!(stdout(&o).contains("two `env:` blocks"));
+    let o = run(&["explain", "shm-missing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("in the catalogue but no loaded policy implements it yet"));
+    assert_eq!(run(&["explain", "nope"]).status.code(), Some(2));
+}
+
+fn with_config(name: &str, config: &str) -> (PathBuf, String) {
+    let dir = temp_dir(name);
+    std::fs::write(dir.join(".kubectl-vllm.yaml"), config).unwrap();
+    std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
+    (dir.clone(), dir.join("pod.yaml").display().to_string())
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    command().current_dir(dir).args(args).output().unwrap()
+}
+
+#[test]
+fn config_is_discovered_and_overrides_severities() {
+    let (dir, pod) = with_config(
+        "config-off",
+        "rules:\n  runtime-ld-library-path-gke: warning\n",
+    );
+    let o = run_in(&dir, &["lint", &pod, "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["findings"][0]["severity"], "warning");
+    std::fs::write(
+        dir.join(".kubectl-vllm.yaml"),
+        "rules: {runtime-ld-library-path-gke: off}\n",
+    )
+    .unwrap();
+    let o = run_in(&dir, &["lint", &pod, "-o", "json"]);
+    assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 0);
+    std::fs::write(
+        dir.join(".kubectl-vllm.yaml"),
+        "ignores:\n- {rules: [runtime-ld-library-path-gke], kind: Pod, name: p, reason: vendored}\n",
+    )
+    .unwrap();
+    let o = run_in(&dir, &["lint", &pod, "-o", "json"]);
+    assert_eq!(json(&o)["summary"]["suppressed"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn config_errors_are_located_and_exit_2() {
+    let (dir, pod) = with_config(
+        "config-bad",
+        "rules:\n  shm-size: error\ncluster:\n  autopilott: true\n",
+    );
+    let o = run_in(&dir, &["lint", &pod]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(".kubectl-vllm.yaml:4:3: unknown field `autopilott`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        dir.join(".kubectl-vllm.yaml"),
+        "rules:\n  shm-sise: error\n",
+    )
+    .unwrap();
+    let o = run_in(&dir, &["lint", &pod]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(":2:3: unknown rule `shm-sise`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        dir.join(".kubectl-vllm.yaml"),
+        "rules:\n  shm-size: error\n",
+    )
+    .unwrap();
+    let o = run_in(&dir, &["lint", &pod]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "warning: config names rule `shm-size`, which no loaded policy implements yet"
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn kubectl_discovers_the_plugin_on_path() {
+    let dir = temp_dir("plugin");
+    let plugin = dir.join("kubectl-vllm");
+    std::fs::copy(BIN, &plugin).unwrap();
+    std::fs::copy(
+        super::repo().join("plugin/kubectl_complete-vllm"),
+        dir.join("kubectl_complete-vllm"),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let kubectl = |args: &[&str]| {
+        Command::new("kubectl")
+            .args(args)
+            .current_dir(super::repo())
+            .env("PATH", &path)
+            .env("KUBECTL_VLLM_CACHE_DIR", super::cache_dir())
+            .output()
+            .expect("kubectl is installed")
+    };
+    let o = kubectl(&["plugin", "list"]);
+    assert!(
+        stdout(&o).contains("kubectl-vllm"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = kubectl(&["vllm", "version"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("kubectl-vllm "));
+    let o = kubectl(&[
+        "vllm",
+        "lint",
+        "fixtures/field-report/as-written/gpt-oss-120b",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("runtime-duplicate-keys"));
+    let o = kubectl(&["__complete", "vllm", ""]);
+    assert!(
+        stdout(&o).starts_with("lint\nrules\nexplain\nversion\n:4"),
+        "{}",
+        stdout(&o)
+    );
+    let o = kubectl(&["__complete", "vllm", "explain", "gpu"]);
+    assert!(
+        stdout(&o).contains("gpu-res-req-ne-limit\n"),
+        "{}",
+        stdout(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

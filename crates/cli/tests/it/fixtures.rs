@@ -1,0 +1,162 @@
+//! Every fixture fires exactly the rules its `# expect:` markers name, on exactly those lines; a
+//! finding without a marker fails as surely as a marker without a finding.
+//!
+//! Sets: each file under `fixtures/rules/` alone (with `<name>.kubectl-vllm.yaml` as its config
+//! when present); each directory under `fixtures/field-report/<variant>/` as one set.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use kubectl_vllm::config::{self, Config};
+use kubectl_vllm::lint::Linter;
+use kubectl_vllm_host::{ArtifactCache, Limits};
+use kubectl_vllm_manifest::{Input, LoadOptions};
+
+struct Set {
+    name: String,
+    inputs: Vec<PathBuf>,
+    config: Config,
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
+        .filter(|p| !p.to_string_lossy().ends_with(".kubectl-vllm.yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn sets() -> Vec<Set> {
+    let root = super::repo().join("fixtures");
+    let mut sets = Vec::new();
+    for rule_dir in subdirs(&root.join("rules")) {
+        for file in yaml_files(&rule_dir) {
+            let config_path = file.with_extension("kubectl-vllm.yaml");
+            let config = if config_path.is_file() {
+                config::load(&config_path).unwrap().config
+            } else {
+                Config::default()
+            };
+            sets.push(Set {
+                name: file.strip_prefix(&root).unwrap().display().to_string(),
+                inputs: vec![file],
+                config,
+            });
+        }
+    }
+    for variant in subdirs(&root.join("field-report")) {
+        for set in subdirs(&variant) {
+            sets.push(Set {
+                name: set.strip_prefix(&root).unwrap().display().to_string(),
+                inputs: yaml_files(&set),
+                config: Config::default(),
+            });
+        }
+    }
+    sets
+}
+
+/// `(file, line, rule)` for every `# expect: a, b` marker.
+fn markers(files: &[PathBuf]) -> BTreeSet<(String, usize, String)> {
+    let mut out = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if let Some((_, rules)) = line.split_once("# expect:") {
+                for rule in rules.split(',') {
+                    out.insert((file.display().to_string(), i + 1, rule.trim().to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_fixture_fires_exactly_its_markers() {
+    let mut linter = Linter::new(
+        ArtifactCache::new(Some(super::cache_dir())),
+        Limits::default(),
+        &config::Loaded::default(),
+        &[],
+        true,
+    )
+    .unwrap();
+    let mut failures = Vec::new();
+    let mut marked_rules = BTreeSet::new();
+    let mut clean_rule_dirs = BTreeSet::new();
+    let sets = sets();
+    assert!(sets.len() > 20, "fixtures not found");
+    for set in &sets {
+        let inputs: Vec<Input> = set.inputs.iter().map(|p| Input::Path(p.clone())).collect();
+        let (_, report) =
+            kubectl_vllm::lint_paths(&mut linter, &inputs, &LoadOptions::default(), &set.config);
+        let found: BTreeSet<(String, usize, String)> = report
+            .findings
+            .iter()
+            .map(|f| (f.file.clone(), f.line.unwrap_or(0), f.rule.clone()))
+            .collect();
+        let expected = markers(&set.inputs);
+        for missing in expected.difference(&found) {
+            failures.push(format!(
+                "{}: expected {} on line {} of {}",
+                set.name, missing.2, missing.1, missing.0
+            ));
+        }
+        for extra in found.difference(&expected) {
+            let finding = report
+                .findings
+                .iter()
+                .find(|f| f.rule == extra.2 && f.line.unwrap_or(0) == extra.1)
+                .unwrap();
+            failures.push(format!(
+                "{}: unexpected {} on line {} of {}: {}",
+                set.name, extra.2, extra.1, extra.0, finding.message
+            ));
+        }
+        marked_rules.extend(expected.iter().map(|m| m.2.clone()));
+        if expected.is_empty() && set.name.starts_with("rules/") {
+            clean_rule_dirs.insert(set.name.split('/').nth(1).unwrap().to_string());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // Every rule has a bad fixture (a marker) and a good one (a clean file in its directory).
+    let exempt = ["policy-error", "accelerator-unknown"];
+    for rule in linter.rules() {
+        if exempt.contains(&rule.id.as_str()) {
+            continue;
+        }
+        assert!(
+            marked_rules.contains(&rule.id),
+            "no bad fixture marks `{}`",
+            rule.id
+        );
+        assert!(
+            clean_rule_dirs.contains(&rule.id),
+            "no good fixture in fixtures/rules/{}/",
+            rule.id
+        );
+    }
+}
