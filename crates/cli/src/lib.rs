@@ -378,7 +378,10 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         Format::Text => output::text(
             &report,
             &manifests,
-            output::use_color(std::io::stdout().is_terminal()),
+            output::use_color(
+                std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ),
         ),
     };
     let _ = stdout.write_all(rendered.as_bytes());

@@ -237,7 +237,12 @@ impl Linter {
             findings: Vec::new(),
             ..Report::default()
         };
+        let generic = config.cluster.provider == kubectl_vllm_host::facts::Provider::Generic;
         for mut finding in findings {
+            // product.md: `provider: generic` turns off the gke-* rules, whatever a policy says.
+            if generic && finding.rule.starts_with("gke-") {
+                continue;
+            }
             if let Some(level) = config.rules.get(&finding.rule) {
                 if host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str()) {
                     // Severity of input/policy errors is fixed: they always fail the run.
@@ -356,7 +361,8 @@ fn object_finding(
     let file = &manifests.files[object.file];
     let mut finding = unlocated(rule, file.source.name.clone(), message);
     finding.document = Some(object.document);
-    finding.pointer = Some(pointer.to_string());
+    // Inside a `kind: List` the pointer is relative to the List's document (`/items/N/...`).
+    finding.pointer = Some(format!("{}{pointer}", object.prefix));
     finding.resource = Some(resource(object));
     if let Some(located) = manifests.locate(object, pointer) {
         locate_into(&mut finding, &file.source, object.file, located.span);
@@ -464,7 +470,7 @@ fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>) {
             finding.document = Some(duplicate.document);
             if let Some(object) = object {
                 finding.resource = Some(resource(object));
-                finding.pointer = Some(duplicate.pointer[object.prefix.len()..].to_string());
+                finding.pointer = Some(duplicate.pointer.clone());
             }
             findings.push(finding);
         }

@@ -9,10 +9,10 @@ use kubectl_vllm_manifest::{Manifests, Span};
 
 use crate::report::{Finding, Report, Severity};
 
-/// Whether to use colour: only on a terminal, and never with `NO_COLOR` set.
+/// Whether to use colour: only on a terminal, and never with `NO_COLOR` set (non-empty).
 #[must_use]
-pub fn use_color(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+pub fn use_color(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
 }
 
 /// The JSON report.
@@ -207,6 +207,15 @@ impl Diagnostic for Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(use_color(true, None));
+        assert!(use_color(true, Some(OsStr::new(""))));
+        assert!(!use_color(true, Some(OsStr::new("1"))));
+        assert!(!use_color(false, None));
+    }
 
     #[test]
     fn offsets_shift_past_redacted_values() {

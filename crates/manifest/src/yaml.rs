@@ -397,20 +397,10 @@ fn finish(frame: Frame, end_span: Span) -> Result<(Node, usize), String> {
             flow,
             anchor,
             items,
-        } => {
-            let end = if flow { end_span.end } else { end };
-            let node = Node {
-                value: Value::Seq(items),
-                span: Span::new(start, end.max(start)),
-                style: if flow {
-                    NodeStyle::FlowCollection
-                } else {
-                    NodeStyle::BlockCollection
-                },
-                aliased: false,
-            };
-            (node, anchor)
-        }
+        } => (
+            collection(Value::Seq(items), start, end, flow, end_span),
+            anchor,
+        ),
         Frame::Map {
             start,
             end,
@@ -440,20 +430,33 @@ fn finish(frame: Frame, end_span: Span) -> Result<(Node, usize), String> {
                     }
                 }
             }
-            let end = if flow { end_span.end } else { end };
-            let node = Node {
-                value: Value::Map(entries),
-                span: Span::new(start, end.max(start)),
-                style: if flow {
-                    NodeStyle::FlowCollection
-                } else {
-                    NodeStyle::BlockCollection
-                },
-                aliased: false,
-            };
-            (node, anchor)
+            (
+                collection(Value::Map(entries), start, end, flow, end_span),
+                anchor,
+            )
         }
     })
+}
+
+/// A finished collection: a flow one ends at its closing bracket, a block one at its last child.
+fn collection(
+    value: Value,
+    start: usize,
+    last_child_end: usize,
+    flow: bool,
+    end_event: Span,
+) -> Node {
+    let end = if flow { end_event.end } else { last_child_end };
+    Node {
+        value,
+        span: Span::new(start, end.max(start)),
+        style: if flow {
+            NodeStyle::FlowCollection
+        } else {
+            NodeStyle::BlockCollection
+        },
+        aliased: false,
+    }
 }
 
 fn node_count(node: &Node) -> usize {

@@ -383,41 +383,31 @@ fn config_is_discovered_and_overrides_severities() {
 
 #[test]
 fn config_errors_are_located_and_exit_2() {
-    let (dir, pod) = with_config(
-        "config-bad",
-        "rules:\n  shm-size: error\ncluster:\n  autopilott: true\n",
-    );
-    let o = run_in(&dir, &["lint", &pod]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(".kubectl-vllm.yaml:4:3: unknown field `autopilott`"),
-        "{}",
-        stderr(&o)
-    );
-    std::fs::write(
-        dir.join(".kubectl-vllm.yaml"),
-        "rules:\n  shm-sise: error\n",
-    )
-    .unwrap();
-    let o = run_in(&dir, &["lint", &pod]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(":2:3: unknown rule `shm-sise`"),
-        "{}",
-        stderr(&o)
-    );
-    std::fs::write(
-        dir.join(".kubectl-vllm.yaml"),
-        "rules:\n  shm-size: error\n",
-    )
-    .unwrap();
-    let o = run_in(&dir, &["lint", &pod]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains(
-            "warning: config names rule `shm-size`, which no loaded policy implements yet"
-        )
-    );
+    let (dir, pod) = with_config("config-bad", "");
+    let cases = [
+        (
+            "rules:\n  shm-size: error\ncluster:\n  autopilott: true\n",
+            2,
+            ".kubectl-vllm.yaml:4:3: unknown field `autopilott`",
+        ),
+        (
+            "rules:\n  shm-sise: error\n",
+            2,
+            ":2:3: unknown rule `shm-sise`",
+        ),
+        (
+            "rules:\n  shm-size: error\n",
+            1,
+            "warning: config names rule `shm-size`, which no loaded policy implements yet",
+        ),
+        ("rules: [\n", 2, "invalid config"),
+    ];
+    for (config, code, message) in cases {
+        std::fs::write(dir.join(".kubectl-vllm.yaml"), config).unwrap();
+        let o = run_in(&dir, &["lint", &pod]);
+        assert_eq!(o.status.code(), Some(code), "{config}");
+        assert!(stderr(&o).contains(message), "{config}: {}", stderr(&o));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -475,4 +465,19 @@ fn kubectl_discovers_the_plugin_on_path() {
         stdout(&o)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn list_items_keep_the_list_document_and_an_items_pointer() {
+    let list = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: first}}\n---\napiVersion: v1\nkind: List\nitems:\n- {}",
+        MISSING_LD.replace('\n', "\n  ")
+    );
+    let o = run_stdin(&["lint", "-", "-o", "json"], &list);
+    let report = json(&o);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["document"], 1, "{report:#}");
+    assert_eq!(finding["pointer"], "/items/0/spec/containers/0");
+    assert_eq!(finding["line"], 16);
+    assert_eq!(report["summary"]["documents"], 2);
 }

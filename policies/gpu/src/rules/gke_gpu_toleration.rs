@@ -5,8 +5,8 @@ declare_rule! {
     /// Checks that pods scheduled onto GPU nodes tolerate the `nvidia.com/gpu` taint.
     ///
     /// - A pod that requests `nvidia.com/gpu` and has no such toleration: `info` on GKE, where the
-    ///   ExtendedResourceToleration admission controller adds it, and `error` on clusters whose
-    ///   profile says that controller is off.
+    ///   ExtendedResourceToleration admission controller adds it, and `error` when the cluster
+    ///   profile says that controller is off (`extended-resource-toleration: false`).
     /// - A pod that selects GPU nodes (`cloud.google.com/gke-accelerator`) but requests no GPU and
     ///   does not tolerate the taint (a model pre-loader Job, say): `error`.
     ///
@@ -57,7 +57,7 @@ declare_rule! {
 impl Rule for GkeGpuToleration {
     fn check(&self, cx: &Context, out: &mut Findings) {
         let Some(spec) = cx.pod_spec() else { return };
-        if spec.tolerates(k8s::NVIDIA_GPU, "NoSchedule") {
+        if !cx.is_gke() || spec.tolerates(k8s::NVIDIA_GPU, "NoSchedule") {
             return;
         }
         let requests_gpu = spec.gpu_count() > 0;
