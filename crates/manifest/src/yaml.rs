@@ -759,6 +759,16 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(100_000) + &"]".repeat(100_000);
+        let stream = parse(&text);
+        assert_eq!(stream.errors.len(), 1);
+        // granit-parser stops at its recursion limit, so the recursive walks over our tree
+        // (to_json, locate) never see a stack-deep document.
+        assert_eq!(stream.errors[0].message, "recursion limit exceeded");
+    }
+
+    #[test]
     fn tab_after_colon_is_accepted_like_kubectl() {
         assert_eq!(json("a:\t1\n"), serde_json::json!({"a": 1}));
     }
