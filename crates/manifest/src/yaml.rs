@@ -75,6 +75,9 @@ pub struct Entry {
 pub struct Document {
     /// 0-based index among the stream's documents, empty ones counted.
     pub index: usize,
+    /// The document's bytes: from its `---` (or first content) to its end (before the next
+    /// document's `---`, or at its `...`). Text patches work inside it.
+    pub span: Span,
     /// The root node (`Value::Null` for an empty document).
     pub root: Node,
 }
@@ -188,6 +191,7 @@ struct Builder {
     frames: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     document: Option<usize>,
+    document_start: usize,
     next_document: usize,
     root: Option<Node>,
     alias_budget: usize,
@@ -215,13 +219,19 @@ impl Builder {
         match event {
             Event::DocumentStart(..) => {
                 self.document = Some(self.next_document);
+                self.document_start = byte(&span.start);
                 self.next_document += 1;
                 self.anchors.clear();
                 self.alias_budget = ALIAS_NODE_BUDGET;
             }
             Event::DocumentEnd => {
                 if let (Some(index), Some(root)) = (self.document.take(), self.root.take()) {
-                    self.stream.documents.push(Document { index, root });
+                    let end = byte(&span.end).max(root.span.end).max(self.document_start);
+                    self.stream.documents.push(Document {
+                        index,
+                        span: Span::new(self.document_start, end),
+                        root,
+                    });
                 }
             }
             Event::Alias(id) => {
@@ -745,6 +755,22 @@ mod tests {
             stream.documents[1].root.to_json(),
             serde_json::json!({"c": 3})
         );
+    }
+
+    #[test]
+    fn documents_know_their_byte_ranges() {
+        let text = "a: 1\n---\nb: 2\n...\n---\nc: 3\n";
+        let stream = parse(text);
+        let ranges: Vec<&str> = stream
+            .documents
+            .iter()
+            .map(|d| &text[d.span.range()])
+            .collect();
+        assert!(ranges[0].starts_with("a: 1"), "{ranges:?}");
+        assert!(ranges[1].starts_with("---\nb: 2"), "{ranges:?}");
+        assert!(ranges[1].contains("..."), "{ranges:?}");
+        assert!(ranges[2].starts_with("---\nc: 3"), "{ranges:?}");
+        assert!(!ranges[0].contains("b:"), "{ranges:?}");
     }
 
     #[test]

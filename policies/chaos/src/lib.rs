@@ -1,6 +1,6 @@
 //! A misbehaving policy for the host's tests: it loops, exhausts memory, traps or returns
 //! malformed output when the evaluated object carries the annotation
-//! `chaos.kubectl-vllm.dev/mode` set to `loop`, `oom`, `trap`, `malformed` or `report`.
+//! `chaos.kubectl-vllm.dev/mode` set to `loop`, `oom`, `trap`, `malformed`, `report` or `sub-span`.
 //! It is built with the default policies but never embedded in the binary.
 
 use kubectl_vllm_sdk::prelude::*;
@@ -47,6 +47,15 @@ impl Rule for ChaosReport {
             }
             "report" => {
                 out.report(&Pointer::from_path("/metadata/name"), "chaos report");
+            }
+            "sub-span" => {
+                // Points at `--flag` inside the string `data.script`.
+                let script = cx.object.pointer("/data/script").and_then(Value::as_str);
+                if let Some(at) = script.and_then(|s| s.find("--flag")) {
+                    let start = script.unwrap()[..at].chars().count();
+                    out.report(&Pointer::from_path("/data/script"), "flag inside a script")
+                        .sub_span(start, start + "--flag".len());
+                }
             }
             _ => {}
         }

@@ -481,3 +481,31 @@ fn list_items_keep_the_list_document_and_an_items_pointer() {
     assert_eq!(finding["line"], 16);
     assert_eq!(report["summary"]["documents"], 2);
 }
+
+#[test]
+fn a_sub_span_points_inside_a_scalar() {
+    let object = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\n  annotations: {chaos.kubectl-vllm.dev/mode: sub-span}\ndata:\n  script: |\n    echo début\n    vllm serve x --flag y\n";
+    let o = run_stdin(
+        &[
+            "lint",
+            "-",
+            "-o",
+            "json",
+            "--no-default-policies",
+            "--policy",
+            kubectl_vllm_builtin::TEST_POLICY_CHAOS,
+        ],
+        object,
+    );
+    let report = json(&o);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "chaos-report", "{report:#}");
+    assert_eq!(
+        (finding["line"].clone(), finding["column"].clone()),
+        (9.into(), 18.into())
+    );
+    assert_eq!(
+        (finding["end_line"].clone(), finding["end_column"].clone()),
+        (9.into(), 24.into())
+    );
+}
