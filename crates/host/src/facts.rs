@@ -18,12 +18,42 @@ pub struct ModelFact {
     pub weights_mib: u64,
     /// Size of the whole repository copied blindly, in MiB.
     pub repository_mib: u64,
+    /// Repository folders vLLM does not need.
+    #[serde(default)]
+    pub extra_folders: Vec<String>,
     /// Attention heads.
     pub attention_heads: u32,
+    /// Vision-tower heads that tensor parallelism must also divide (0: none).
+    #[serde(default)]
+    pub vision_heads: u32,
     /// Key/value heads.
     pub kv_heads: u32,
+    /// Transformer layers (0: unknown; checks that need it are skipped).
+    #[serde(default)]
+    pub layers: u32,
+    /// Layers attending over the whole context (default: all).
+    #[serde(default)]
+    pub full_attention_layers: Option<u32>,
+    /// Sliding window of the other layers, tokens (0: none).
+    #[serde(default)]
+    pub sliding_window: u32,
+    /// Head dimension (0: unknown).
+    #[serde(default)]
+    pub head_dim: u32,
     /// Maximum context length.
     pub max_context: u32,
+    /// Published weights dtype (`bfloat16`, `mxfp4`...; default `bfloat16`).
+    #[serde(default = "default_dtype")]
+    pub dtype: String,
+    /// Hugging Face `model_type` (default: empty, unknown).
+    #[serde(default)]
+    pub model_type: String,
+    /// Oldest vLLM release that serves it (default: empty, unknown).
+    #[serde(default)]
+    pub min_vllm: String,
+    /// Lowest compute capability × 10 that runs its weights (default 70, vLLM's floor).
+    #[serde(default = "default_min_cc")]
+    pub min_compute_capability: u32,
     /// Whether the Hugging Face repository is gated.
     #[serde(default)]
     pub gated: bool,
@@ -43,13 +73,30 @@ pub struct AcceleratorFact {
     pub memory_mib: u64,
     /// Compute capability × 10.
     pub compute_capability: u32,
+    /// Native bfloat16 (default: compute capability >= 8.0).
+    #[serde(default)]
+    pub bf16: Option<bool>,
+    /// Native FP8 (default: compute capability >= 8.9).
+    #[serde(default)]
+    pub fp8: Option<bool>,
     /// GPU counts per node offered by machine shapes.
     pub gpus_per_node: Vec<u32>,
     /// Quantities Autopilot accepts (empty: not offered).
     #[serde(default)]
     pub autopilot_counts: Vec<u32>,
+    /// Misspellings that mean this type.
+    #[serde(default)]
+    pub typos: Vec<String>,
     /// Where the numbers come from.
     pub source: String,
+}
+
+fn default_dtype() -> String {
+    "bfloat16".into()
+}
+
+fn default_min_cc() -> u32 {
+    70
 }
 
 /// Both fact tables.
@@ -294,7 +341,7 @@ mod tests {
     #[test]
     fn builtin_tables_load_and_cite_sources() {
         let facts = FactTables::builtin();
-        assert_eq!(facts.models.len(), 4);
+        assert!(facts.models.len() >= 13);
         assert!(facts.accelerators.len() >= 13);
         assert!(facts.models.iter().all(|m| !m.source.is_empty()));
         assert!(facts.accelerators.iter().all(|a| !a.source.is_empty()));
@@ -316,6 +363,6 @@ mod tests {
         };
         facts.apply(&overrides);
         assert_eq!(facts.model("gemma-1b").unwrap().weights_mib, 1);
-        assert_eq!(facts.models.len(), 4);
+        assert!(facts.models.len() >= 13);
     }
 }

@@ -27,9 +27,10 @@ declare_rule! {
     /// The finding points at the value's key.
     ///
     /// ## Fix safety
-    /// Safe, and offered only when exactly one known type matches the typo (ignoring `tesla-` and
-    /// a missing memory suffix): `nvidia-tesla-l4` → `nvidia-l4`, `nvidia-h100` → `nvidia-h100-80gb`.
-    /// Ambiguous values such as `nvidia-a100` (40 or 80 GB?) list the candidates instead.
+    /// Safe, and offered only when the value is a known typo of one type (the accelerator table's
+    /// `typos` column), or exactly one known type matches it ignoring `tesla-` and a missing memory
+    /// suffix: `nvidia-tesla-l4` → `nvidia-l4`, `nvidia-h100` → `nvidia-h100-80gb`. Ambiguous
+    /// values such as `nvidia-a100` (40 or 80 GB?) list the candidates instead.
     ///
     /// ## Source
     /// Catalogue table 1.1 (GKE "About GPUs", "Deploy GPU workloads in Autopilot").
@@ -97,8 +98,12 @@ fn normalize(label: &str) -> String {
     label.to_ascii_lowercase().replace("tesla-", "")
 }
 
-/// Known labels equal to `value` once `tesla-` is ignored, or equal to it plus a memory suffix.
+/// The accelerator whose table row lists `value` as a typo; else known labels equal to `value`
+/// once `tesla-` is ignored, or equal to it plus a memory suffix.
 fn suggestions(value: &str, known: &[Accelerator]) -> Vec<String> {
+    if let Some(listed) = known.iter().find(|a| a.typos.iter().any(|t| t == value)) {
+        return vec![listed.label.clone()];
+    }
     let wanted = normalize(value);
     let mut out: Vec<String> = known
         .iter()
@@ -127,8 +132,15 @@ mod tests {
             name: String::new(),
             memory_mib: 0,
             compute_capability: 0,
+            bf16: true,
+            fp8: false,
             gpus_per_node: vec![],
             autopilot_counts: vec![],
+            typos: if label == "nvidia-tesla-a100" {
+                vec!["nvidia-a100-40gb".into()]
+            } else {
+                vec![]
+            },
             source: String::new(),
         }
     }
@@ -161,5 +173,6 @@ mod tests {
             vec!["nvidia-a100-80gb", "nvidia-tesla-a100"]
         );
         assert!(suggestions("amd-mi300", &known).is_empty());
+        assert_eq!(suggestions("nvidia-a100-40gb", &known), vec!["nvidia-tesla-a100"]);
     }
 }

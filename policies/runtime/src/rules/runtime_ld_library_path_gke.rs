@@ -64,7 +64,8 @@ impl Rule for RuntimeLdLibraryPathGke {
         if !cx.is_gke() {
             return;
         }
-        for (container, _) in vllm::servers(&spec) {
+        for server in vllm::servers(&spec, cx.env, cx.namespace()) {
+            let container = server.container;
             if container.gpus() == 0 {
                 continue;
             }

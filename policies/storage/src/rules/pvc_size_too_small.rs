@@ -89,9 +89,9 @@ impl Rule for PvcSizeTooSmall {
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 let owner = format!("{kind}/{name}");
-                let mut references: Vec<String> = vllm::servers(&spec)
+                let mut references: Vec<String> = vllm::servers(&spec, cx.env, cx.namespace())
                     .iter()
-                    .filter_map(|(c, inv)| Some(vllm::expand_env(c, &inv.model()?.value)))
+                    .filter_map(|server| server.model()?.value)
                     .collect();
                 references.extend(vllm::gcs_sources(&spec).into_iter().map(|(url, _)| url));
                 for reference in references {
