@@ -30,6 +30,19 @@ pub struct Container<'a> {
     pub init: bool,
 }
 
+/// Every pod spec of a workload: a LeaderWorkerSet has a leader and a worker template.
+#[must_use]
+pub fn pod_specs<'a>(kind: &str, object: &'a Value) -> Vec<PodSpec<'a>> {
+    let mut specs: Vec<PodSpec<'a>> = pod_spec(kind, object).into_iter().collect();
+    if kind == "LeaderWorkerSet" {
+        let pointer = "/spec/leaderWorkerTemplate/leaderTemplate/spec";
+        if let Some(spec) = object.pointer(pointer).filter(|v| v.is_object()) {
+            specs.insert(0, PodSpec { spec, pointer });
+        }
+    }
+    specs
+}
+
 /// The pod spec of a workload of `kind`, if it has one.
 #[must_use]
 pub fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<PodSpec<'a>> {

@@ -314,6 +314,26 @@ impl Context<'_> {
     pub fn is_gke(&self) -> bool {
         self.env.profile().provider == Provider::Gke
     }
+
+    /// Whether the cluster is GKE Autopilot.
+    #[must_use]
+    pub fn is_autopilot(&self) -> bool {
+        self.env.profile().autopilot
+    }
+
+    /// The vLLM server containers of a pod spec of this object.
+    #[must_use]
+    pub fn servers<'s>(&self, spec: &PodSpec<'s>) -> Vec<vllm::Server<'s>> {
+        vllm::servers(spec, self.env, self.namespace())
+    }
+
+    /// The accelerator a pod spec selects: label, pointer to the value, and its facts if known.
+    #[must_use]
+    pub fn accelerator(&self, spec: &PodSpec) -> Option<(String, Pointer, Option<Accelerator>)> {
+        let (label, at) = spec.accelerator()?;
+        let fact = self.env.accelerator(&label);
+        Some((label, at, fact))
+    }
 }
 
 pub use k8s::{Container, PodSpec};

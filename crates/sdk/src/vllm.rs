@@ -7,9 +7,8 @@
 
 use serde_json::Value;
 
-use crate::Env;
-use crate::Pointer;
 use crate::k8s::{Container, PodSpec};
+use crate::{Env, FixBuilder, Pointer};
 
 /// One word of the command line and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,7 +236,10 @@ impl Vars {
                 let key = reference.get("key").and_then(Value::as_str);
                 map.zip(key).and_then(|(map, key)| {
                     env.get("ConfigMap", namespace, map)?
-                        .pointer(&format!("/data/{}", key.replace('~', "~0").replace('/', "~1")))?
+                        .pointer(&format!(
+                            "/data/{}",
+                            key.replace('~', "~0").replace('/', "~1")
+                        ))?
                         .as_str()
                         .map(str::to_string)
                 })
@@ -305,7 +307,11 @@ pub fn shell_words(script: &str) -> Vec<(String, usize, usize)> {
             continue;
         }
         if c == '\n' || c == ';' || c == '|' || c == '&' {
-            let len = if chars.get(i + 1) == Some(&c) && c != '\n' && c != ';' { 2 } else { 1 };
+            let len = if chars.get(i + 1) == Some(&c) && c != '\n' && c != ';' {
+                2
+            } else {
+                1
+            };
             words.push((";".to_string(), i, i + len));
             i += len;
             continue;
@@ -358,14 +364,23 @@ pub fn shell_words(script: &str) -> Vec<(String, usize, usize)> {
     words
 }
 
-const SHELLS: &[&str] = &["sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/bash", "/usr/bin/sh"];
+const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "/bin/sh",
+    "/bin/bash",
+    "/usr/bin/bash",
+    "/usr/bin/sh",
+];
 
 /// Whether the container runs a shell script (`sh -c SCRIPT`).
 #[must_use]
 pub fn is_shell(container: &Container) -> bool {
     let argv = container.argv();
     argv.first().is_some_and(|(t, _)| SHELLS.contains(t))
-        && argv.iter().any(|(t, _)| *t == "-c" || *t == "-ec" || *t == "-xc")
+        && argv
+            .iter()
+            .any(|(t, _)| *t == "-c" || *t == "-ec" || *t == "-xc")
 }
 
 /// The words of a container's command line, expanding `sh -c SCRIPT`.
@@ -522,6 +537,103 @@ pub fn servers<'a>(spec: &PodSpec<'a>, env: &dyn Env, namespace: Option<&str>) -
         .collect()
 }
 
+impl Server<'_> {
+    /// The model reference and its facts (when the fact table knows it).
+    #[must_use]
+    pub fn model_fact(&self, env: &dyn Env) -> Option<(FlagValue, Option<crate::Model>)> {
+        let model = self.model()?;
+        let fact = model.value.as_deref().and_then(|v| model_fact(env, v));
+        Some((model, fact))
+    }
+
+    /// Sets `--name=value`: rewrites the existing flag (its value word for `--name value`), or
+    /// appends it to the command line.
+    pub fn set_flag(&self, fix: &mut FixBuilder, object: &Value, name: &str, value: &str) {
+        match self.invocation.flag(name, None, &self.vars) {
+            Some(flag) if flag.at == flag.flag => {
+                replace_word(fix, object, &flag.at, &format!("--{name}={value}"));
+            }
+            Some(flag) => replace_word(fix, object, &flag.at, value),
+            None => self.append(fix, object, &format!("--{name}={value}")),
+        }
+    }
+
+    /// Appends one argument to the vLLM command line.
+    pub fn append(&self, fix: &mut FixBuilder, object: &Value, text: &str) {
+        let last = self
+            .invocation
+            .args
+            .last()
+            .or(self.invocation.start.as_ref());
+        match last {
+            Some(word) if !word.is_element() => {
+                let (_, end) = word.chars.unwrap_or_default();
+                if let Some(script) = object
+                    .pointer(word.pointer.as_str())
+                    .and_then(Value::as_str)
+                {
+                    let at = script
+                        .char_indices()
+                        .nth(end)
+                        .map_or(script.len(), |(i, _)| i);
+                    let edited = format!("{} {text}{}", &script[..at], &script[at..]);
+                    fix.replace(&word.pointer, &Value::String(edited));
+                }
+            }
+            _ => {
+                fix.push(
+                    object,
+                    &self.container.pointer.key("args"),
+                    Value::String(text.into()),
+                );
+            }
+        }
+    }
+}
+
+/// Replaces one word of a command line: the whole `command`/`args` element, or its characters
+/// inside a `sh -c` script.
+pub fn replace_word(fix: &mut FixBuilder, object: &Value, word: &Word, text: &str) {
+    let Some((start, end)) = word.chars else {
+        fix.replace(&word.pointer, &Value::String(text.into()));
+        return;
+    };
+    let Some(script) = object
+        .pointer(word.pointer.as_str())
+        .and_then(Value::as_str)
+    else {
+        return;
+    };
+    let byte = |c: usize| {
+        script
+            .char_indices()
+            .nth(c)
+            .map_or(script.len(), |(i, _)| i)
+    };
+    let edited = format!("{}{text}{}", &script[..byte(start)], &script[byte(end)..]);
+    fix.replace(&word.pointer, &Value::String(edited));
+}
+
+/// Reports a finding at a command-line word (with a sub-span inside a `sh -c` script).
+pub fn report_word<'f>(
+    out: &'f mut crate::Findings,
+    word: &Word,
+    message: impl Into<String>,
+) -> crate::FindingBuilder<'f> {
+    let finding = out.report(&word.pointer, message);
+    match word.chars {
+        Some((start, end)) => finding.sub_span(start, end),
+        None => finding,
+    }
+}
+
+/// The model fact for a model reference (a Hugging Face id, or a path whose last component is an
+/// alias).
+#[must_use]
+pub fn model_fact(env: &dyn Env, reference: &str) -> Option<crate::Model> {
+    model_names(reference).iter().find_map(|n| env.model(n))
+}
+
 /// `gs://` URLs an initContainer copies from (the GCS copy pattern of the field report).
 #[must_use]
 pub fn gcs_sources(spec: &PodSpec) -> Vec<(String, Word)> {
@@ -583,7 +695,11 @@ mod tests {
         assert_eq!(i.data_parallel(&v), Some(1));
         assert_eq!(i.port(&v), Some(8000));
         assert_eq!(
-            i.flag("tensor-parallel-size", Some("tp"), &v).unwrap().at.pointer.as_str(),
+            i.flag("tensor-parallel-size", Some("tp"), &v)
+                .unwrap()
+                .at
+                .pointer
+                .as_str(),
             "/spec/containers/0/args/2"
         );
     }
@@ -618,29 +734,40 @@ mod tests {
     #[test]
     fn env_and_config_map_variables_expand_and_unknowns_stay_unknown() {
         let env = FakeEnv {
-            objects: vec![json!({"kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "default"},
-                "data": {"tp": "8"}})],
+            objects: vec![
+                json!({"kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "default"},
+                "data": {"tp": "8"}}),
+            ],
             ..FakeEnv::default()
         };
         let (i, v) = server(
             &json!({"image": "vllm/vllm-openai:v0.10.1",
-                "command": ["vllm", "serve"],
-                "args": ["$(MODEL)", "--tensor-parallel-size=$(TP)", "--max-model-len=$(LEN)", "--port=$$(X)"],
-                "env": [
-                    {"name": "ROOT", "value": "/models"},
-                    {"name": "MODEL", "value": "$(ROOT)/gpt-oss-120b"},
-                    {"name": "TP", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "tp"}}},
-                    {"name": "LEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
-                ]}),
+            "command": ["vllm", "serve"],
+            "args": ["$(MODEL)", "--tensor-parallel-size=$(TP)", "--max-model-len=$(LEN)", "--port=$$(X)"],
+            "env": [
+                {"name": "ROOT", "value": "/models"},
+                {"name": "MODEL", "value": "$(ROOT)/gpt-oss-120b"},
+                {"name": "TP", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "tp"}}},
+                {"name": "LEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+            ]}),
             &env,
         );
-        assert_eq!(i.model(&v).unwrap().value.as_deref(), Some("/models/gpt-oss-120b"));
+        assert_eq!(
+            i.model(&v).unwrap().value.as_deref(),
+            Some("/models/gpt-oss-120b")
+        );
         assert_eq!(i.tensor_parallel(&v), Some(8));
         let len = i.flag("max-model-len", None, &v).unwrap();
         assert_eq!(len.value, None);
-        assert_eq!(i.flag("port", None, &v).unwrap().value.as_deref(), Some("$(X)"));
+        assert_eq!(
+            i.flag("port", None, &v).unwrap().value.as_deref(),
+            Some("$(X)")
+        );
         assert_eq!(Vars::default().expand("${LD_LIBRARY_PATH}:/x"), None);
-        assert_eq!(Vars::default().expand("$(UNDECLARED)"), Some("$(UNDECLARED)".into()));
+        assert_eq!(
+            Vars::default().expand("$(UNDECLARED)"),
+            Some("$(UNDECLARED)".into())
+        );
     }
 
     #[test]
@@ -652,7 +779,10 @@ mod tests {
         assert_eq!(i.entrypoint, Entrypoint::LegacyApiServer);
         assert_eq!(image_tag("vllm/vllm-openai:v0.10.1"), Some("v0.10.1"));
         assert_eq!(image_tag("localhost:5000/vllm"), None);
-        assert_eq!(image_repository("localhost:5000/vllm:1"), "localhost:5000/vllm");
+        assert_eq!(
+            image_repository("localhost:5000/vllm:1"),
+            "localhost:5000/vllm"
+        );
         assert_eq!(tag_version("v0.10.1"), Some((0, 10, 1)));
         assert_eq!(tag_version("0.9-cu128"), Some((0, 9, 0)));
         assert_eq!(tag_version("latest"), None);

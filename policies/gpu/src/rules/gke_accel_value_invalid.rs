@@ -173,6 +173,9 @@ mod tests {
             vec!["nvidia-a100-80gb", "nvidia-tesla-a100"]
         );
         assert!(suggestions("amd-mi300", &known).is_empty());
-        assert_eq!(suggestions("nvidia-a100-40gb", &known), vec!["nvidia-tesla-a100"]);
+        assert_eq!(
+            suggestions("nvidia-a100-40gb", &known),
+            vec!["nvidia-tesla-a100"]
+        );
     }
 }

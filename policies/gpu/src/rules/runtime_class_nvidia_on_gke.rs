@@ -1,0 +1,54 @@
+use kubectl_vllm_sdk::prelude::*;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds `runtimeClassName: nvidia` on a GKE cluster.
+    ///
+    /// ## Why is this bad?
+    /// GKE gives containers GPUs through its device plugin on containerd and installs no
+    /// RuntimeClass named `nvidia`, so the pod is never created: `RuntimeClass "nvidia" not found`.
+    /// The production-stack Helm chart defaults to `runtimeClassName: "nvidia"`; its GCP examples
+    /// override it with `""`.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   runtimeClassName: nvidia
+    /// ```
+    ///
+    /// Use instead: no `runtimeClassName`.
+    ///
+    /// The finding points at `runtimeClassName`. Only GKE clusters are checked.
+    ///
+    /// ## Fix safety
+    /// Safe: removes the field.
+    ///
+    /// ## Source
+    /// vllm-project/production-stack `helm/values.yaml` and GCP deployment examples; GKE "About GPUs".
+    pub struct RuntimeClassNvidiaOnGke {
+        id: "runtime-class-nvidia-on-gke",
+        severity: Error,
+        fix: Always(Safe),
+        summary: "runtimeClassName: nvidia does not exist on GKE",
+    }
+}
+
+impl Rule for RuntimeClassNvidiaOnGke {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        let Some(spec) = cx.pod_spec() else { return };
+        if !cx.is_gke()
+            || spec.spec.get("runtimeClassName").and_then(Value::as_str) != Some("nvidia")
+        {
+            return;
+        }
+        let at = spec.at().key("runtimeClassName");
+        out.report(
+            &at,
+            "GKE has no RuntimeClass `nvidia`: the pod will not be created",
+        )
+        .help("remove runtimeClassName; GKE exposes GPUs through its device plugin")
+        .fix("remove runtimeClassName", |fix| {
+            fix.remove(&at);
+        });
+    }
+}
