@@ -260,6 +260,22 @@ impl Container<'_> {
         self.value.get("resources")?.get(section)?.get(resource)
     }
 
+    /// `resources.<section>` (the whole mapping).
+    #[must_use]
+    pub fn resource_parent(&self, section: &str) -> Option<&Value> {
+        self.value.get("resources")?.get(section)
+    }
+
+    /// The port name declared for `port` in `ports`, if any.
+    #[must_use]
+    pub fn port_name(&self, port: u16) -> Option<&str> {
+        self.value.get("ports")?.as_array()?.iter().find_map(|p| {
+            (p.get("containerPort").and_then(Value::as_u64) == Some(u64::from(port)))
+                .then(|| p.get("name").and_then(Value::as_str))
+                .flatten()
+        })
+    }
+
     /// Pointer to `resources.<section>[resource]`.
     #[must_use]
     pub fn resource_at(&self, section: &str, resource: &str) -> Pointer {

@@ -1,0 +1,73 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use crate::common::{dtype, fit};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds Gemma 2/3 served in float16 (`--dtype half|float16`) or on a GPU without bfloat16
+    /// (T4, V100, P100, P4), where vLLM would have to fall back to float16.
+    ///
+    /// ## Why is this bad?
+    /// vLLM refuses float16 for Gemma 2/3 ("Numerical instability. Please use bfloat16 or float32
+    /// instead."): `ValueError: The model type 'gemma3_text' does not support float16`. So Gemma 3
+    /// needs an Ampere-or-newer GPU (or float32, which doubles memory).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// nodeSelector: {cloud.google.com/gke-accelerator: nvidia-tesla-t4}
+    /// args: ["--model=google/gemma-3-1b-it"]
+    /// ```
+    ///
+    /// Use instead: `nvidia-l4` or newer.
+    ///
+    /// The finding points at `--dtype` when it asks for float16, else at the accelerator selector.
+    ///
+    /// ## Fix safety
+    /// No fix: changing the GPU type changes cost and node pools.
+    ///
+    /// ## Source
+    /// vLLM `config/model.py` (`_FLOAT16_NOT_SUPPORTED_MODELS`).
+    pub struct ModelGemmaFp16 {
+        id: "model-gemma-fp16",
+        severity: Error,
+        fix: None,
+        summary: "Gemma 2/3 in float16, or on a GPU without bfloat16",
+    }
+}
+
+impl Rule for ModelGemmaFp16 {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        let Some(spec) = cx.pod_spec() else { return };
+        let accelerator = cx.accelerator(&spec);
+        for server in cx.servers(&spec) {
+            let Some((_, Some(model))) = server.model_fact(cx.env) else {
+                continue;
+            };
+            if !fit::is_gemma(&model) {
+                continue;
+            }
+            let flag = server.flag("dtype");
+            if let (Some(flag), Some("half" | "float16" | "fp16")) =
+                (&flag, dtype(flag.as_ref()).as_deref())
+            {
+                vllm::report_word(
+                    out,
+                    &flag.at,
+                    format!(
+                        "vLLM refuses float16 for {} (model type {})",
+                        model.id, model.model_type
+                    ),
+                )
+                .help("use --dtype=bfloat16 (or auto) on an Ampere-or-newer GPU");
+                continue;
+            }
+            if let Some((label, at, Some(gpu))) = &accelerator
+                && !gpu.bf16
+                && !matches!(dtype(flag.as_ref()).as_deref(), Some("float32" | "float"))
+            {
+                out.report(at, format!("{} needs bfloat16, which {label} lacks, and vLLM refuses float16 for Gemma", model.id))
+                    .help("use nvidia-l4 or a newer GPU (or --dtype=float32, which doubles memory)");
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use crate::common::fit;
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that each GPU can hold its share of the weights: weights ÷ (TP × PP) must fit in
+    /// the GPU's memory × `--gpu-memory-utilization` minus ~2 GiB of runtime overhead. Uses the
+    /// model and accelerator fact tables; unknown ones are skipped.
+    ///
+    /// ## Why is this bad?
+    /// Loading runs out of memory (`CUDA out of memory`), or vLLM finds nothing left for the KV
+    /// cache (`No available memory for the cache blocks`).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}
+    /// args: ["--model=google/gemma-3-27b-it"]          # 51 GiB on one 22.5 GiB L4
+    /// resources: {limits: {nvidia.com/gpu: 1}}
+    /// ```
+    ///
+    /// Use instead: `--tensor-parallel-size=4` on 4 GPUs (or a bigger GPU).
+    ///
+    /// The finding points at the model.
+    ///
+    /// ## Fix safety
+    /// No fix: more GPUs, a bigger GPU or a quantized checkpoint are all real changes.
+    ///
+    /// ## Source
+    /// Catalogue §1.1 (GPU memory) and §1.3 (checkpoint sizes); vLLM memory profiling.
+    pub struct ModelWeightsExceedGpuMem {
+        id: "model-weights-exceed-gpu-mem",
+        severity: Error,
+        fix: None,
+        summary: "the model's weights do not fit the GPUs",
+    }
+}
+
+impl Rule for ModelWeightsExceedGpuMem {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        let Some(spec) = cx.pod_spec() else { return };
+        let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
+            return;
+        };
+        for server in cx.servers(&spec) {
+            let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
+                continue;
+            };
+            let inv = &server.invocation;
+            let (Some(tp), Some(pp), Some(util)) = (
+                inv.tensor_parallel(&server.vars),
+                inv.pipeline_parallel(&server.vars),
+                inv.gpu_memory_utilization(&server.vars),
+            ) else {
+                continue;
+            };
+            let share = fit::weights_per_gpu(&model, tp * pp);
+            let room = fit::budget(gpu.memory_mib, util).saturating_sub(fit::OVERHEAD_MIB);
+            if share <= room {
+                continue;
+            }
+            vllm::report_word(
+                out,
+                &model_ref.at,
+                format!(
+                    "each {label} must hold {} MiB of {} (TP {tp} × PP {pp}) but has {room} MiB for weights at utilization {util}",
+                    share, model.id
+                ),
+            )
+            .help("spread the model over more GPUs, use a bigger GPU, or a quantized checkpoint");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use super::probes::{budget_seconds, health_probe};
+
+/// Throughput assumed for reading weights at startup (MiB/s): a balanced persistent disk of a
+/// few hundred GiB, or GCS.
+const LOAD_MIB_PER_SECOND: u64 = 200;
+/// Engine start, CUDA graph capture and torch.compile, seconds.
+const WARMUP_SECONDS: u64 = 180;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a vLLM container with a `livenessProbe` but no `startupProbe`. Error when the
+    /// liveness budget (initialDelaySeconds + failureThreshold × periodSeconds) is shorter than the
+    /// estimated startup (weights at 200 MiB/s + 3 minutes of warm-up; 10 minutes for an unknown
+    /// model), warning otherwise.
+    ///
+    /// ## Why is this bad?
+    /// The kubelet kills the container while it is still loading weights; it restarts, loads
+    /// again and is killed again: `KeyboardInterrupt: terminated` in the log and `failed liveness
+    /// probe, will be restarted` in events. 61 GiB of gpt-oss-120b from a 250Gi pd-standard disk
+    /// takes about 35 minutes.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// livenessProbe:
+    ///   httpGet: {path: /health, port: 8000}
+    ///   initialDelaySeconds: 60
+    /// ```
+    ///
+    /// Use instead: the same, plus `startupProbe: {httpGet: {path: /health, port: 8000},
+    /// periodSeconds: 10, failureThreshold: 120}`.
+    ///
+    /// The finding points at `livenessProbe`.
+    ///
+    /// ## Fix safety
+    /// Safe: adds a `/health` startupProbe every 10 s whose failure threshold covers twice the
+    /// estimate (at least 10 minutes); liveness starts only once it succeeds.
+    ///
+    /// ## Source
+    /// vLLM "Using Kubernetes" (troubleshooting); production-stack (startup 10 s × 60); llm-d
+    /// (30 s × 120); catalogue §1.4 (disk throughput).
+    pub struct ProbeLivenessWithoutStartup {
+        id: "probe-liveness-without-startup",
+        severity: Warning,
+        fix: Always(Safe),
+        summary: "a liveness probe can kill vLLM while it loads the model",
+    }
+}
+
+impl Rule for ProbeLivenessWithoutStartup {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        let Some(spec) = cx.pod_spec() else { return };
+        for server in cx.servers(&spec) {
+            let c = &server.container;
+            let Some(liveness) = c.value.get("livenessProbe") else {
+                continue;
+            };
+            if c.value.get("startupProbe").is_some() {
+                continue;
+            }
+            let weights = server
+                .model_fact(cx.env)
+                .and_then(|(_, m)| m)
+                .map(|m| m.weights_mib);
+            let estimate = weights.map_or(600, |mib| mib / LOAD_MIB_PER_SECOND + WARMUP_SECONDS);
+            let budget = budget_seconds(liveness);
+            let failures = (2 * estimate).div_ceil(10).max(60);
+            let (severity, message) = if budget < estimate {
+                (
+                    Severity::Error,
+                    format!(
+                        "the livenessProbe kills vLLM after {budget}s, but loading is expected to take about {estimate}s"
+                    ),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!(
+                        "livenessProbe without a startupProbe: a slow load (a cold disk, a new node) restarts vLLM after {budget}s"
+                    ),
+                )
+            };
+            out.report(&c.pointer.key("livenessProbe"), message)
+                .severity(severity)
+                .help("add a startupProbe; liveness starts only after it succeeds")
+                .fix(
+                    format!("add a /health startupProbe (10s × {failures})"),
+                    |fix| {
+                        fix.add(
+                            &c.pointer.key("startupProbe"),
+                            &health_probe(&server, 10, failures),
+                        );
+                    },
+                );
+        }
+    }
+}

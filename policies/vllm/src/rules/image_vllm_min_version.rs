@@ -1,0 +1,67 @@
+use kubectl_vllm_sdk::prelude::*;
+
+declare_rule! {
+    /// ## What it does
+    /// Compares a pinned vLLM image version with the oldest vLLM that serves the model (the model
+    /// fact table's `min-vllm`: 0.10.1 for gpt-oss, 0.8.0 for Gemma 3).
+    ///
+    /// ## Why is this bad?
+    /// An older vLLM does not know the architecture and exits at startup (`Model architectures
+    /// ['GptOssForCausalLM'] are not supported`).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// image: vllm/vllm-openai:v0.9.2
+    /// args: ["--model=openai/gpt-oss-20b"]
+    /// ```
+    ///
+    /// Use instead: `vllm/vllm-openai:v0.10.1` or newer.
+    ///
+    /// The finding points at `image`.
+    ///
+    /// ## Fix safety
+    /// No fix: an upgrade can change flags and defaults.
+    ///
+    /// ## Source
+    /// OpenAI cookbook "Run gpt-oss with vLLM" (0.10.1); vllm-project/vllm#22525; vLLM release notes.
+    pub struct ImageVllmMinVersion {
+        id: "image-vllm-min-version",
+        severity: Error,
+        fix: None,
+        summary: "the pinned vLLM image is older than the model needs",
+    }
+}
+
+fn parse(version: &str) -> Option<(u32, u32, u32)> {
+    vllm::tag_version(version)
+}
+
+impl Rule for ImageVllmMinVersion {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            for server in cx.servers(&spec) {
+                let image = server.container.image();
+                let Some(version) = vllm::image_tag(image).and_then(parse) else {
+                    continue;
+                };
+                let Some((_, Some(model))) = server.model_fact(cx.env) else {
+                    continue;
+                };
+                let Some(minimum) = parse(&model.min_vllm) else {
+                    continue;
+                };
+                if version >= minimum {
+                    continue;
+                }
+                out.report(
+                    &server.container.pointer.key("image"),
+                    format!(
+                        "{} needs vLLM {} or newer, but `{image}` is older",
+                        model.id, model.min_vllm
+                    ),
+                )
+                .help(format!("use vLLM v{} or newer", model.min_vllm));
+            }
+        }
+    }
+}

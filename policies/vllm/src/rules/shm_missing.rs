@@ -1,0 +1,145 @@
+use kubectl_vllm_sdk::prelude::*;
+use kubectl_vllm_sdk::vllm::Server;
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that the vLLM container mounts a memory-backed `emptyDir` at `/dev/shm` (unless the
+    /// pod uses `hostIPC`). Error with tensor or pipeline parallelism above 1, warning otherwise.
+    ///
+    /// ## Why is this bad?
+    /// Container runtimes give `/dev/shm` 64 MiB. PyTorch and NCCL share tensors between the
+    /// tensor-parallel workers through it, and fail with `NCCL WARN Error while creating shared
+    /// memory segment /dev/shm/nccl-...`, `No space left on device`, `ncclSystemError` or bus
+    /// errors. The field report's gemma-27b and gpt-oss deployments ran TP 4 and 8 without it.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    /// - name: vllm
+    ///   args: ["--tensor-parallel-size=4"]
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// containers:
+    /// - name: vllm
+    ///   args: ["--tensor-parallel-size=4"]
+    ///   volumeMounts:
+    ///   - {name: dshm, mountPath: /dev/shm}
+    /// volumes:
+    /// - name: dshm
+    ///   emptyDir: {medium: Memory, sizeLimit: 8Gi}
+    /// ```
+    ///
+    /// The finding points at the container's `volumeMounts`, else at the container.
+    ///
+    /// ## Fix safety
+    /// Safe: adds the `dshm` volume (sizeLimit 2 GiB × TP, at most 20 GiB) and its mount. The
+    /// memory counts against the container's memory limit.
+    ///
+    /// ## Source
+    /// NVIDIA/nccl#525; vllm-project/vllm#1710; vLLM docs "Using Docker" (shared memory) and "Using
+    /// Kubernetes" (`sizeLimit: 2Gi`); production-stack (20Gi with tensor parallelism).
+    pub struct ShmMissing {
+        id: "shm-missing",
+        severity: Error,
+        fix: Always(Safe),
+        summary: "a vLLM container has the 64 MiB default /dev/shm",
+    }
+}
+
+/// The sizeLimit the fix writes: 2 GiB per tensor-parallel rank, at most 20 GiB.
+pub fn recommended_size(tp: u64) -> String {
+    format!("{}Gi", (2 * tp.max(1)).min(20))
+}
+
+/// The pod volume mounted at `/dev/shm` by this container, if any.
+pub fn shm_volume<'a>(spec: &PodSpec<'a>, server: &Server) -> Option<(usize, &'a Value)> {
+    let mount = server
+        .container
+        .value
+        .get("volumeMounts")?
+        .as_array()?
+        .iter()
+        .find(|m| {
+            m.get("mountPath")
+                .and_then(Value::as_str)
+                .map(|p| p.trim_end_matches('/'))
+                == Some("/dev/shm")
+        })?;
+    let name = mount.get("name")?.as_str()?;
+    spec.volumes()
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.get("name").and_then(Value::as_str) == Some(name))
+}
+
+impl Rule for ShmMissing {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        let Some(spec) = cx.pod_spec() else { return };
+        if spec.spec.get("hostIPC").and_then(Value::as_bool) == Some(true) {
+            return;
+        }
+        for server in cx.servers(&spec) {
+            let memory_backed = shm_volume(&spec, &server).is_some_and(|(_, v)| {
+                v.pointer("/emptyDir/medium").and_then(Value::as_str) == Some("Memory")
+            });
+            if memory_backed {
+                continue;
+            }
+            let inv = &server.invocation;
+            let tp = inv.tensor_parallel(&server.vars).unwrap_or(1);
+            let pp = inv.pipeline_parallel(&server.vars).unwrap_or(1);
+            let parallel = tp > 1 || pp > 1;
+            let mounts_at = server.container.pointer.key("volumeMounts");
+            let at = if server.container.value.get("volumeMounts").is_some() {
+                mounts_at.clone()
+            } else {
+                server.container.pointer.clone()
+            };
+            let message = if parallel {
+                format!(
+                    "container `{}` runs tensor/pipeline parallelism ({tp} × {pp}) with the 64 MiB default /dev/shm: NCCL will fail",
+                    server.container.name()
+                )
+            } else {
+                format!(
+                    "container `{}` has the 64 MiB default /dev/shm; PyTorch uses shared memory even on one GPU",
+                    server.container.name()
+                )
+            };
+            let name = if spec
+                .volumes()
+                .iter()
+                .any(|v| v.get("name").and_then(Value::as_str) == Some("dshm"))
+            {
+                "dshm-vllm"
+            } else {
+                "dshm"
+            };
+            let size = recommended_size(tp * pp);
+            out.report(&at, message)
+                .severity(if parallel {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                })
+                .help("mount an emptyDir with medium: Memory at /dev/shm")
+                .fix(
+                    format!("mount a {size} Memory emptyDir at /dev/shm"),
+                    |fix| {
+                        fix.push(
+                        cx.object,
+                        &spec.at().key("volumes"),
+                        json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": size}}),
+                    );
+                        fix.push(
+                            cx.object,
+                            &mounts_at,
+                            json!({"name": name, "mountPath": "/dev/shm"}),
+                        );
+                    },
+                );
+        }
+    }
+}

@@ -1,0 +1,106 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use super::shm_missing::{recommended_size, shm_volume};
+
+declare_rule! {
+    /// ## What it does
+    /// Checks the size of the memory-backed `/dev/shm` of a vLLM container: it needs a `sizeLimit`,
+    /// at least 1 GiB with tensor or pipeline parallelism, and no more than the container's memory
+    /// limit.
+    ///
+    /// ## Why is this bad?
+    /// tmpfs pages count against the container's memory limit: an unbounded `/dev/shm` can push the
+    /// pod into an OOM kill, and one larger than the limit promises memory the pod cannot have. Too
+    /// small breaks NCCL like the 64 MiB default does. Reference sizes: 2 GiB for one GPU (vLLM
+    /// docs), 8–20 GiB with tensor parallelism (production-stack, llm-d).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// volumes:
+    /// - name: dshm
+    ///   emptyDir: {medium: Memory}
+    /// ```
+    ///
+    /// Use instead: `emptyDir: {medium: Memory, sizeLimit: 8Gi}` (and a memory limit that includes it).
+    ///
+    /// The finding points at the volume's `sizeLimit`, else its `emptyDir`.
+    ///
+    /// ## Fix safety
+    /// Safe when the limit is missing or too small: sets 2 GiB × TP (at most 20 GiB). No fix when
+    /// it exceeds the memory limit (which of the two is wrong is the user's call).
+    ///
+    /// ## Source
+    /// Kubernetes "Volumes: emptyDir" (memory accounting); vLLM "Using Kubernetes"; vllm-project/
+    /// production-stack deployment template; llm-d optimized-baseline.
+    pub struct ShmSize {
+        id: "shm-size",
+        severity: Warning,
+        fix: Sometimes(Safe),
+        summary: "the memory-backed /dev/shm has no, too small, or too large a sizeLimit",
+    }
+}
+
+impl Rule for ShmSize {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        let Some(spec) = cx.pod_spec() else { return };
+        for server in cx.servers(&spec) {
+            let Some((index, volume)) = shm_volume(&spec, &server) else {
+                continue;
+            };
+            if volume.pointer("/emptyDir/medium").and_then(Value::as_str) != Some("Memory") {
+                continue;
+            }
+            let inv = &server.invocation;
+            let ranks = inv.tensor_parallel(&server.vars).unwrap_or(1)
+                * inv.pipeline_parallel(&server.vars).unwrap_or(1);
+            let empty_dir = spec.at().key("volumes").index(index).key("emptyDir");
+            let limit_at = empty_dir.key("sizeLimit");
+            let recommended = recommended_size(ranks);
+            let memory_limit = server
+                .container
+                .resource("limits", "memory")
+                .and_then(quantity::bytes);
+            match volume.pointer("/emptyDir/sizeLimit") {
+                None => {
+                    out.report(&empty_dir, "the /dev/shm emptyDir has no sizeLimit: it can grow until the pod is OOM-killed")
+                        .help(format!("set sizeLimit: {recommended}"))
+                        .fix(format!("set sizeLimit: {recommended}"), |fix| {
+                            fix.add(&limit_at, &json!(recommended));
+                        });
+                }
+                Some(size) => {
+                    let Some(bytes) = quantity::bytes(size) else {
+                        continue;
+                    };
+                    if ranks > 1 && bytes < quantity::GIB {
+                        out.report(
+                            &limit_at,
+                            format!(
+                                "{} of /dev/shm is too small for {ranks} parallel ranks",
+                                quantity::human(bytes)
+                            ),
+                        )
+                        .help(format!("use at least 1Gi; {recommended} is typical"))
+                        .fix(
+                            format!("set sizeLimit: {recommended}"),
+                            |fix| {
+                                fix.replace(&limit_at, &json!(recommended));
+                            },
+                        );
+                    } else if let Some(limit) = memory_limit.filter(|&l| bytes > l) {
+                        out.report(
+                            &limit_at,
+                            format!(
+                                "/dev/shm may use {} but container `{}` is limited to {} of memory",
+                                quantity::human(bytes),
+                                server.container.name(),
+                                quantity::human(limit)
+                            ),
+                        )
+                        .help("shared memory counts against the memory limit: raise the limit or lower sizeLimit");
+                    }
+                }
+            }
+        }
+    }
+}

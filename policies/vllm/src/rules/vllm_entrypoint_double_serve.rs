@@ -1,0 +1,78 @@
+use kubectl_vllm_sdk::prelude::*;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a vLLM image run without `command` whose `args` start with `vllm`, `serve`,
+    /// `python`/`python3` or `-m`.
+    ///
+    /// ## Why is this bad?
+    /// Current `vllm/vllm-openai` images have `ENTRYPOINT ["vllm", "serve"]`, so `args` are
+    /// appended to it: `vllm serve vllm serve MODEL` fails with `vllm: error: unrecognized
+    /// arguments: serve`.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// image: vllm/vllm-openai:v0.10.1
+    /// args: ["vllm", "serve", "openai/gpt-oss-20b"]
+    /// ```
+    ///
+    /// Use instead: `command: ["vllm", "serve"]` and `args: ["openai/gpt-oss-20b"]`.
+    ///
+    /// The finding points at `args[0]`.
+    ///
+    /// ## Fix safety
+    /// Safe: moves the leading entrypoint words from `args` into `command`, which runs exactly
+    /// what was intended whatever the image's entrypoint is.
+    ///
+    /// ## Source
+    /// vLLM `docker/Dockerfile` (`ENTRYPOINT ["vllm", "serve"]`); catalogue §0.
+    pub struct VllmEntrypointDoubleServe {
+        id: "vllm-entrypoint-double-serve",
+        severity: Error,
+        fix: Always(Safe),
+        summary: "args repeat the image's `vllm serve` entrypoint",
+    }
+}
+
+impl Rule for VllmEntrypointDoubleServe {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            for container in spec.app_containers() {
+                if container.value.get("command").is_some()
+                    || !vllm::is_vllm_image(container.image())
+                {
+                    continue;
+                }
+                let Some(Value::Array(args)) = container.value.get("args") else {
+                    continue;
+                };
+                let words: Vec<&str> = args.iter().filter_map(Value::as_str).collect();
+                let Some(first) = words.first() else { continue };
+                if !matches!(*first, "vllm" | "serve" | "python" | "python3" | "-m") {
+                    continue;
+                }
+                // The entrypoint words end after `serve` or after the module name.
+                let moved = words
+                    .iter()
+                    .position(|w| *w == "serve" || w.starts_with("vllm.entrypoints"))
+                    .map_or(1, |i| i + 1);
+                let mut command: Vec<&str> = words[..moved].to_vec();
+                if command == ["serve"] {
+                    command.insert(0, "vllm");
+                }
+                let args_at = container.pointer.key("args");
+                out.report(
+                    &args_at.index(0),
+                    format!("the image already runs `vllm serve`; args starting with `{first}` run it twice"),
+                )
+                .help("put the entrypoint in `command` and only the model and flags in `args`")
+                .fix(format!("move `{}` into command", command.join(" ")), |fix| {
+                    fix.add(&container.pointer.key("command"), &json!(command));
+                    for i in (0..moved).rev() {
+                        fix.remove(&args_at.index(i));
+                    }
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use crate::common::parallelism_site;
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that `--tensor-parallel-size` divides the model's attention heads (and the heads of
+    /// its vision tower, for Gemma 3 27B), using the model fact table.
+    ///
+    /// ## Why is this bad?
+    /// vLLM refuses to start: `ValueError: Total number of attention heads (32) must be divisible
+    /// by tensor parallel size (3).`, and the pod crash-loops.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// args: ["--model=google/gemma-3-27b-it", "--tensor-parallel-size=3"]
+    /// ```
+    ///
+    /// Use instead: a divisor of 32 and 16, such as 2 or 4.
+    ///
+    /// The finding points at `--tensor-parallel-size`.
+    ///
+    /// ## Fix safety
+    /// No fix: the right size also depends on the GPU count; the help lists the valid sizes.
+    ///
+    /// ## Source
+    /// vLLM `config/model.py` `verify_with_parallel_config`; model config.json (catalogue §1.3).
+    pub struct VllmTpHeads {
+        id: "vllm-tp-heads",
+        severity: Error,
+        fix: None,
+        summary: "tensor parallelism does not divide the model's attention heads",
+    }
+}
+
+impl Rule for VllmTpHeads {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            for server in cx.servers(&spec) {
+                let Some((_, Some(model))) = server.model_fact(cx.env) else {
+                    continue;
+                };
+                let Some(tp) = server.invocation.tensor_parallel(&server.vars) else {
+                    continue;
+                };
+                let divides = |heads: u32| heads == 0 || u64::from(heads) % tp == 0;
+                if tp == 0 || (divides(model.attention_heads) && divides(model.vision_heads)) {
+                    continue;
+                }
+                let valid: Vec<String> = (1..=64u32)
+                    .filter(|&n| {
+                        model.attention_heads % n == 0
+                            && (model.vision_heads == 0 || model.vision_heads % n == 0)
+                    })
+                    .map(|n| n.to_string())
+                    .collect();
+                let heads = if model.vision_heads > 0 {
+                    format!(
+                        "{} attention heads and {} vision heads",
+                        model.attention_heads, model.vision_heads
+                    )
+                } else {
+                    format!("{} attention heads", model.attention_heads)
+                };
+                parallelism_site(&server)
+                    .report(
+                        out,
+                        format!(
+                            "{} has {heads}, which tensor parallelism {tp} does not divide",
+                            model.id
+                        ),
+                    )
+                    .help(format!("valid sizes: {}", valid.join(", ")));
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use crate::common::parallelism_site;
+
+declare_rule! {
+    /// ## What it does
+    /// Compares vLLM's parallelism with the GPUs the container gets: `--tensor-parallel-size` ×
+    /// `--pipeline-parallel-size` × `--data-parallel-size` (each 1 when absent) against the
+    /// container's `nvidia.com/gpu`. For a LeaderWorkerSet, TP × PP must equal `size` × the GPUs of
+    /// each pod. Error when vLLM wants more GPUs than it has, warning when fewer.
+    ///
+    /// ## Why is this bad?
+    /// More ranks than visible GPUs fails at startup (`Tensor parallel size (2) cannot be larger
+    /// than the number of available GPUs (1)`) or, in some versions, falls back to Ray and times
+    /// out on a placement group. Fewer ranks than GPUs leaves paid-for GPUs idle.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// args: ["--model=/models/gemma-3-27b-it", "--tensor-parallel-size=2"]
+    /// resources: {limits: {nvidia.com/gpu: 4}}
+    /// ```
+    ///
+    /// Use instead: `--tensor-parallel-size=4`.
+    ///
+    /// The finding points at `--tensor-parallel-size` (inside a shell script, at the flag), else at
+    /// the GPU limit.
+    ///
+    /// ## Fix safety
+    /// Unsafe, offered when neither pipeline nor data parallelism is set and the model's attention
+    /// heads divide the GPU count: sets `--tensor-parallel-size` to the GPU count, which changes
+    /// memory use and throughput.
+    ///
+    /// ## Source
+    /// vLLM ParallelConfig validation (ai-dynamo/dynamo#4934 log); vllm-project/vllm#25775; GKE
+    /// LeaderWorkerSet multi-host sample (size 2 × 8 GPUs, TP 8 × PP 2).
+    pub struct VllmTpPpGpuMismatch {
+        id: "vllm-tp-pp-gpu-mismatch",
+        severity: Error,
+        fix: Sometimes(Unsafe),
+        summary: "tensor × pipeline × data parallelism does not match the container's GPUs",
+    }
+}
+
+impl Rule for VllmTpPpGpuMismatch {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        let specs = k8s::pod_specs(cx.kind(), cx.object);
+        if cx.kind() == "LeaderWorkerSet" {
+            check_leader_worker_set(cx, &specs, out);
+            return;
+        }
+        let Some(spec) = specs.first() else { return };
+        for server in cx.servers(spec) {
+            let gpus = server.container.gpus();
+            let inv = &server.invocation;
+            let (Some(tp), Some(pp), Some(dp)) = (
+                inv.tensor_parallel(&server.vars),
+                inv.pipeline_parallel(&server.vars),
+                inv.data_parallel(&server.vars),
+            ) else {
+                continue;
+            };
+            let ranks = tp * pp * dp;
+            if gpus == 0 || ranks == gpus {
+                continue;
+            }
+            let product = if pp == 1 && dp == 1 {
+                format!("tensor parallelism {tp}")
+            } else {
+                format!("TP {tp} × PP {pp} × DP {dp} = {ranks} ranks")
+            };
+            let (severity, message) = if ranks > gpus {
+                (
+                    Severity::Error,
+                    format!(
+                        "{product} needs {ranks} GPUs but container `{}` has {gpus}",
+                        server.container.name()
+                    ),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!(
+                        "{product} uses {ranks} of the {gpus} GPUs of container `{}`",
+                        server.container.name()
+                    ),
+                )
+            };
+            let heads_ok = server
+                .model_fact(cx.env)
+                .and_then(|(_, m)| m)
+                .is_some_and(|m| {
+                    u64::from(m.attention_heads) % gpus == 0
+                        && (m.vision_heads == 0 || u64::from(m.vision_heads) % gpus == 0)
+                });
+            let unset = |name, short| inv.flag(name, Some(short), &server.vars).is_none();
+            let fixable = heads_ok
+                && unset("pipeline-parallel-size", "pp")
+                && unset("data-parallel-size", "dp");
+            let finding = parallelism_site(&server)
+                .report(out, message)
+                .severity(severity)
+                .help(format!(
+                    "make the ranks equal the GPUs: {gpus} GPUs, or request {ranks}"
+                ));
+            if fixable {
+                finding.fix(format!("set --tensor-parallel-size={gpus}"), |fix| {
+                    server.set_flag(fix, cx.object, "tensor-parallel-size", &gpus.to_string());
+                });
+            }
+        }
+    }
+}
+
+fn check_leader_worker_set(cx: &Context, specs: &[PodSpec], out: &mut Findings) {
+    let Some(worker) = specs.last() else { return };
+    let size = cx
+        .object
+        .pointer("/spec/leaderWorkerTemplate/size")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    let per_pod = worker.gpu_count();
+    let Some(server) = specs.iter().flat_map(|s| cx.servers(s)).next() else {
+        return;
+    };
+    let (Some(tp), Some(pp)) = (
+        server.invocation.tensor_parallel(&server.vars),
+        server.invocation.pipeline_parallel(&server.vars),
+    ) else {
+        return;
+    };
+    let total = size * per_pod;
+    let ranks = tp * pp;
+    if per_pod == 0 || ranks == total {
+        return;
+    }
+    let severity = if ranks > total {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    parallelism_site(&server)
+        .report(
+            out,
+            format!("TP {tp} × PP {pp} = {ranks} ranks, but the group has {size} pods × {per_pod} GPUs = {total}"),
+        )
+        .severity(severity)
+        .help("across a LeaderWorkerSet, TP × PP must equal size × GPUs per pod");
+}
