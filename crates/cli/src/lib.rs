@@ -53,6 +53,15 @@ pub enum Command {
         #[command(flatten)]
         policies: PolicyArgs,
     },
+    /// Print the fact tables in effect (built-in rows plus the config's): models and accelerators.
+    Facts {
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = RulesFormat::Text)]
+        output: RulesFormat,
+        /// Config file (default: the nearest `.kubectl-vllm.yaml` upward).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Print the version and the policy contract version.
     Version,
 }
@@ -172,6 +181,21 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             0
         }
         Command::Lint(args) => lint_command(&args, stdout, stderr),
+        Command::Facts { output, config } => {
+            let Some(loaded) = load_config(config.as_deref(), stderr) else {
+                return 2;
+            };
+            let mut facts = kubectl_vllm_host::FactTables::builtin();
+            facts.apply(&loaded.config.facts);
+            let text = match output {
+                RulesFormat::Json => {
+                    serde_json::to_string_pretty(&facts).expect("serializes") + "\n"
+                }
+                RulesFormat::Text => facts_table(&facts),
+            };
+            let _ = stdout.write_all(text.as_bytes());
+            0
+        }
         Command::Rules { output, policies } => {
             let Some((linter, _)) = prepare(&policies, stderr) else {
                 return 2;
@@ -229,23 +253,81 @@ fn rules_table(rows: &[lint::RuleRow]) -> String {
     out
 }
 
-/// Loads the config and the policies; on a config error prints it and returns `None` (exit 2).
-fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Linter, Loaded)> {
-    let path = args.config.clone().or_else(|| {
+#[allow(clippy::cast_precision_loss)] // MiB shown as GiB with one decimal
+fn facts_table(facts: &kubectl_vllm_host::FactTables) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "{:<36} {:>8} {:>6} {:>4} {:>4} {:>7} {:<8} {:<6} SOURCE\n",
+        "MODEL", "WEIGHTS", "HEADS", "KV", "LAY", "CONTEXT", "DTYPE", "GATED"
+    );
+    for m in &facts.models {
+        let _ = writeln!(
+            out,
+            "{:<36} {:>6.1}Gi {:>6} {:>4} {:>4} {:>7} {:<8} {:<6} {}",
+            m.id,
+            m.weights_mib as f64 / 1024.0,
+            m.attention_heads,
+            m.kv_heads,
+            m.layers,
+            m.max_context,
+            m.dtype,
+            m.gated,
+            m.source
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<24} {:<18} {:>8} {:>4} {:<14} {:<14} SOURCE",
+        "ACCELERATOR", "NAME", "MEMORY", "CC", "GPUS/NODE", "AUTOPILOT"
+    );
+    let list = |v: &[u32]| {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for a in &facts.accelerators {
+        let _ = writeln!(
+            out,
+            "{:<24} {:<18} {:>6.1}Gi {:>4.1} {:<14} {:<14} {}",
+            a.label,
+            a.name,
+            a.memory_mib as f64 / 1024.0,
+            f64::from(a.compute_capability) / 10.0,
+            list(&a.gpus_per_node),
+            if a.autopilot_counts.is_empty() {
+                "-".into()
+            } else {
+                list(&a.autopilot_counts)
+            },
+            a.source
+        );
+    }
+    out
+}
+
+/// The config file: `explicit`, else the nearest `.kubectl-vllm.yaml`; errors are printed.
+fn load_config(explicit: Option<&std::path::Path>, stderr: &mut dyn Write) -> Option<Loaded> {
+    let path = explicit.map(std::path::Path::to_path_buf).or_else(|| {
         std::env::current_dir()
             .ok()
             .and_then(|dir| config::discover(&dir))
     });
-    let loaded = match path {
+    match path {
         Some(path) => match config::load(&path) {
-            Ok(loaded) => loaded,
+            Ok(loaded) => Some(loaded),
             Err(e) => {
                 render_error(stderr, &*e);
-                return None;
+                None
             }
         },
-        None => Loaded::default(),
-    };
+        None => Some(Loaded::default()),
+    }
+}
+
+/// Loads the config and the policies; on a config error prints it and returns `None` (exit 2).
+fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Linter, Loaded)> {
+    let loaded = load_config(args.config.as_deref(), stderr)?;
     let linter = match Linter::new(
         ArtifactCache::from_env(),
         Limits::default(),

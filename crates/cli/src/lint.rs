@@ -336,6 +336,7 @@ fn unlocated(rule: &str, file: String, message: String) -> Finding {
         file_index: None,
         span: None,
         inexact: false,
+        patch: None,
     }
 }
 
@@ -400,6 +401,7 @@ fn policy_finding(
     finding.severity = result.severity.map_or(default, Severity::from);
     finding.help = result.help;
     finding.policy = Some(policy.name().to_string());
+    finding.patch = result.fix.as_ref().map(|fix| fix.operations.clone());
     finding.fix = result.fix.map(|fix| FixSummary {
         title: fix.title,
         applicability: match fix.applicability {

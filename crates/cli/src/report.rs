@@ -111,6 +111,9 @@ pub struct Finding {
     /// Whether the location is the nearest existing ancestor of a missing field.
     #[serde(skip)]
     pub inexact: bool,
+    /// The fix's operations, relative to the object (not serialized).
+    #[serde(skip)]
+    pub patch: Option<Vec<kubectl_vllm_host::PatchOp>>,
 }
 
 /// Counts.

@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod facts;
 pub mod inventory;
+pub mod patch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,7 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "policy-world",
+        additional_derives: [PartialEq, Eq],
     });
 }
 

@@ -432,11 +432,17 @@ impl Findings {
         pointer: &Pointer,
         message: impl Into<String>,
     ) -> FindingBuilder<'_> {
-        let current = self.current;
         let builder = self.report(pointer, message);
         builder.finding.rule = rule.to_string();
-        let _ = current;
         builder
+    }
+
+    /// Re-labels the last finding with a host-owned id (`model-unknown`, `accelerator-unknown`),
+    /// for checks skipped for lack of a fact.
+    pub fn last_as(&mut self, rule: &str) {
+        if let Some(last) = self.items.last_mut() {
+            last.rule = rule.to_string();
+        }
     }
 
     /// The findings so far.

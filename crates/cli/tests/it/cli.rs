@@ -455,7 +455,7 @@ fn kubectl_discovers_the_plugin_on_path() {
     assert!(stdout(&o).contains("runtime-duplicate-keys"));
     let o = kubectl(&["__complete", "vllm", ""]);
     assert!(
-        stdout(&o).starts_with("lint\nrules\nexplain\nversion\n:4"),
+        stdout(&o).starts_with("lint\nrules\nexplain\nfacts\nversion\n:4"),
         "{}",
         stdout(&o)
     );
@@ -509,4 +509,33 @@ fn a_sub_span_points_inside_a_scalar() {
         (finding["end_line"].clone(), finding["end_column"].clone()),
         (9.into(), 24.into())
     );
+}
+
+#[test]
+fn facts_shows_the_tables_with_the_config_applied() {
+    let (dir, _) = with_config(
+        "facts",
+        "facts:\n  models:\n  - {id: acme/llama, aliases: [llama], weights-mib: 100, repository-mib: 100, attention-heads: 8, kv-heads: 8, max-context: 4096, source: me}\n  accelerators:\n  - {label: nvidia-l4, name: L4, memory-mib: 1, compute-capability: 89, gpus-per-node: [1], source: override}\n",
+    );
+    let o = run_in(&dir, &["facts", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let facts = json(&o);
+    let models = facts["models"].as_array().unwrap();
+    assert!(models.iter().any(|m| m["id"] == "acme/llama"));
+    assert!(models.iter().any(|m| m["id"] == "openai/gpt-oss-120b"));
+    let l4 = facts["accelerators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == "nvidia-l4")
+        .unwrap();
+    assert_eq!(l4["memory-mib"], 1);
+    assert!(
+        models
+            .iter()
+            .all(|m| !m["source"].as_str().unwrap().is_empty())
+    );
+    let o = run_in(&dir, &["facts"]);
+    assert!(stdout(&o).contains("acme/llama"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,7 @@
 //! Integration tests of `kubectl vllm` (one test binary: every binary links wasmtime).
 
 mod cli;
+mod fixes;
 mod fixtures;
 
 use std::path::PathBuf;

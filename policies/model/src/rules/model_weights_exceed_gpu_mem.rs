@@ -21,7 +21,9 @@ declare_rule! {
     ///
     /// Use instead: `--tensor-parallel-size=4` on 4 GPUs (or a bigger GPU).
     ///
-    /// The finding points at the model.
+    /// The finding points at the model. When the model or (off GKE) the accelerator is missing from
+    /// the fact tables, this rule reports `model-unknown` / `accelerator-unknown` (info) instead,
+    /// and the model-fit rules skip the pod.
     ///
     /// ## Fix safety
     /// No fix: more GPUs, a bigger GPU or a quantized checkpoint are all real changes.
@@ -39,6 +41,7 @@ declare_rule! {
 impl Rule for ModelWeightsExceedGpuMem {
     fn check(&self, cx: &Context, out: &mut Findings) {
         let Some(spec) = cx.pod_spec() else { return };
+        report_unknown_facts(cx, &spec, out);
         let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
             return;
         };
@@ -69,5 +72,28 @@ impl Rule for ModelWeightsExceedGpuMem {
             )
             .help("spread the model over more GPUs, use a bigger GPU, or a quantized checkpoint");
         }
+    }
+}
+
+/// The model-fit checks of this policy need both fact tables: say when a fact is missing (the
+/// host-owned `model-unknown` and `accelerator-unknown`), once per server and pod.
+fn report_unknown_facts(cx: &Context, spec: &PodSpec, out: &mut Findings) {
+    for server in cx.servers(spec) {
+        if let Some((model, None)) = server.model_fact(cx.env)
+            && let Some(name) = model.value.as_deref()
+        {
+            vllm::report_word(out, &model.at, format!("`{name}` is not in the model fact table: model-fit and parallelism checks were skipped"))
+                .help("add it under `facts.models` in .kubectl-vllm.yaml (id, aliases, weights-mib, attention-heads, kv-heads, layers, head-dim, max-context)");
+            out.last_as("model-unknown");
+        }
+    }
+    // On GKE an unknown label is `gke-accel-value-invalid`; elsewhere it only lacks facts.
+    if !cx.is_gke()
+        && let Some((label, at, None)) = cx.accelerator(spec)
+        && !cx.servers(spec).is_empty()
+    {
+        out.report(&at, format!("accelerator `{label}` is not in the accelerator fact table: model-fit checks were skipped"))
+            .help("add it under `facts.accelerators` in .kubectl-vllm.yaml (label, name, memory-mib, compute-capability, gpus-per-node)");
+        out.last_as("accelerator-unknown");
     }
 }
