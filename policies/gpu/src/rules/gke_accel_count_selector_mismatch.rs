@@ -41,36 +41,42 @@ declare_rule! {
 
 impl Rule for GkeAccelCountSelectorMismatch {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        let count = spec.gpu_count();
-        if !cx.is_gke() || count == 0 {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
-        let Some(selected) = spec.node_selector(COUNT_LABEL) else {
-            return;
-        };
-        let at = spec.at().key("nodeSelector").key(COUNT_LABEL);
-        let allowed_on_autopilot = cx
-            .accelerator(&spec)
-            .and_then(|(_, _, fact)| fact)
-            .is_none_or(|a| {
-                selected
-                    .parse::<u32>()
-                    .is_ok_and(|n| a.autopilot_counts.contains(&n))
-            });
-        let too_small = selected.parse::<u64>().map_or(true, |n| n < count);
-        if !too_small && (!cx.is_autopilot() || allowed_on_autopilot) {
-            return;
-        }
-        let message = if too_small {
-            format!("the pod asks for {count} GPUs but selects nodes with `{selected}`")
-        } else {
-            format!("Autopilot does not offer nodes with `{selected}` GPUs of this type")
-        };
-        out.report(&at, message)
-            .help(format!("select nodes with {count} GPUs"))
-            .fix(format!("select nodes with {count} GPUs"), |fix| {
-                fix.replace(&at, &json!(count.to_string()));
-            });
     }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    let count = spec.gpu_count();
+    if !cx.is_gke() || count == 0 {
+        return;
+    }
+    let Some(selected) = spec.node_selector(COUNT_LABEL) else {
+        return;
+    };
+    let at = spec.at().key("nodeSelector").key(COUNT_LABEL);
+    let allowed_on_autopilot = cx
+        .accelerator(&spec)
+        .and_then(|(_, _, fact)| fact)
+        .is_none_or(|a| {
+            selected
+                .parse::<u32>()
+                .is_ok_and(|n| a.autopilot_counts.contains(&n))
+        });
+    let too_small = selected.parse::<u64>().map_or(true, |n| n < count);
+    if !too_small && (!cx.is_autopilot() || allowed_on_autopilot) {
+        return;
+    }
+    let message = if too_small {
+        format!("the pod asks for {count} GPUs but selects nodes with `{selected}`")
+    } else {
+        format!("Autopilot does not offer nodes with `{selected}` GPUs of this type")
+    };
+    out.report(&at, message)
+        .help(format!("select nodes with {count} GPUs"))
+        .fix(format!("select nodes with {count} GPUs"), |fix| {
+            fix.replace(&at, &json!(count.to_string()));
+        });
 }

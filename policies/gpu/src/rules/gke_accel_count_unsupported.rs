@@ -43,60 +43,66 @@ declare_rule! {
 
 impl Rule for GkeAccelCountUnsupported {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        let count = spec.gpu_count();
-        if !cx.is_gke() || count == 0 {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
-        let Some((label, _)) = spec.accelerator() else {
-            return;
-        };
-        let Some(accelerator) = cx.env.accelerator(&label) else {
-            return;
-        };
-        let autopilot = cx.env.profile().autopilot;
-        let allowed = if autopilot {
-            &accelerator.autopilot_counts
-        } else {
-            &accelerator.gpus_per_node
-        };
-        if allowed.iter().any(|&n| u64::from(n) == count) {
-            return;
-        }
-        let Some(container) = spec.containers().into_iter().find(|c| c.gpus() > 0) else {
-            return;
-        };
-        let at = if container.resource("limits", k8s::NVIDIA_GPU).is_some() {
-            container.resource_at("limits", k8s::NVIDIA_GPU)
-        } else {
-            container.resource_at("requests", k8s::NVIDIA_GPU)
-        };
-        let offered: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-        let (where_, offered) = if autopilot {
-            ("Autopilot accepts", offered)
-        } else {
-            ("GKE machine shapes offer", offered)
-        };
-        let message = if offered.is_empty() {
-            format!("{label} is not offered on Autopilot")
-        } else {
-            format!(
-                "the pod asks for {count} GPUs but {where_} {} per pod on {label}",
-                offered.join(", ")
-            )
-        };
-        let next = allowed
-            .iter()
-            .copied()
-            .filter(|&n| u64::from(n) > count)
-            .min();
-        let finding = out.report(&at, message);
-        if let Some(next) = next {
-            finding.help(format!(
-                "use {next} GPUs (and a matching --tensor-parallel-size), or another accelerator"
-            ));
-        } else {
-            finding.help("use fewer GPUs per pod, or an accelerator with more GPUs per node");
-        }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    let count = spec.gpu_count();
+    if !cx.is_gke() || count == 0 {
+        return;
+    }
+    let Some((label, _)) = spec.accelerator() else {
+        return;
+    };
+    let Some(accelerator) = cx.env.accelerator(&label) else {
+        return;
+    };
+    let autopilot = cx.env.profile().autopilot;
+    let allowed = if autopilot {
+        &accelerator.autopilot_counts
+    } else {
+        &accelerator.gpus_per_node
+    };
+    if allowed.iter().any(|&n| u64::from(n) == count) {
+        return;
+    }
+    let Some(container) = spec.containers().into_iter().find(|c| c.gpus() > 0) else {
+        return;
+    };
+    let at = if container.resource("limits", k8s::NVIDIA_GPU).is_some() {
+        container.resource_at("limits", k8s::NVIDIA_GPU)
+    } else {
+        container.resource_at("requests", k8s::NVIDIA_GPU)
+    };
+    let offered: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+    let (where_, offered) = if autopilot {
+        ("Autopilot accepts", offered)
+    } else {
+        ("GKE machine shapes offer", offered)
+    };
+    let message = if offered.is_empty() {
+        format!("{label} is not offered on Autopilot")
+    } else {
+        format!(
+            "the pod asks for {count} GPUs but {where_} {} per pod on {label}",
+            offered.join(", ")
+        )
+    };
+    let next = allowed
+        .iter()
+        .copied()
+        .filter(|&n| u64::from(n) > count)
+        .min();
+    let finding = out.report(&at, message);
+    if let Some(next) = next {
+        finding.help(format!(
+            "use {next} GPUs (and a matching --tensor-parallel-size), or another accelerator"
+        ));
+    } else {
+        finding.help("use fewer GPUs per pod, or an accelerator with more GPUs per node");
     }
 }

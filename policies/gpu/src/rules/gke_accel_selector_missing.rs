@@ -50,65 +50,71 @@ declare_rule! {
 
 impl Rule for GkeAccelSelectorMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        if !cx.is_gke() || spec.gpu_count() == 0 {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
-        if spec.node_selector(k8s::GKE_ACCELERATOR).is_some()
-            || spec.requires_node_label(k8s::GKE_ACCELERATOR)
-        {
-            return;
-        }
-        let profile = cx.env.profile();
-        let selector_at = spec.at().key("nodeSelector");
-        let at = if spec.spec.get("nodeSelector").is_some() {
-            selector_at.clone()
-        } else {
-            spec.at()
-        };
-        let mut types: Vec<String> = cx
-            .env
-            .node_pools()
-            .into_iter()
-            .filter_map(|p| p.accelerator)
-            .collect();
-        types.sort();
-        types.dedup();
-        let finding = out
-            .report(
-                &at,
-                format!(
-                    "the pod requests {} nvidia.com/gpu but does not select a GPU type",
-                    spec.gpu_count()
-                ),
-            )
-            .help(format!(
-                "add `nodeSelector: {{{}: <type>}}`{}",
-                k8s::GKE_ACCELERATOR,
-                if profile.autopilot {
-                    "; Autopilot rejects GPU pods without it"
-                } else {
-                    ""
-                }
-            ));
-        let finding = if profile.autopilot {
-            finding.severity(Severity::Error)
-        } else {
-            finding
-        };
-        if let [only] = types.as_slice() {
-            let only = only.clone();
-            finding.fix(
-                format!("select `{only}`, the cluster's only GPU type"),
-                |fix| {
-                    fix.set_key(
-                        cx.object,
-                        &selector_at,
-                        k8s::GKE_ACCELERATOR,
-                        Value::String(only.clone()),
-                    );
-                },
-            );
-        }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    if !cx.is_gke() || spec.gpu_count() == 0 {
+        return;
+    }
+    if spec.node_selector(k8s::GKE_ACCELERATOR).is_some()
+        || spec.requires_node_label(k8s::GKE_ACCELERATOR)
+    {
+        return;
+    }
+    let profile = cx.env.profile();
+    let selector_at = spec.at().key("nodeSelector");
+    let at = if spec.spec.get("nodeSelector").is_some() {
+        selector_at.clone()
+    } else {
+        spec.at()
+    };
+    let mut types: Vec<String> = cx
+        .env
+        .node_pools()
+        .into_iter()
+        .filter_map(|p| p.accelerator)
+        .collect();
+    types.sort();
+    types.dedup();
+    let finding = out
+        .report(
+            &at,
+            format!(
+                "the pod requests {} nvidia.com/gpu but does not select a GPU type",
+                spec.gpu_count()
+            ),
+        )
+        .help(format!(
+            "add `nodeSelector: {{{}: <type>}}`{}",
+            k8s::GKE_ACCELERATOR,
+            if profile.autopilot {
+                "; Autopilot rejects GPU pods without it"
+            } else {
+                ""
+            }
+        ));
+    let finding = if profile.autopilot {
+        finding.severity(Severity::Error)
+    } else {
+        finding
+    };
+    if let [only] = types.as_slice() {
+        let only = only.clone();
+        finding.fix(
+            format!("select `{only}`, the cluster's only GPU type"),
+            |fix| {
+                fix.set_key(
+                    cx.object,
+                    &selector_at,
+                    k8s::GKE_ACCELERATOR,
+                    Value::String(only.clone()),
+                );
+            },
+        );
     }
 }

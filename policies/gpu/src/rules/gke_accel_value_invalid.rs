@@ -44,51 +44,57 @@ declare_rule! {
 
 impl Rule for GkeAccelValueInvalid {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        if !cx.is_gke() {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
-        let mut values = spec.required_affinity_values(k8s::GKE_ACCELERATOR);
-        if let Some(value) = spec.node_selector(k8s::GKE_ACCELERATOR) {
-            values.insert(
-                0,
-                (
-                    value.to_string(),
-                    spec.at().key("nodeSelector").key(k8s::GKE_ACCELERATOR),
-                ),
-            );
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    if !cx.is_gke() {
+        return;
+    }
+    let mut values = spec.required_affinity_values(k8s::GKE_ACCELERATOR);
+    if let Some(value) = spec.node_selector(k8s::GKE_ACCELERATOR) {
+        values.insert(
+            0,
+            (
+                value.to_string(),
+                spec.at().key("nodeSelector").key(k8s::GKE_ACCELERATOR),
+            ),
+        );
+    }
+    if values.is_empty() {
+        return;
+    }
+    let known = cx.env.accelerators();
+    for (value, at) in values {
+        if known.iter().any(|a| a.label == value) {
+            continue;
         }
-        if values.is_empty() {
-            return;
-        }
-        let known = cx.env.accelerators();
-        for (value, at) in values {
-            if known.iter().any(|a| a.label == value) {
-                continue;
+        let candidates = suggestions(&value, &known);
+        let finding = out.report(
+            &at,
+            format!("`{value}` is not a GKE accelerator type; no node will ever match it"),
+        );
+        match candidates.as_slice() {
+            [one] => {
+                let one = one.clone();
+                finding.help(format!("did you mean `{one}`?")).fix(
+                    format!("replace with `{one}`"),
+                    |fix| {
+                        fix.replace(&at, &Value::String(one.clone()));
+                    },
+                );
             }
-            let candidates = suggestions(&value, &known);
-            let finding = out.report(
-                &at,
-                format!("`{value}` is not a GKE accelerator type; no node will ever match it"),
-            );
-            match candidates.as_slice() {
-                [one] => {
-                    let one = one.clone();
-                    finding.help(format!("did you mean `{one}`?")).fix(
-                        format!("replace with `{one}`"),
-                        |fix| {
-                            fix.replace(&at, &Value::String(one.clone()));
-                        },
-                    );
-                }
-                [] => {
-                    let mut labels: Vec<&str> = known.iter().map(|a| a.label.as_str()).collect();
-                    labels.sort_unstable();
-                    finding.help(format!("known types: {}", labels.join(", ")));
-                }
-                many => {
-                    finding.help(format!("did you mean one of: {}?", many.join(", ")));
-                }
+            [] => {
+                let mut labels: Vec<&str> = known.iter().map(|a| a.label.as_str()).collect();
+                labels.sort_unstable();
+                finding.help(format!("known types: {}", labels.join(", ")));
+            }
+            many => {
+                finding.help(format!("did you mean one of: {}?", many.join(", ")));
             }
         }
     }

@@ -35,28 +35,34 @@ declare_rule! {
 
 impl Rule for GpuResInInitcontainer {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        for container in spec.containers().into_iter().filter(|c| c.init) {
-            let sections: Vec<&str> = ["limits", "requests"]
-                .into_iter()
-                .filter(|s| container.resource(s, k8s::NVIDIA_GPU).is_some())
-                .collect();
-            let Some(first) = sections.first() else {
-                continue;
-            };
-            out.report(
-                &container.resource_at(first, k8s::NVIDIA_GPU),
-                format!(
-                    "initContainer `{}` holds GPUs it does not need",
-                    container.name()
-                ),
-            )
-            .help("only the vLLM server needs GPUs")
-            .fix("remove the GPU from the initContainer", |fix| {
-                for section in &sections {
-                    fix.remove(&container.resource_at(section, k8s::NVIDIA_GPU));
-                }
-            });
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(spec, out);
         }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(spec: PodSpec<'_>, out: &mut Findings) {
+    for container in spec.containers().into_iter().filter(|c| c.init) {
+        let sections: Vec<&str> = ["limits", "requests"]
+            .into_iter()
+            .filter(|s| container.resource(s, k8s::NVIDIA_GPU).is_some())
+            .collect();
+        let Some(first) = sections.first() else {
+            continue;
+        };
+        out.report(
+            &container.resource_at(first, k8s::NVIDIA_GPU),
+            format!(
+                "initContainer `{}` holds GPUs it does not need",
+                container.name()
+            ),
+        )
+        .help("only the vLLM server needs GPUs")
+        .fix("remove the GPU from the initContainer", |fix| {
+            for section in &sections {
+                fix.remove(&container.resource_at(section, k8s::NVIDIA_GPU));
+            }
+        });
     }
 }

@@ -35,20 +35,24 @@ declare_rule! {
 
 impl Rule for RuntimeClassNvidiaOnGke {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        if !cx.is_gke()
-            || spec.spec.get("runtimeClassName").and_then(Value::as_str) != Some("nvidia")
-        {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
-        let at = spec.at().key("runtimeClassName");
-        out.report(
-            &at,
-            "GKE has no RuntimeClass `nvidia`: the pod will not be created",
-        )
-        .help("remove runtimeClassName; GKE exposes GPUs through its device plugin")
-        .fix("remove runtimeClassName", |fix| {
-            fix.remove(&at);
-        });
     }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    if !cx.is_gke() || spec.spec.get("runtimeClassName").and_then(Value::as_str) != Some("nvidia") {
+        return;
+    }
+    let at = spec.at().key("runtimeClassName");
+    out.report(
+        &at,
+        "GKE has no RuntimeClass `nvidia`: the pod will not be created",
+    )
+    .help("remove runtimeClassName; GKE exposes GPUs through its device plugin")
+    .fix("remove runtimeClassName", |fix| {
+        fix.remove(&at);
+    });
 }

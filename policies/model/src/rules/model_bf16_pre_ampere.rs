@@ -39,42 +39,48 @@ declare_rule! {
 
 impl Rule for ModelBf16PreAmpere {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        let Some((label, selector_at, Some(gpu))) = cx.accelerator(&spec) else {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
+        }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    let Some((label, selector_at, Some(gpu))) = cx.accelerator(&spec) else {
+        return;
+    };
+    if gpu.bf16 {
+        return;
+    }
+    for server in cx.servers(&spec) {
+        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+            continue;
         };
-        if gpu.bf16 {
-            return;
+        if model.dtype != "bfloat16" || fit::is_gemma(&model) {
+            continue;
         }
-        for server in cx.servers(&spec) {
-            let Some((_, Some(model))) = server.model_fact(cx.env) else {
-                continue;
-            };
-            if model.dtype != "bfloat16" || fit::is_gemma(&model) {
-                continue;
-            }
-            let flag = server.flag("dtype");
-            if !matches!(
-                dtype(flag.as_ref()).as_deref(),
-                None | Some("auto" | "bfloat16" | "bf16")
-            ) {
-                continue;
-            }
-            let message = format!(
-                "{} is bfloat16 but {label} has no bfloat16 (compute capability {}.{})",
-                model.id,
-                gpu.compute_capability / 10,
-                gpu.compute_capability % 10
-            );
-            let finding = match &flag {
-                Some(flag) => vllm::report_word(out, &flag.at, message),
-                None => out.report(&selector_at, message),
-            };
-            finding
-                .help("run it in float16 with --dtype=half, or on an Ampere-or-newer GPU")
-                .fix("set --dtype=half", |fix| {
-                    server.set_flag(fix, cx.object, "dtype", "half");
-                });
+        let flag = server.flag("dtype");
+        if !matches!(
+            dtype(flag.as_ref()).as_deref(),
+            None | Some("auto" | "bfloat16" | "bf16")
+        ) {
+            continue;
         }
+        let message = format!(
+            "{} is bfloat16 but {label} has no bfloat16 (compute capability {}.{})",
+            model.id,
+            gpu.compute_capability / 10,
+            gpu.compute_capability % 10
+        );
+        let finding = match &flag {
+            Some(flag) => vllm::report_word(out, &flag.at, message),
+            None => out.report(&selector_at, message),
+        };
+        finding
+            .help("run it in float16 with --dtype=half, or on an Ampere-or-newer GPU")
+            .fix("set --dtype=half", |fix| {
+                server.set_flag(fix, cx.object, "dtype", "half");
+            });
     }
 }

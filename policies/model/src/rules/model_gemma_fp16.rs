@@ -37,37 +37,49 @@ declare_rule! {
 
 impl Rule for ModelGemmaFp16 {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        let accelerator = cx.accelerator(&spec);
-        for server in cx.servers(&spec) {
-            let Some((_, Some(model))) = server.model_fact(cx.env) else {
-                continue;
-            };
-            if !fit::is_gemma(&model) {
-                continue;
-            }
-            let flag = server.flag("dtype");
-            if let (Some(flag), Some("half" | "float16" | "fp16")) =
-                (&flag, dtype(flag.as_ref()).as_deref())
-            {
-                vllm::report_word(
-                    out,
-                    &flag.at,
-                    format!(
-                        "vLLM refuses float16 for {} (model type {})",
-                        model.id, model.model_type
-                    ),
-                )
-                .help("use --dtype=bfloat16 (or auto) on an Ampere-or-newer GPU");
-                continue;
-            }
-            if let Some((label, at, Some(gpu))) = &accelerator
-                && !gpu.bf16
-                && !matches!(dtype(flag.as_ref()).as_deref(), Some("float32" | "float"))
-            {
-                out.report(at, format!("{} needs bfloat16, which {label} lacks, and vLLM refuses float16 for Gemma", model.id))
-                    .help("use nvidia-l4 or a newer GPU (or --dtype=float32, which doubles memory)");
-            }
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
+        }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    let accelerator = cx.accelerator(&spec);
+    for server in cx.servers(&spec) {
+        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+            continue;
+        };
+        if !fit::is_gemma(&model) {
+            continue;
+        }
+        let flag = server.flag("dtype");
+        if let (Some(flag), Some("half" | "float16" | "fp16")) =
+            (&flag, dtype(flag.as_ref()).as_deref())
+        {
+            vllm::report_word(
+                out,
+                &flag.at,
+                format!(
+                    "vLLM refuses float16 for {} (model type {})",
+                    model.id, model.model_type
+                ),
+            )
+            .help("use --dtype=bfloat16 (or auto) on an Ampere-or-newer GPU");
+            continue;
+        }
+        if let Some((label, at, Some(gpu))) = &accelerator
+            && !gpu.bf16
+            && !matches!(dtype(flag.as_ref()).as_deref(), Some("float32" | "float"))
+        {
+            out.report(
+                at,
+                format!(
+                    "{} needs bfloat16, which {label} lacks, and vLLM refuses float16 for Gemma",
+                    model.id
+                ),
+            )
+            .help("use nvidia-l4 or a newer GPU (or --dtype=float32, which doubles memory)");
         }
     }
 }

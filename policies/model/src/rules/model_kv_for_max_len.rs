@@ -42,65 +42,71 @@ declare_rule! {
 
 impl Rule for ModelKvForMaxLen {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
+        }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
+        return;
+    };
+    for server in cx.servers(&spec) {
+        let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
+            continue;
         };
-        for server in cx.servers(&spec) {
-            let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
-                continue;
-            };
-            if model.layers == 0 || model.head_dim == 0 {
-                continue;
-            }
-            let inv = &server.invocation;
-            let (Some(tp), Some(pp), Some(util)) = (
-                inv.tensor_parallel(&server.vars),
-                inv.pipeline_parallel(&server.vars),
-                inv.gpu_memory_utilization(&server.vars),
-            ) else {
-                continue;
-            };
-            let flag = server.flag("max-model-len");
-            let tokens = match &flag {
-                Some(flag) => match flag.number::<u64>() {
-                    Some(n) => n,
-                    None => continue,
-                },
-                None => u64::from(model.max_context),
-            };
-            let room_mib = fit::budget(gpu.memory_mib, util)
-                .saturating_sub(fit::weights_per_gpu(&model, tp * pp))
-                .saturating_sub(fit::OVERHEAD_MIB);
-            if room_mib == 0 {
-                continue; // model-weights-exceed-gpu-mem reports this
-            }
-            let room = room_mib * quantity::MIB;
-            let needed = fit::kv_bytes_per_gpu(&model, tokens, tp, pp);
-            if needed <= room {
-                continue;
-            }
-            let fits = (1..=tokens / 1024)
-                .rev()
-                .map(|k| k * 1024)
-                .find(|&t| fit::kv_bytes_per_gpu(&model, t, tp, pp) <= room);
-            let message = format!(
-                "one {tokens}-token sequence of {} needs {} of KV cache per {label}, but only {} is left after the weights",
-                model.id,
-                quantity::human(needed),
-                quantity::human(room)
-            );
-            let finding = match &flag {
-                Some(flag) => vllm::report_word(out, &flag.at, message),
-                None => vllm::report_word(out, &model_ref.at, message),
-            };
-            let finding =
-                finding.help("lower --max-model-len, raise --gpu-memory-utilization, or add GPUs");
-            if let Some(fits) = fits {
-                finding.fix(format!("set --max-model-len={fits}"), |fix| {
-                    server.set_flag(fix, cx.object, "max-model-len", &fits.to_string());
-                });
-            }
+        if model.layers == 0 || model.head_dim == 0 {
+            continue;
+        }
+        let inv = &server.invocation;
+        let (Some(tp), Some(pp), Some(util)) = (
+            inv.tensor_parallel(&server.vars),
+            inv.pipeline_parallel(&server.vars),
+            inv.gpu_memory_utilization(&server.vars),
+        ) else {
+            continue;
+        };
+        let flag = server.flag("max-model-len");
+        let tokens = match &flag {
+            Some(flag) => match flag.number::<u64>() {
+                Some(n) => n,
+                None => continue,
+            },
+            None => u64::from(model.max_context),
+        };
+        let room_mib = fit::budget(gpu.memory_mib, util)
+            .saturating_sub(fit::weights_per_gpu(&model, tp * pp))
+            .saturating_sub(fit::OVERHEAD_MIB);
+        if room_mib == 0 {
+            continue; // model-weights-exceed-gpu-mem reports this
+        }
+        let room = room_mib * quantity::MIB;
+        let needed = fit::kv_bytes_per_gpu(&model, tokens, tp, pp);
+        if needed <= room {
+            continue;
+        }
+        let fits = (1..=tokens / 1024)
+            .rev()
+            .map(|k| k * 1024)
+            .find(|&t| fit::kv_bytes_per_gpu(&model, t, tp, pp) <= room);
+        let message = format!(
+            "one {tokens}-token sequence of {} needs {} of KV cache per {label}, but only {} is left after the weights",
+            model.id,
+            quantity::human(needed),
+            quantity::human(room)
+        );
+        let finding = match &flag {
+            Some(flag) => vllm::report_word(out, &flag.at, message),
+            None => vllm::report_word(out, &model_ref.at, message),
+        };
+        let finding =
+            finding.help("lower --max-model-len, raise --gpu-memory-utilization, or add GPUs");
+        if let Some(fits) = fits {
+            finding.fix(format!("set --max-model-len={fits}"), |fix| {
+                server.set_flag(fix, cx.object, "max-model-len", &fits.to_string());
+            });
         }
     }
 }

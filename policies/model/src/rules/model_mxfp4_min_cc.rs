@@ -34,29 +34,35 @@ declare_rule! {
 
 impl Rule for ModelMxfp4MinCc {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        let Some((label, at, Some(gpu))) = cx.accelerator(&spec) else {
-            return;
-        };
-        for server in cx.servers(&spec) {
-            let Some((_, Some(model))) = server.model_fact(cx.env) else {
-                continue;
-            };
-            if model.dtype != "mxfp4" || gpu.compute_capability >= model.min_compute_capability {
-                continue;
-            }
-            out.report(
-                &at,
-                format!(
-                    "{} is MXFP4, which needs compute capability {}.{}; {label} has {}.{}",
-                    model.id,
-                    model.min_compute_capability / 10,
-                    model.min_compute_capability % 10,
-                    gpu.compute_capability / 10,
-                    gpu.compute_capability % 10
-                ),
-            )
-            .help("use nvidia-l4, nvidia-tesla-a100 or newer");
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    let Some((label, at, Some(gpu))) = cx.accelerator(&spec) else {
+        return;
+    };
+    for server in cx.servers(&spec) {
+        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+            continue;
+        };
+        if model.dtype != "mxfp4" || gpu.compute_capability >= model.min_compute_capability {
+            continue;
+        }
+        out.report(
+            &at,
+            format!(
+                "{} is MXFP4, which needs compute capability {}.{}; {label} has {}.{}",
+                model.id,
+                model.min_compute_capability / 10,
+                model.min_compute_capability % 10,
+                gpu.compute_capability / 10,
+                gpu.compute_capability % 10
+            ),
+        )
+        .help("use nvidia-l4, nvidia-tesla-a100 or newer");
     }
 }

@@ -40,38 +40,44 @@ declare_rule! {
 
 impl Rule for ModelWeightsExceedGpuMem {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        report_unknown_facts(cx, &spec, out);
-        let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
-            return;
-        };
-        for server in cx.servers(&spec) {
-            let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
-                continue;
-            };
-            let inv = &server.invocation;
-            let (Some(tp), Some(pp), Some(util)) = (
-                inv.tensor_parallel(&server.vars),
-                inv.pipeline_parallel(&server.vars),
-                inv.gpu_memory_utilization(&server.vars),
-            ) else {
-                continue;
-            };
-            let share = fit::weights_per_gpu(&model, tp * pp);
-            let room = fit::budget(gpu.memory_mib, util).saturating_sub(fit::OVERHEAD_MIB);
-            if share <= room {
-                continue;
-            }
-            vllm::report_word(
-                out,
-                &model_ref.at,
-                format!(
-                    "each {label} must hold {} MiB of {} (TP {tp} × PP {pp}) but has {room} MiB for weights at utilization {util}",
-                    share, model.id
-                ),
-            )
-            .help("spread the model over more GPUs, use a bigger GPU, or a quantized checkpoint");
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    report_unknown_facts(cx, &spec, out);
+    let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
+        return;
+    };
+    for server in cx.servers(&spec) {
+        let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
+            continue;
+        };
+        let inv = &server.invocation;
+        let (Some(tp), Some(pp), Some(util)) = (
+            inv.tensor_parallel(&server.vars),
+            inv.pipeline_parallel(&server.vars),
+            inv.gpu_memory_utilization(&server.vars),
+        ) else {
+            continue;
+        };
+        let share = fit::weights_per_gpu(&model, tp * pp);
+        let room = fit::budget(gpu.memory_mib, util).saturating_sub(fit::OVERHEAD_MIB);
+        if share <= room {
+            continue;
+        }
+        vllm::report_word(
+            out,
+            &model_ref.at,
+            format!(
+                "each {label} must hold {} MiB of {} (TP {tp} × PP {pp}) but has {room} MiB for weights at utilization {util}",
+                share, model.id
+            ),
+        )
+        .help("spread the model over more GPUs, use a bigger GPU, or a quantized checkpoint");
     }
 }
 

@@ -37,31 +37,37 @@ declare_rule! {
 
 impl Rule for ProbeHealthPath {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        for server in cx.servers(&spec) {
-            let c = &server.container;
-            for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
-                let Some(path) = c
-                    .value
-                    .pointer(&format!("/{probe}/httpGet/path"))
-                    .and_then(Value::as_str)
-                else {
-                    continue;
-                };
-                let clean = path.split('?').next().unwrap_or(path).trim_end_matches('/');
-                if HEALTHY.contains(&clean) {
-                    continue;
-                }
-                let at = c.pointer.key(probe).key("httpGet").key("path");
-                out.report(
-                    &at,
-                    format!("vLLM answers `{path}` with 404: the {probe} always fails"),
-                )
-                .help("probe /health")
-                .fix("probe /health", |fix| {
-                    fix.replace(&at, &json!("/health"));
-                });
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
+        }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers(&spec) {
+        let c = &server.container;
+        for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+            let Some(path) = c
+                .value
+                .pointer(&format!("/{probe}/httpGet/path"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let clean = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+            if HEALTHY.contains(&clean) {
+                continue;
             }
+            let at = c.pointer.key(probe).key("httpGet").key("path");
+            out.report(
+                &at,
+                format!("vLLM answers `{path}` with 404: the {probe} always fails"),
+            )
+            .help("probe /health")
+            .fix("probe /health", |fix| {
+                fix.replace(&at, &json!("/health"));
+            });
         }
     }
 }

@@ -50,49 +50,55 @@ declare_rule! {
 
 impl Rule for ProbeLivenessWithoutStartup {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        for server in cx.servers(&spec) {
-            let c = &server.container;
-            let Some(liveness) = c.value.get("livenessProbe") else {
-                continue;
-            };
-            if c.value.get("startupProbe").is_some() {
-                continue;
-            }
-            let weights = server
-                .model_fact(cx.env)
-                .and_then(|(_, m)| m)
-                .map(|m| m.weights_mib);
-            let estimate = weights.map_or(600, |mib| mib / LOAD_MIB_PER_SECOND + WARMUP_SECONDS);
-            let budget = budget_seconds(liveness);
-            let failures = (2 * estimate).div_ceil(10).max(60);
-            let (severity, message) = if budget < estimate {
-                (
-                    Severity::Error,
-                    format!(
-                        "the livenessProbe kills vLLM after {budget}s, but loading is expected to take about {estimate}s"
-                    ),
-                )
-            } else {
-                (
-                    Severity::Warning,
-                    format!(
-                        "livenessProbe without a startupProbe: a slow load (a cold disk, a new node) restarts vLLM after {budget}s"
-                    ),
-                )
-            };
-            out.report(&c.pointer.key("livenessProbe"), message)
-                .severity(severity)
-                .help("add a startupProbe; liveness starts only after it succeeds")
-                .fix(
-                    format!("add a /health startupProbe (10s × {failures})"),
-                    |fix| {
-                        fix.add(
-                            &c.pointer.key("startupProbe"),
-                            &health_probe(&server, 10, failures),
-                        );
-                    },
-                );
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers(&spec) {
+        let c = &server.container;
+        let Some(liveness) = c.value.get("livenessProbe") else {
+            continue;
+        };
+        if c.value.get("startupProbe").is_some() {
+            continue;
+        }
+        let weights = server
+            .model_fact(cx.env)
+            .and_then(|(_, m)| m)
+            .map(|m| m.weights_mib);
+        let estimate = weights.map_or(600, |mib| mib / LOAD_MIB_PER_SECOND + WARMUP_SECONDS);
+        let budget = budget_seconds(liveness);
+        let failures = (2 * estimate).div_ceil(10).max(60);
+        let (severity, message) = if budget < estimate {
+            (
+                Severity::Error,
+                format!(
+                    "the livenessProbe kills vLLM after {budget}s, but loading is expected to take about {estimate}s"
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!(
+                    "livenessProbe without a startupProbe: a slow load (a cold disk, a new node) restarts vLLM after {budget}s"
+                ),
+            )
+        };
+        out.report(&c.pointer.key("livenessProbe"), message)
+            .severity(severity)
+            .help("add a startupProbe; liveness starts only after it succeeds")
+            .fix(
+                format!("add a /health startupProbe (10s × {failures})"),
+                |fix| {
+                    fix.add(
+                        &c.pointer.key("startupProbe"),
+                        &health_probe(&server, 10, failures),
+                    );
+                },
+            );
     }
 }

@@ -44,17 +44,23 @@ declare_rule! {
 
 impl Rule for ProbeMissingReadiness {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        for server in cx.servers(&spec) {
-            if server.container.value.get("readinessProbe").is_some() {
-                continue;
-            }
-            let c = &server.container;
-            out.report(&c.pointer, format!("container `{}` has no readinessProbe: traffic reaches it while the model is still loading", c.name()))
-                .help("add an httpGet readinessProbe on /health")
-                .fix("add a /health readinessProbe", |fix| {
-                    fix.add(&c.pointer.key("readinessProbe"), &health_probe(&server, 5, 3));
-                });
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers(&spec) {
+        if server.container.value.get("readinessProbe").is_some() {
+            continue;
+        }
+        let c = &server.container;
+        out.report(&c.pointer, format!("container `{}` has no readinessProbe: traffic reaches it while the model is still loading", c.name()))
+            .help("add an httpGet readinessProbe on /health")
+            .fix("add a /health readinessProbe", |fix| {
+                fix.add(&c.pointer.key("readinessProbe"), &health_probe(&server, 5, 3));
+            });
     }
 }

@@ -37,55 +37,61 @@ declare_rule! {
 
 impl Rule for ResCpuMemRequestsMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        for server in cx.servers(&spec) {
-            let c = &server.container;
-            let missing: Vec<&str> = ["cpu", "memory"]
-                .into_iter()
-                .filter(|r| c.resource("requests", r).is_none())
-                .collect();
-            if missing.is_empty() {
-                continue;
-            }
-            let gpus = c.gpus();
-            let weights_gib = server
-                .model_fact(cx.env)
-                .and_then(|(_, m)| m)
-                .map_or(0, |m| (m.weights_mib * 12 / 10).div_ceil(1024));
-            let shm_gib = spec
-                .volumes()
-                .iter()
-                .filter(|v| v.pointer("/emptyDir/medium").and_then(Value::as_str) == Some("Memory"))
-                .filter_map(|v| v.pointer("/emptyDir/sizeLimit").and_then(quantity::bytes))
-                .sum::<u64>()
-                .div_ceil(quantity::GIB);
-            let cpu = (2 + gpus).to_string();
-            let memory = format!("{}Gi", weights_gib.max(8) + shm_gib);
-            let at = if c.value.get("resources").is_some() {
-                c.pointer.key("resources")
-            } else {
-                c.pointer.clone()
-            };
-            let requests_at = c.pointer.key("resources").key("requests");
-            out.report(&at, format!("container `{}` has no {} request: the pod is evicted first under memory pressure", c.name(), missing.join(" or ")))
-                .severity(if cx.is_autopilot() { Severity::Info } else { Severity::Warning })
-                .help(format!("request cpu and memory (for example cpu: \"{cpu}\", memory: {memory}), and set limits to match"))
-                .fix(format!("request {}", missing.iter().map(|r| if *r == "cpu" { format!("cpu {cpu}") } else { format!("memory {memory}") }).collect::<Vec<_>>().join(" and ")), |fix| {
-                    let mut requests = serde_json::Map::new();
-                    for r in &missing {
-                        requests.insert((*r).to_string(), json!(if *r == "cpu" { cpu.clone() } else { memory.clone() }));
-                    }
-                    match c.resource_parent("requests") {
-                        Some(_) => {
-                            for (key, value) in requests {
-                                fix.add(&requests_at.key(&key), &value);
-                            }
-                        }
-                        None => {
-                            fix.set_key(cx.object, &c.pointer.key("resources"), "requests", Value::Object(requests));
-                        }
-                    }
-                });
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers(&spec) {
+        let c = &server.container;
+        let missing: Vec<&str> = ["cpu", "memory"]
+            .into_iter()
+            .filter(|r| c.resource("requests", r).is_none())
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let gpus = c.gpus();
+        let weights_gib = server
+            .model_fact(cx.env)
+            .and_then(|(_, m)| m)
+            .map_or(0, |m| (m.weights_mib * 12 / 10).div_ceil(1024));
+        let shm_gib = spec
+            .volumes()
+            .iter()
+            .filter(|v| v.pointer("/emptyDir/medium").and_then(Value::as_str) == Some("Memory"))
+            .filter_map(|v| v.pointer("/emptyDir/sizeLimit").and_then(quantity::bytes))
+            .sum::<u64>()
+            .div_ceil(quantity::GIB);
+        let cpu = (2 + gpus).to_string();
+        let memory = format!("{}Gi", weights_gib.max(8) + shm_gib);
+        let at = if c.value.get("resources").is_some() {
+            c.pointer.key("resources")
+        } else {
+            c.pointer.clone()
+        };
+        let requests_at = c.pointer.key("resources").key("requests");
+        out.report(&at, format!("container `{}` has no {} request: the pod is evicted first under memory pressure", c.name(), missing.join(" or ")))
+            .severity(if cx.is_autopilot() { Severity::Info } else { Severity::Warning })
+            .help(format!("request cpu and memory (for example cpu: \"{cpu}\", memory: {memory}), and set limits to match"))
+            .fix(format!("request {}", missing.iter().map(|r| if *r == "cpu" { format!("cpu {cpu}") } else { format!("memory {memory}") }).collect::<Vec<_>>().join(" and ")), |fix| {
+                let mut requests = serde_json::Map::new();
+                for r in &missing {
+                    requests.insert((*r).to_string(), json!(if *r == "cpu" { cpu.clone() } else { memory.clone() }));
+                }
+                match c.resource_parent("requests") {
+                    Some(_) => {
+                        for (key, value) in requests {
+                            fix.add(&requests_at.key(&key), &value);
+                        }
+                    }
+                    None => {
+                        fix.set_key(cx.object, &c.pointer.key("resources"), "requests", Value::Object(requests));
+                    }
+                }
+            });
     }
 }

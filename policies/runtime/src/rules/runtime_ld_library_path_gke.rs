@@ -60,60 +60,64 @@ declare_rule! {
 
 impl Rule for RuntimeLdLibraryPathGke {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        if !cx.is_gke() {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
-        for server in vllm::servers(&spec, cx.env, cx.namespace()) {
-            let container = server.container;
-            if container.gpus() == 0 {
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    if !cx.is_gke() {
+        return;
+    }
+    for server in vllm::servers(&spec, cx.env, cx.namespace()) {
+        let container = server.container;
+        if container.gpus() == 0 {
+            continue;
+        }
+        let env_at = container.pointer.key("env");
+        if let Some((i, var)) = container.env("LD_LIBRARY_PATH") {
+            let value = var.get("value").and_then(Value::as_str);
+            if value.is_some_and(|v| v.split(':').any(|p| p.trim_end_matches('/') == DRIVER_DIR)) {
                 continue;
             }
-            let env_at = container.pointer.key("env");
-            if let Some((i, var)) = container.env("LD_LIBRARY_PATH") {
-                let value = var.get("value").and_then(Value::as_str);
-                if value
-                    .is_some_and(|v| v.split(':').any(|p| p.trim_end_matches('/') == DRIVER_DIR))
-                {
-                    continue;
-                }
-                if var.get("valueFrom").is_some() {
-                    continue;
-                }
-                let value_at = env_at.index(i).key("value");
-                out.report(
-                        &value_at,
-                        format!(
-                            "LD_LIBRARY_PATH of container `{}` does not include {DRIVER_DIR}, where GKE mounts the NVIDIA driver",
-                            container.name()
-                        ),
-                    )
-                    .help(format!("set it to `{LD_LIBRARY_PATH}`"))
-                    .fix("set LD_LIBRARY_PATH to the GKE driver paths", |fix| {
-                        fix.set_key(cx.object, &env_at.index(i), "value", json!(LD_LIBRARY_PATH));
-                    });
-            } else {
-                let at = if container.value.get("env").is_some() {
-                    env_at.clone()
-                } else {
-                    container.pointer.clone()
-                };
-                out.report(
-                        &at,
-                        format!(
-                            "container `{}` requests GPUs on GKE without LD_LIBRARY_PATH; vLLM will not find the NVIDIA driver",
-                            container.name()
-                        ),
-                    )
-                    .help(format!("add `LD_LIBRARY_PATH: {LD_LIBRARY_PATH}` to env"))
-                    .fix("add LD_LIBRARY_PATH with the GKE driver paths", |fix| {
-                        fix.push(
-                            cx.object,
-                            &env_at,
-                            json!({"name": "LD_LIBRARY_PATH", "value": LD_LIBRARY_PATH}),
-                        );
-                    });
+            if var.get("valueFrom").is_some() {
+                continue;
             }
+            let value_at = env_at.index(i).key("value");
+            out.report(
+                    &value_at,
+                    format!(
+                        "LD_LIBRARY_PATH of container `{}` does not include {DRIVER_DIR}, where GKE mounts the NVIDIA driver",
+                        container.name()
+                    ),
+                )
+                .help(format!("set it to `{LD_LIBRARY_PATH}`"))
+                .fix("set LD_LIBRARY_PATH to the GKE driver paths", |fix| {
+                    fix.set_key(cx.object, &env_at.index(i), "value", json!(LD_LIBRARY_PATH));
+                });
+        } else {
+            let at = if container.value.get("env").is_some() {
+                env_at.clone()
+            } else {
+                container.pointer.clone()
+            };
+            out.report(
+                    &at,
+                    format!(
+                        "container `{}` requests GPUs on GKE without LD_LIBRARY_PATH; vLLM will not find the NVIDIA driver",
+                        container.name()
+                    ),
+                )
+                .help(format!("add `LD_LIBRARY_PATH: {LD_LIBRARY_PATH}` to env"))
+                .fix("add LD_LIBRARY_PATH with the GKE driver paths", |fix| {
+                    fix.push(
+                        cx.object,
+                        &env_at,
+                        json!({"name": "LD_LIBRARY_PATH", "value": LD_LIBRARY_PATH}),
+                    );
+                });
         }
     }
 }

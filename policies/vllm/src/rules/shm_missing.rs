@@ -76,70 +76,76 @@ pub fn shm_volume<'a>(spec: &PodSpec<'a>, server: &Server) -> Option<(usize, &'a
 
 impl Rule for ShmMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        if spec.spec.get("hostIPC").and_then(Value::as_bool) == Some(true) {
-            return;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
-        for server in cx.servers(&spec) {
-            let memory_backed = shm_volume(&spec, &server).is_some_and(|(_, v)| {
-                v.pointer("/emptyDir/medium").and_then(Value::as_str) == Some("Memory")
-            });
-            if memory_backed {
-                continue;
-            }
-            let inv = &server.invocation;
-            let tp = inv.tensor_parallel(&server.vars).unwrap_or(1);
-            let pp = inv.pipeline_parallel(&server.vars).unwrap_or(1);
-            let parallel = tp > 1 || pp > 1;
-            let mounts_at = server.container.pointer.key("volumeMounts");
-            let at = if server.container.value.get("volumeMounts").is_some() {
-                mounts_at.clone()
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    if spec.spec.get("hostIPC").and_then(Value::as_bool) == Some(true) {
+        return;
+    }
+    for server in cx.servers(&spec) {
+        let memory_backed = shm_volume(&spec, &server).is_some_and(|(_, v)| {
+            v.pointer("/emptyDir/medium").and_then(Value::as_str) == Some("Memory")
+        });
+        if memory_backed {
+            continue;
+        }
+        let inv = &server.invocation;
+        let tp = inv.tensor_parallel(&server.vars).unwrap_or(1);
+        let pp = inv.pipeline_parallel(&server.vars).unwrap_or(1);
+        let parallel = tp > 1 || pp > 1;
+        let mounts_at = server.container.pointer.key("volumeMounts");
+        let at = if server.container.value.get("volumeMounts").is_some() {
+            mounts_at.clone()
+        } else {
+            server.container.pointer.clone()
+        };
+        let message = if parallel {
+            format!(
+                "container `{}` runs tensor/pipeline parallelism ({tp} × {pp}) with the 64 MiB default /dev/shm: NCCL will fail",
+                server.container.name()
+            )
+        } else {
+            format!(
+                "container `{}` has the 64 MiB default /dev/shm; PyTorch uses shared memory even on one GPU",
+                server.container.name()
+            )
+        };
+        let name = if spec
+            .volumes()
+            .iter()
+            .any(|v| v.get("name").and_then(Value::as_str) == Some("dshm"))
+        {
+            "dshm-vllm"
+        } else {
+            "dshm"
+        };
+        let size = recommended_size(tp * pp);
+        out.report(&at, message)
+            .severity(if parallel {
+                Severity::Error
             } else {
-                server.container.pointer.clone()
-            };
-            let message = if parallel {
-                format!(
-                    "container `{}` runs tensor/pipeline parallelism ({tp} × {pp}) with the 64 MiB default /dev/shm: NCCL will fail",
-                    server.container.name()
-                )
-            } else {
-                format!(
-                    "container `{}` has the 64 MiB default /dev/shm; PyTorch uses shared memory even on one GPU",
-                    server.container.name()
-                )
-            };
-            let name = if spec
-                .volumes()
-                .iter()
-                .any(|v| v.get("name").and_then(Value::as_str) == Some("dshm"))
-            {
-                "dshm-vllm"
-            } else {
-                "dshm"
-            };
-            let size = recommended_size(tp * pp);
-            out.report(&at, message)
-                .severity(if parallel {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                })
-                .help("mount an emptyDir with medium: Memory at /dev/shm")
-                .fix(
-                    format!("mount a {size} Memory emptyDir at /dev/shm"),
-                    |fix| {
-                        fix.push(
+                Severity::Warning
+            })
+            .help("mount an emptyDir with medium: Memory at /dev/shm")
+            .fix(
+                format!("mount a {size} Memory emptyDir at /dev/shm"),
+                |fix| {
+                    fix.push(
                         cx.object,
                         &spec.at().key("volumes"),
                         json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": size}}),
                     );
-                        fix.push(
-                            cx.object,
-                            &mounts_at,
-                            json!({"name": name, "mountPath": "/dev/shm"}),
-                        );
-                    },
-                );
-        }
+                    fix.push(
+                        cx.object,
+                        &mounts_at,
+                        json!({"name": name, "mountPath": "/dev/shm"}),
+                    );
+                },
+            );
     }
 }

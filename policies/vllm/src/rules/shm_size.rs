@@ -42,63 +42,66 @@ declare_rule! {
 
 impl Rule for ShmSize {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        for server in cx.servers(&spec) {
-            let Some((index, volume)) = shm_volume(&spec, &server) else {
-                continue;
-            };
-            if volume.pointer("/emptyDir/medium").and_then(Value::as_str) != Some("Memory") {
-                continue;
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
+        }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers(&spec) {
+        let Some((index, volume)) = shm_volume(&spec, &server) else {
+            continue;
+        };
+        if volume.pointer("/emptyDir/medium").and_then(Value::as_str) != Some("Memory") {
+            continue;
+        }
+        let inv = &server.invocation;
+        let ranks = inv.tensor_parallel(&server.vars).unwrap_or(1)
+            * inv.pipeline_parallel(&server.vars).unwrap_or(1);
+        let empty_dir = spec.at().key("volumes").index(index).key("emptyDir");
+        let limit_at = empty_dir.key("sizeLimit");
+        let recommended = recommended_size(ranks);
+        let memory_limit = server
+            .container
+            .resource("limits", "memory")
+            .and_then(quantity::bytes);
+        match volume.pointer("/emptyDir/sizeLimit") {
+            None => {
+                out.report(&empty_dir, "the /dev/shm emptyDir has no sizeLimit: it can grow until the pod is OOM-killed")
+                    .help(format!("set sizeLimit: {recommended}"))
+                    .fix(format!("set sizeLimit: {recommended}"), |fix| {
+                        fix.add(&limit_at, &json!(recommended));
+                    });
             }
-            let inv = &server.invocation;
-            let ranks = inv.tensor_parallel(&server.vars).unwrap_or(1)
-                * inv.pipeline_parallel(&server.vars).unwrap_or(1);
-            let empty_dir = spec.at().key("volumes").index(index).key("emptyDir");
-            let limit_at = empty_dir.key("sizeLimit");
-            let recommended = recommended_size(ranks);
-            let memory_limit = server
-                .container
-                .resource("limits", "memory")
-                .and_then(quantity::bytes);
-            match volume.pointer("/emptyDir/sizeLimit") {
-                None => {
-                    out.report(&empty_dir, "the /dev/shm emptyDir has no sizeLimit: it can grow until the pod is OOM-killed")
-                        .help(format!("set sizeLimit: {recommended}"))
-                        .fix(format!("set sizeLimit: {recommended}"), |fix| {
-                            fix.add(&limit_at, &json!(recommended));
-                        });
-                }
-                Some(size) => {
-                    let Some(bytes) = quantity::bytes(size) else {
-                        continue;
-                    };
-                    if ranks > 1 && bytes < quantity::GIB {
-                        out.report(
-                            &limit_at,
-                            format!(
-                                "{} of /dev/shm is too small for {ranks} parallel ranks",
-                                quantity::human(bytes)
-                            ),
-                        )
-                        .help(format!("use at least 1Gi; {recommended} is typical"))
-                        .fix(
-                            format!("set sizeLimit: {recommended}"),
-                            |fix| {
-                                fix.replace(&limit_at, &json!(recommended));
-                            },
-                        );
-                    } else if let Some(limit) = memory_limit.filter(|&l| bytes > l) {
-                        out.report(
-                            &limit_at,
-                            format!(
-                                "/dev/shm may use {} but container `{}` is limited to {} of memory",
-                                quantity::human(bytes),
-                                server.container.name(),
-                                quantity::human(limit)
-                            ),
-                        )
-                        .help("shared memory counts against the memory limit: raise the limit or lower sizeLimit");
-                    }
+            Some(size) => {
+                let Some(bytes) = quantity::bytes(size) else {
+                    continue;
+                };
+                if ranks > 1 && bytes < quantity::GIB {
+                    out.report(
+                        &limit_at,
+                        format!(
+                            "{} of /dev/shm is too small for {ranks} parallel ranks",
+                            quantity::human(bytes)
+                        ),
+                    )
+                    .help(format!("use at least 1Gi; {recommended} is typical"))
+                    .fix(format!("set sizeLimit: {recommended}"), |fix| {
+                        fix.replace(&limit_at, &json!(recommended));
+                    });
+                } else if let Some(limit) = memory_limit.filter(|&l| bytes > l) {
+                    out.report(
+                        &limit_at,
+                        format!(
+                            "/dev/shm may use {} but container `{}` is limited to {} of memory",
+                            quantity::human(bytes),
+                            server.container.name(),
+                            quantity::human(limit)
+                        ),
+                    )
+                    .help("shared memory counts against the memory limit: raise the limit or lower sizeLimit");
                 }
             }
         }

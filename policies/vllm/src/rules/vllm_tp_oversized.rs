@@ -36,31 +36,37 @@ declare_rule! {
 
 impl Rule for VllmTpOversized {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let Some(spec) = cx.pod_spec() else { return };
-        let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
-            return;
-        };
-        for server in cx.servers(&spec) {
-            let Some((_, Some(model))) = server.model_fact(cx.env) else {
-                continue;
-            };
-            let Some(tp) = server.invocation.tensor_parallel(&server.vars) else {
-                continue;
-            };
-            if tp <= 1 || model.weights_mib * 2 > gpu.memory_mib {
-                continue;
-            }
-            parallelism_site(&server)
-                .report(
-                    out,
-                    format!(
-                        "{} ({} of weights) fits one {label} ({}); tensor parallelism {tp} trades throughput per GPU for nothing",
-                        model.id,
-                        gib(model.weights_mib),
-                        gib(gpu.memory_mib)
-                    ),
-                )
-                .help("serve it with --tensor-parallel-size=1 and scale replicas instead");
+        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            check_spec(cx, spec, out);
         }
+    }
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+    let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
+        return;
+    };
+    for server in cx.servers(&spec) {
+        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+            continue;
+        };
+        let Some(tp) = server.invocation.tensor_parallel(&server.vars) else {
+            continue;
+        };
+        if tp <= 1 || model.weights_mib * 2 > gpu.memory_mib {
+            continue;
+        }
+        parallelism_site(&server)
+            .report(
+                out,
+                format!(
+                    "{} ({} of weights) fits one {label} ({}); tensor parallelism {tp} trades throughput per GPU for nothing",
+                    model.id,
+                    gib(model.weights_mib),
+                    gib(gpu.memory_mib)
+                ),
+            )
+            .help("serve it with --tensor-parallel-size=1 and scale replicas instead");
     }
 }
