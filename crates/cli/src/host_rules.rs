@@ -89,6 +89,8 @@ declare_rule! {
     ///
     /// ## Source
     /// Field report (seans3/k8s-ai large-model A100 manifest); kubernetes/kubernetes#99286.
+    ///
+    /// - <https://github.com/kubernetes/kubernetes/issues/99286>
     pub struct RuntimeDuplicateKeys {
         id: "runtime-duplicate-keys",
         severity: Error,

@@ -31,6 +31,8 @@ declare_rule! {
     ///
     /// ## Source
     /// GKE, "Deploy GPU workloads in Autopilot" (accelerator count selector).
+    ///
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/autopilot-gpus>
     pub struct GkeAccelCountSelectorMismatch {
         id: "gke-accel-count-selector-mismatch",
         severity: Error,

@@ -33,6 +33,9 @@ declare_rule! {
     /// ## Source
     /// Catalogue table 1.1 (GCE accelerator-optimized machines; GKE "Deploy GPU workloads in
     /// Autopilot").
+    ///
+    /// - <https://cloud.google.com/compute/docs/accelerator-optimized-machines>
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/autopilot-gpus>
     pub struct GkeAccelCountUnsupported {
         id: "gke-accel-count-unsupported",
         severity: Error,

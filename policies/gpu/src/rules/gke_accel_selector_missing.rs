@@ -40,6 +40,9 @@ declare_rule! {
     ///
     /// ## Source
     /// GKE, "Run GPUs in GKE Standard node pools" and "Deploy GPU workloads in Autopilot".
+    ///
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/gpus>
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/autopilot-gpus>
     pub struct GkeAccelSelectorMissing {
         id: "gke-accel-selector-missing",
         severity: Warning,

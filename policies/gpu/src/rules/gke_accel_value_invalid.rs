@@ -34,6 +34,9 @@ declare_rule! {
     ///
     /// ## Source
     /// Catalogue table 1.1 (GKE "About GPUs", "Deploy GPU workloads in Autopilot").
+    ///
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/gpus>
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/autopilot-gpus>
     pub struct GkeAccelValueInvalid {
         id: "gke-accel-value-invalid",
         severity: Error,

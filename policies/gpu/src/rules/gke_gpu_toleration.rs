@@ -46,6 +46,8 @@ declare_rule! {
     /// ## Source
     /// GKE, "Run GPUs in GKE Standard node pools" (taints and ExtendedResourceToleration); the
     /// field report's "Scaling to Zero" section.
+    ///
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/gpus>
     pub struct GkeGpuToleration {
         id: "gke-gpu-toleration",
         severity: Info,

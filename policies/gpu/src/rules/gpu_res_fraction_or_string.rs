@@ -24,6 +24,8 @@ declare_rule! {
     ///
     /// ## Source
     /// Kubernetes, "Schedule GPUs".
+    ///
+    /// - <https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/>
     pub struct GpuResFractionOrString {
         id: "gpu-res-fraction-or-string",
         severity: Error,

@@ -25,6 +25,8 @@ declare_rule! {
     ///
     /// ## Source
     /// Kubernetes, "Init containers" (resource sharing within containers).
+    ///
+    /// - <https://kubernetes.io/docs/concepts/workloads/pods/init-containers/#resource-sharing-within-containers>
     pub struct GpuResInInitcontainer {
         id: "gpu-res-in-initcontainer",
         severity: Warning,

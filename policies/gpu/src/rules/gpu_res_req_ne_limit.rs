@@ -33,6 +33,8 @@ declare_rule! {
     ///
     /// ## Source
     /// Kubernetes, "Schedule GPUs" (https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/).
+    ///
+    /// - <https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/>
     pub struct GpuResReqNeLimit {
         id: "gpu-res-req-ne-limit",
         severity: Error,

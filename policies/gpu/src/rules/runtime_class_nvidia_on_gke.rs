@@ -25,6 +25,9 @@ declare_rule! {
     ///
     /// ## Source
     /// vllm-project/production-stack `helm/values.yaml` and GCP deployment examples; GKE "About GPUs".
+    ///
+    /// - <https://github.com/vllm-project/production-stack/blob/main/helm/values.yaml>
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/gpus>
     pub struct RuntimeClassNvidiaOnGke {
         id: "runtime-class-nvidia-on-gke",
         severity: Error,

@@ -32,6 +32,9 @@ declare_rule! {
     ///
     /// ## Source
     /// vllm-project/vllm#9255; Hugging Face gated-model docs; GKE vLLM samples (`hf-secret`).
+    ///
+    /// - <https://github.com/vllm-project/vllm/issues/9255>
+    /// - <https://huggingface.co/docs/hub/models-gated>
     pub struct HfGatedNoToken {
         id: "hf-gated-no-token",
         severity: Error,

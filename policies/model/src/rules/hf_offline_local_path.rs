@@ -28,6 +28,9 @@ declare_rule! {
     ///
     /// ## Source
     /// vllm-project/vllm#39039, #1910, #3719; huggingface_hub environment variables.
+    ///
+    /// - <https://github.com/vllm-project/vllm/issues/39039>
+    /// - <https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfhuboffline>
     pub struct HfOfflineLocalPath {
         id: "hf-offline-local-path",
         severity: Warning,

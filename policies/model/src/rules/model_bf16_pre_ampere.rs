@@ -29,6 +29,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vllm-project/vllm#1157 and #946; catalogue §1.1 (compute capabilities).
+    ///
+    /// - <https://github.com/vllm-project/vllm/issues/1157>
     pub struct ModelBf16PreAmpere {
         id: "model-bf16-pre-ampere",
         severity: Error,

@@ -27,6 +27,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM `config/model.py` (`_FLOAT16_NOT_SUPPORTED_MODELS`).
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/vllm/config/model.py>
     pub struct ModelGemmaFp16 {
         id: "model-gemma-fp16",
         severity: Error,

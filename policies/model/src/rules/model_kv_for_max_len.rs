@@ -32,6 +32,8 @@ declare_rule! {
     /// ## Source
     /// vLLM `v1/core/kv_cache_utils.py`; catalogue §1.3 (KV bytes per token); llm-d gpt-oss-120b
     /// patch (0.95 utilization for 128k on one H100).
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/vllm/v1/core/kv_cache_utils.py>
     pub struct ModelKvForMaxLen {
         id: "model-kv-for-max-len",
         severity: Warning,

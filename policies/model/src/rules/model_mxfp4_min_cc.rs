@@ -24,6 +24,9 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM `model_executor/layers/quantization/mxfp4.py`; vllm-project/vllm#23203.
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/vllm/model_executor/layers/quantization/mxfp4.py>
+    /// - <https://github.com/vllm-project/vllm/issues/23203>
     pub struct ModelMxfp4MinCc {
         id: "model-mxfp4-min-cc",
         severity: Error,

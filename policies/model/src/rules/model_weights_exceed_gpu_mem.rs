@@ -30,6 +30,9 @@ declare_rule! {
     ///
     /// ## Source
     /// Catalogue §1.1 (GPU memory) and §1.3 (checkpoint sizes); vLLM memory profiling.
+    ///
+    /// - <https://cloud.google.com/compute/docs/accelerator-optimized-machines>
+    /// - <https://huggingface.co/docs/hub/models-the-hub>
     pub struct ModelWeightsExceedGpuMem {
         id: "model-weights-exceed-gpu-mem",
         severity: Error,

@@ -27,6 +27,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM OpenAI server routes; vLLM "Using Kubernetes"; llm-d (`/health`, `/v1/models`).
+    ///
+    /// - <https://docs.vllm.ai/en/latest/deployment/k8s.html>
     pub struct ProbeHealthPath {
         id: "probe-health-path",
         severity: Warning,

@@ -40,6 +40,9 @@ declare_rule! {
     /// ## Source
     /// vLLM "Using Kubernetes" (troubleshooting); production-stack (startup 10 s × 60); llm-d
     /// (30 s × 120); catalogue §1.4 (disk throughput).
+    ///
+    /// - <https://docs.vllm.ai/en/latest/deployment/k8s.html>
+    /// - <https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/>
     pub struct ProbeLivenessWithoutStartup {
         id: "probe-liveness-without-startup",
         severity: Warning,

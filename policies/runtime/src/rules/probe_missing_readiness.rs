@@ -34,6 +34,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM "Using Kubernetes"; production-stack values; llm-d optimized-baseline.
+    ///
+    /// - <https://docs.vllm.ai/en/latest/deployment/k8s.html>
     pub struct ProbeMissingReadiness {
         id: "probe-missing-readiness",
         severity: Warning,

@@ -27,6 +27,8 @@ declare_rule! {
     /// ## Source
     /// Kubernetes "Pod Quality of Service Classes"; GKE vLLM samples (requests = limits);
     /// production-stack (requestCPU/requestMemory required).
+    ///
+    /// - <https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/>
     pub struct ResCpuMemRequestsMissing {
         id: "res-cpu-mem-requests-missing",
         severity: Warning,

@@ -31,6 +31,8 @@ declare_rule! {
     ///
     /// ## Source
     /// Kubernetes "Define dependent environment variables"; GKE vLLM samples; field report.
+    ///
+    /// - <https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/>
     pub struct RuntimeEnvDollarBrace {
         id: "runtime-env-dollar-brace",
         severity: Warning,

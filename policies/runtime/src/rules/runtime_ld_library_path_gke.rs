@@ -50,6 +50,9 @@ declare_rule! {
     /// ## Source
     /// Field report, "Problem 2: Container Image and Driver Incompatibility"; vllm-project/vllm#23935;
     /// GKE "Run GPUs in GKE Standard node pools" (CUDA libraries).
+    ///
+    /// - <https://github.com/vllm-project/vllm/issues/23935>
+    /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/gpus>
     pub struct RuntimeLdLibraryPathGke {
         id: "runtime-ld-library-path-gke",
         severity: Error,

@@ -50,6 +50,9 @@ declare_rule! {
     ///
     /// ## Source
     /// Catalogue table 1.3 (checkpoint sizes from the Hugging Face repositories).
+    ///
+    /// - <https://huggingface.co/google/gemma-3-27b-it/tree/main>
+    /// - <https://huggingface.co/openai/gpt-oss-120b/tree/main>
     pub struct PvcSizeTooSmall {
         id: "pvc-size-too-small",
         severity: Error,

@@ -29,6 +29,8 @@ declare_rule! {
     /// ## Source
     /// vllm-project/vllm#21979; gpustack#4678; field report ("Container Image and Driver
     /// Incompatibility").
+    ///
+    /// - <https://github.com/vllm-project/vllm/issues/21979>
     pub struct ImageTagFloating {
         id: "image-tag-floating",
         severity: Warning,

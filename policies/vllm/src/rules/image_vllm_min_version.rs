@@ -24,6 +24,9 @@ declare_rule! {
     ///
     /// ## Source
     /// OpenAI cookbook "Run gpt-oss with vLLM" (0.10.1); vllm-project/vllm#22525; vLLM release notes.
+    ///
+    /// - <https://cookbook.openai.com/articles/gpt-oss/run-vllm>
+    /// - <https://github.com/vllm-project/vllm/issues/22525>
     pub struct ImageVllmMinVersion {
         id: "image-vllm-min-version",
         severity: Error,

@@ -40,6 +40,10 @@ declare_rule! {
     /// ## Source
     /// NVIDIA/nccl#525; vllm-project/vllm#1710; vLLM docs "Using Docker" (shared memory) and "Using
     /// Kubernetes" (`sizeLimit: 2Gi`); production-stack (20Gi with tensor parallelism).
+    ///
+    /// - <https://github.com/NVIDIA/nccl/issues/525>
+    /// - <https://github.com/vllm-project/vllm/issues/1710>
+    /// - <https://docs.vllm.ai/en/latest/deployment/k8s.html>
     pub struct ShmMissing {
         id: "shm-missing",
         severity: Error,

@@ -32,6 +32,9 @@ declare_rule! {
     /// ## Source
     /// Kubernetes "Volumes: emptyDir" (memory accounting); vLLM "Using Kubernetes"; vllm-project/
     /// production-stack deployment template; llm-d optimized-baseline.
+    ///
+    /// - <https://kubernetes.io/docs/concepts/storage/volumes/#emptydir>
+    /// - <https://docs.vllm.ai/en/latest/deployment/k8s.html>
     pub struct ShmSize {
         id: "shm-size",
         severity: Warning,

@@ -26,6 +26,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM `docker/Dockerfile` (`ENTRYPOINT ["vllm", "serve"]`); catalogue §0.
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/docker/Dockerfile>
     pub struct VllmEntrypointDoubleServe {
         id: "vllm-entrypoint-double-serve",
         severity: Error,

@@ -25,6 +25,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM `vllm/entrypoints/api_server.py` docstring; GKE model-armor and ai-on-gke samples.
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/vllm/entrypoints/api_server.py>
     pub struct VllmEntrypointLegacyApiServer {
         id: "vllm-entrypoint-legacy-api-server",
         severity: Error,

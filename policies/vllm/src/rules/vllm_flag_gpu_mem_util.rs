@@ -25,6 +25,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM `config/cache.py` (`gpu_memory_utilization: Field(default=0.92, gt=0, le=1)`).
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/vllm/config/cache.py>
     pub struct VllmFlagGpuMemUtil {
         id: "vllm-flag-gpu-mem-util",
         severity: Warning,

@@ -22,6 +22,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM CLI `--host`; GKE vLLM samples; vllm-project/production-stack.
+    ///
+    /// - <https://docs.vllm.ai/en/latest/cli/serve.html>
     pub struct VllmFlagHostLocalhost {
         id: "vllm-flag-host-localhost",
         severity: Error,

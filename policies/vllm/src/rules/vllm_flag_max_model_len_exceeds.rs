@@ -25,6 +25,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM `config/model.py` (`_get_and_verify_max_len`); model config.json (catalogue §1.3).
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/vllm/config/model.py>
     pub struct VllmFlagMaxModelLenExceeds {
         id: "vllm-flag-max-model-len-exceeds",
         severity: Error,

@@ -24,6 +24,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM CLI `--served-model-name`; llm-d gpt-oss patch; GKE GCS FUSE vLLM sample.
+    ///
+    /// - <https://docs.vllm.ai/en/latest/cli/serve.html>
     pub struct VllmFlagServedName {
         id: "vllm-flag-served-name",
         severity: Info,

@@ -25,6 +25,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vLLM `config/model.py` `verify_with_parallel_config`; model config.json (catalogue §1.3).
+    ///
+    /// - <https://github.com/vllm-project/vllm/blob/main/vllm/config/model.py>
     pub struct VllmTpHeads {
         id: "vllm-tp-heads",
         severity: Error,

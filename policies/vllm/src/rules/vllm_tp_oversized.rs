@@ -26,6 +26,8 @@ declare_rule! {
     ///
     /// ## Source
     /// vllm-project/recipes `OpenAI/GPT-OSS.md`; catalogue §1.3.
+    ///
+    /// - <https://github.com/vllm-project/recipes/blob/main/OpenAI/GPT-OSS.md>
     pub struct VllmTpOversized {
         id: "vllm-tp-oversized",
         severity: Info,

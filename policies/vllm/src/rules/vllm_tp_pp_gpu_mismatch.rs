@@ -33,6 +33,9 @@ declare_rule! {
     /// ## Source
     /// vLLM ParallelConfig validation (ai-dynamo/dynamo#4934 log); vllm-project/vllm#25775; GKE
     /// LeaderWorkerSet multi-host sample (size 2 × 8 GPUs, TP 8 × PP 2).
+    ///
+    /// - <https://github.com/vllm-project/vllm/pull/25775>
+    /// - <https://github.com/GoogleCloudPlatform/kubernetes-engine-samples/tree/main/ai-ml/llm-multihost-gpus>
     pub struct VllmTpPpGpuMismatch {
         id: "vllm-tp-pp-gpu-mismatch",
         severity: Error,
