@@ -324,7 +324,21 @@ impl Builder {
 
     /// Files a finished node into its parent (or as the document root).
     fn complete(&mut self, node: Node) -> Result<(), String> {
-        let pointer_prefix = self.pointer_of_top();
+        // The pointer is built only for a duplicated key: building it for every node is
+        // quadratic in nesting depth and dominated loading time.
+        let duplicate_pointer = match self.frames.last() {
+            Some(Frame::Map {
+                pending_key:
+                    Some(PendingKey {
+                        key, merge: false, ..
+                    }),
+                index,
+                ..
+            }) if index.contains_key(key) => {
+                Some(format!("{}/{}", self.pointer_of_top(), escape_token(key)))
+            }
+            _ => None,
+        };
         let Some(frame) = self.frames.last_mut() else {
             self.root = Some(node);
             return Ok(());
@@ -355,7 +369,7 @@ impl Builder {
                     if merge {
                         merges.push(node);
                     } else if let Some(&i) = index.get(&key) {
-                        let pointer = format!("{pointer_prefix}/{}", escape_token(&key));
+                        let pointer = duplicate_pointer.unwrap_or_default();
                         self.stream.duplicates.push(DuplicateKey {
                             document: self.document.unwrap_or(0),
                             pointer,

@@ -213,10 +213,13 @@ pub fn evaluate(
 ) -> Result<Vec<Finding>, String> {
     let object: Value = serde_json::from_str(&input.object)
         .map_err(|e| format!("the host sent an object that is not JSON: {e}"))?;
+    // Rules ask the host the same questions (the profile, a model, an accelerator): answer each
+    // once per evaluation instead of crossing the component boundary every time.
+    let env = CachedEnv::new(env);
     let cx = Context {
         object: &object,
         reference: &input.object_ref,
-        env,
+        env: &env,
     };
     let mut out = Findings::default();
     for rule in rules {
@@ -241,6 +244,85 @@ pub trait Env {
     fn profile(&self) -> Profile;
     /// Known node pools.
     fn node_pools(&self) -> Vec<NodePool>;
+}
+
+/// Memoizes an [`Env`] for one evaluation.
+struct CachedEnv<'a> {
+    inner: &'a dyn Env,
+    profile: std::cell::OnceCell<Profile>,
+    node_pools: std::cell::OnceCell<Vec<NodePool>>,
+    accelerators: std::cell::OnceCell<Vec<Accelerator>>,
+    models: std::cell::RefCell<std::collections::HashMap<String, Option<Model>>>,
+    lists:
+        std::cell::RefCell<std::collections::HashMap<(String, Option<String>, String), Vec<Value>>>,
+}
+
+impl<'a> CachedEnv<'a> {
+    fn new(inner: &'a dyn Env) -> Self {
+        Self {
+            inner,
+            profile: std::cell::OnceCell::new(),
+            node_pools: std::cell::OnceCell::new(),
+            accelerators: std::cell::OnceCell::new(),
+            models: std::cell::RefCell::default(),
+            lists: std::cell::RefCell::default(),
+        }
+    }
+}
+
+impl CachedEnv<'_> {
+    fn table(&self) -> &[Accelerator] {
+        self.accelerators.get_or_init(|| self.inner.accelerators())
+    }
+}
+
+impl Env for CachedEnv<'_> {
+    fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+        self.inner.get(kind, namespace, name)
+    }
+
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Vec<Value> {
+        let key = (
+            kind.to_string(),
+            namespace.map(str::to_string),
+            selector.to_string(),
+        );
+        if let Some(hit) = self.lists.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found = self.inner.list(kind, namespace, selector);
+        self.lists.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn model(&self, name: &str) -> Option<Model> {
+        if let Some(hit) = self.models.borrow().get(name) {
+            return hit.clone();
+        }
+        let found = self.inner.model(name);
+        self.models
+            .borrow_mut()
+            .insert(name.to_string(), found.clone());
+        found
+    }
+
+    fn accelerator(&self, label: &str) -> Option<Accelerator> {
+        self.table().iter().find(|a| a.label == label).cloned()
+    }
+
+    fn accelerators(&self) -> Vec<Accelerator> {
+        self.table().to_vec()
+    }
+
+    fn profile(&self) -> Profile {
+        *self.profile.get_or_init(|| self.inner.profile())
+    }
+
+    fn node_pools(&self) -> Vec<NodePool> {
+        self.node_pools
+            .get_or_init(|| self.inner.node_pools())
+            .clone()
+    }
 }
 
 /// The real host, through the component's imports.
