@@ -246,6 +246,9 @@ pub trait Env {
     fn node_pools(&self) -> Vec<NodePool>;
 }
 
+/// `list` arguments: kind, namespace, selector.
+type ListKey = (String, Option<String>, String);
+
 /// Memoizes an [`Env`] for one evaluation.
 struct CachedEnv<'a> {
     inner: &'a dyn Env,
@@ -253,8 +256,7 @@ struct CachedEnv<'a> {
     node_pools: std::cell::OnceCell<Vec<NodePool>>,
     accelerators: std::cell::OnceCell<Vec<Accelerator>>,
     models: std::cell::RefCell<std::collections::HashMap<String, Option<Model>>>,
-    lists:
-        std::cell::RefCell<std::collections::HashMap<(String, Option<String>, String), Vec<Value>>>,
+    lists: std::cell::RefCell<std::collections::HashMap<ListKey, Vec<Value>>>,
 }
 
 impl<'a> CachedEnv<'a> {
