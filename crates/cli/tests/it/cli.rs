@@ -86,7 +86,7 @@ fn the_field_report_as_written_fails_the_gate_and_the_corrected_one_passes() {
     assert!(out.contains("error[runtime-ld-library-path-gke]"), "{out}");
     assert!(out.contains("error[runtime-duplicate-keys]"), "{out}");
     assert!(
-        out.contains("Found 6 errors, 17 warnings and 11 infos in 20 files (20 objects)."),
+        out.contains("Found 6 errors, 21 warnings and 7 infos in 20 files (20 objects)."),
         "{out}"
     );
     let o = run(&["lint", "-R", "fixtures/field-report/correct"]);

@@ -1,5 +1,6 @@
 //! Every fixture fires exactly the rules its `# expect:` markers name, on exactly those lines; a
-//! finding without a marker fails as surely as a marker without a finding.
+//! finding without a marker fails as surely as a marker without a finding. A marker may pin the
+//! severity of a case: `# expect: shm-missing[error]`.
 //!
 //! Sets: each file under `fixtures/rules/` alone (with `<name>.kubectl-vllm.yaml` as its config
 //! when present); each directory under `fixtures/field-report/<variant>/` as one set.
@@ -77,20 +78,33 @@ pub fn sets() -> Vec<Set> {
     sets
 }
 
-/// `(file, line, rule)` for every `# expect: a, b` marker.
-fn markers(files: &[PathBuf]) -> BTreeSet<(String, usize, String)> {
+/// A marker: `(file, line, rule)`.
+type Marker = (String, usize, String);
+
+/// Every `# expect: a, b[warning]` marker, with the severity when the marker gives one.
+fn markers(files: &[PathBuf]) -> (BTreeSet<Marker>, Vec<(Marker, String)>) {
     let mut out = BTreeSet::new();
+    let mut severities = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file).unwrap();
         for (i, line) in text.lines().enumerate() {
             if let Some((_, rules)) = line.split_once("# expect:") {
                 for rule in rules.split(',') {
-                    out.insert((file.display().to_string(), i + 1, rule.trim().to_string()));
+                    let rule = rule.trim();
+                    let (id, severity) = match rule.split_once('[') {
+                        Some((id, rest)) => (id, Some(rest.trim_end_matches(']'))),
+                        None => (rule, None),
+                    };
+                    let marker = (file.display().to_string(), i + 1, id.to_string());
+                    if let Some(severity) = severity {
+                        severities.push((marker.clone(), severity.to_string()));
+                    }
+                    out.insert(marker);
                 }
             }
         }
     }
-    out
+    (out, severities)
 }
 
 /// A linter with the default policies and the test binary's artifact cache.
@@ -122,7 +136,21 @@ fn every_fixture_fires_exactly_its_markers() {
             .iter()
             .map(|f| (f.file.clone(), f.line.unwrap_or(0), f.rule.clone()))
             .collect();
-        let expected = markers(&set.inputs);
+        let (expected, severities) = markers(&set.inputs);
+        for ((file, line, rule), severity) in &severities {
+            let actual = report
+                .findings
+                .iter()
+                .find(|f| &f.file == file && f.line == Some(*line) && &f.rule == rule)
+                .map(|f| f.severity.as_str());
+            if actual.is_some_and(|a| a != severity) {
+                failures.push(format!(
+                    "{}: {rule} on line {line} is {}, expected {severity}",
+                    set.name,
+                    actual.unwrap()
+                ));
+            }
+        }
         for missing in expected.difference(&found) {
             failures.push(format!(
                 "{}: expected {} on line {} of {}",

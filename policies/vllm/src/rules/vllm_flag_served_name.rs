@@ -3,7 +3,8 @@ use kubectl_vllm_sdk::prelude::*;
 declare_rule! {
     /// ## What it does
     /// Notes a model loaded from a path (`--model=/models/gemma-3-1b-it`) without
-    /// `--served-model-name`.
+    /// `--served-model-name`: info, or a warning when a Service of the input set selects the pod
+    /// (so clients will call it).
     ///
     /// ## Why is this bad?
     /// The OpenAI API's model id becomes the path: clients asking for `google/gemma-3-1b-it` get
@@ -34,9 +35,35 @@ declare_rule! {
     }
 }
 
+/// Whether a Service in the object's namespace selects pods with the template's labels.
+fn has_service(cx: &Context, spec: &PodSpec) -> bool {
+    let template = spec.pointer.strip_suffix("/spec").unwrap_or("");
+    let labels = cx
+        .object
+        .pointer(&format!("{template}/metadata/labels"))
+        .and_then(Value::as_object);
+    let Some(labels) = labels else { return false };
+    cx.env
+        .list("Service", cx.namespace(), "")
+        .iter()
+        .any(|service| {
+            service
+                .pointer("/spec/selector")
+                .and_then(Value::as_object)
+                .is_some_and(|selector| {
+                    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                })
+        })
+}
+
 impl Rule for VllmFlagServedName {
     fn check(&self, cx: &Context, out: &mut Findings) {
         for spec in k8s::pod_specs(cx.kind(), cx.object) {
+            let severity = if has_service(cx, &spec) {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
             for server in cx.servers(&spec) {
                 let Some((model, fact)) = server.model_fact(cx.env) else {
                     continue;
@@ -62,6 +89,7 @@ impl Rule for VllmFlagServedName {
                     &model.at,
                     format!("clients must call this model `{path}`: no --served-model-name"),
                 )
+                .severity(severity)
                 .help(format!("add --served-model-name={name}"))
                 .fix(format!("add --served-model-name={name}"), |fix| {
                     server.set_flag(fix, cx.object, "served-model-name", &name);

@@ -5,7 +5,8 @@ use crate::common::parallelism_site;
 declare_rule! {
     /// ## What it does
     /// Checks that `--tensor-parallel-size` divides the model's attention heads (and the heads of
-    /// its vision tower, for Gemma 3 27B), using the model fact table.
+    /// its vision tower, for Gemma 3 27B), using the model fact table. A size that divides them
+    /// but is not a power of two (7 for a 28-head model) is a warning: suspicious, not fatal.
     ///
     /// ## Why is this bad?
     /// vLLM refuses to start: `ValueError: Total number of attention heads (32) must be divisible
@@ -46,7 +47,19 @@ impl Rule for VllmTpHeads {
                     continue;
                 };
                 let divides = |heads: u32| heads == 0 || u64::from(heads) % tp == 0;
-                if tp == 0 || (divides(model.attention_heads) && divides(model.vision_heads)) {
+                if tp == 0 {
+                    continue;
+                }
+                if divides(model.attention_heads) && divides(model.vision_heads) {
+                    if !tp.is_power_of_two() {
+                        parallelism_site(&server)
+                            .report(
+                                out,
+                                format!("tensor parallelism {tp} divides the heads of {} but is not a power of two", model.id),
+                            )
+                            .severity(Severity::Warning)
+                            .help("GPU nodes come with 1, 2, 4 or 8 GPUs and NCCL's ring and tree layouts assume powers of two; use one unless you know why not");
+                    }
                     continue;
                 }
                 let valid: Vec<String> = (1..=64u32)
