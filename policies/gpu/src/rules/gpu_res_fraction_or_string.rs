@@ -58,7 +58,7 @@ fn check_spec(spec: PodSpec<'_>, out: &mut Findings) {
             out.report(
                 &container.resource_at(section, k8s::NVIDIA_GPU),
                 format!(
-                    "container `{}` asks for `{shown}` nvidia.com/gpu in {section}: GPUs cannot be split",
+                    "container `{}` asks for `{shown}` nvidia.com/gpu in {section}: GPU quantities must be whole numbers",
                     container.name()
                 ),
             )
