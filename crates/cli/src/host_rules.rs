@@ -198,3 +198,12 @@ pub fn all() -> Vec<HostRule> {
 
 /// Ids of the host's rules that can never be suppressed.
 pub const UNSUPPRESSIBLE: &[&str] = &["input-error", "policy-error"];
+
+/// Rules that report a referenced object as missing. product.md: while any input failed to load,
+/// the set is incomplete and they are not reported.
+pub const REFERENCE_RULES: &[&str] = &[
+    "sc-not-found",
+    "pvc-empty-class-without-pv",
+    "hf-secret-ref-missing",
+    "wi-namespace-match",
+];

@@ -244,6 +244,8 @@ pub trait Env {
     fn profile(&self) -> Profile;
     /// Known node pools.
     fn node_pools(&self) -> Vec<NodePool>;
+    /// StorageClasses known to exist in the cluster (outside the input set).
+    fn storage_classes(&self) -> Vec<StorageClass>;
 }
 
 /// `list` arguments: kind, namespace, selector.
@@ -325,6 +327,10 @@ impl Env for CachedEnv<'_> {
             .get_or_init(|| self.inner.node_pools())
             .clone()
     }
+
+    fn storage_classes(&self) -> Vec<StorageClass> {
+        self.inner.storage_classes()
+    }
 }
 
 /// The real host, through the component's imports.
@@ -361,6 +367,10 @@ impl Env for HostEnv {
 
     fn node_pools(&self) -> Vec<NodePool> {
         bindings::kubectl_vllm::policy::cluster::list_node_pools()
+    }
+
+    fn storage_classes(&self) -> Vec<StorageClass> {
+        bindings::kubectl_vllm::policy::cluster::list_storage_classes()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{Accelerator, Env, Model, NodePool, Profile, Provider};
+use crate::{Accelerator, Env, Model, NodePool, Profile, Provider, StorageClass};
 
 /// A host double: objects, facts and a cluster profile held in memory.
 pub struct FakeEnv {
@@ -16,6 +16,8 @@ pub struct FakeEnv {
     pub profile: Profile,
     /// Node pools.
     pub node_pools: Vec<NodePool>,
+    /// Storage classes.
+    pub storage_classes: Vec<StorageClass>,
 }
 
 impl Default for FakeEnv {
@@ -31,6 +33,7 @@ impl Default for FakeEnv {
                 live: false,
             },
             node_pools: Vec::new(),
+            storage_classes: Vec::new(),
         }
     }
 }
@@ -87,5 +90,9 @@ impl Env for FakeEnv {
 
     fn node_pools(&self) -> Vec<NodePool> {
         self.node_pools.clone()
+    }
+
+    fn storage_classes(&self) -> Vec<StorageClass> {
+        self.storage_classes.clone()
     }
 }

@@ -86,14 +86,15 @@ fn the_field_report_as_written_fails_the_gate_and_the_corrected_one_passes() {
     assert!(out.contains("error[runtime-ld-library-path-gke]"), "{out}");
     assert!(out.contains("error[runtime-duplicate-keys]"), "{out}");
     assert!(
-        out.contains("Found 6 errors, 21 warnings and 7 infos in 20 files (20 objects)."),
+        out.contains("Found 6 errors, 26 warnings and 9 infos in 20 files (20 objects)."),
         "{out}"
     );
     let o = run(&["lint", "-R", "fixtures/field-report/correct"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    // One info: gpt-oss-20b keeps the report's tensor parallelism 4 (vllm-tp-oversized).
+    // Infos only: gpt-oss-20b keeps the report's tensor parallelism 4 (vllm-tp-oversized), and
+    // the report's PVC sizes are generous (pvc-size-waste ×3).
     assert!(
-        stdout(&o).contains("Found 0 errors, 0 warnings and 1 info in 24 files (25 objects)."),
+        stdout(&o).contains("Found 0 errors, 0 warnings and 4 infos in 24 files (25 objects)."),
         "{}",
         stdout(&o)
     );
@@ -339,7 +340,7 @@ fn rules_lists_every_rule_and_explain_prints_its_documentation() {
     assert!(doc.contains("## Fix safety"));
     let o = run(&["explain", "runtime-duplicate-keys"]);
     assert!(stdout(&o).contains("two `env:` blocks"));
-    let o = run(&["explain", "sc-not-found"]);
+    let o = run(&["explain", "gcsfuse-annotation-missing"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("in the catalogue but no loaded policy implements it yet"));
     assert_eq!(run(&["explain", "nope"]).status.code(), Some(2));
@@ -397,9 +398,9 @@ fn config_errors_are_located_and_exit_2() {
             ":2:3: unknown rule `shm-sise`",
         ),
         (
-            "rules:\n  sc-not-found: error\n",
+            "rules:\n  gcsfuse-annotation-missing: error\n",
             1,
-            "warning: config names rule `sc-not-found`, which no loaded policy implements yet",
+            "warning: config names rule `gcsfuse-annotation-missing`, which no loaded policy implements yet",
         ),
         ("rules: [\n", 2, "invalid config"),
     ];
@@ -538,4 +539,19 @@ fn facts_shows_the_tables_with_the_config_applied() {
     let o = run_in(&dir, &["facts"]);
     assert!(stdout(&o).contains("acme/llama"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn missing_references_are_not_reported_while_input_failed() {
+    let pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: m}\nspec:\n  storageClassName: nowhere\n  resources: {requests: {storage: 1Gi}}\n";
+    let o = run_stdin(&["lint", "-", "-o", "json"], pvc);
+    assert!(rules_of(&json(&o)).contains(&"sc-not-found".to_string()));
+    let o = run_stdin(
+        &["lint", "-", "-o", "json"],
+        &format!("{pvc}---\nbroken: [\n"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let rules = rules_of(&json(&o));
+    assert!(rules.contains(&"input-error".to_string()), "{rules:?}");
+    assert!(!rules.contains(&"sc-not-found".to_string()), "{rules:?}");
 }

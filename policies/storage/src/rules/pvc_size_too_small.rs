@@ -1,20 +1,6 @@
-use kubectl_vllm_sdk::Model;
 use kubectl_vllm_sdk::prelude::*;
 
-/// Headroom over the weights: filesystem overhead, tokenizer and config files, partial downloads.
-const HEADROOM_PERCENT: u64 = 110;
-
-/// Workload kinds whose pod templates can mount a claim.
-const WORKLOADS: &[&str] = &[
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-    "Pod",
-    "LeaderWorkerSet",
-];
+use crate::claims;
 
 declare_rule! {
     /// ## What it does
@@ -22,7 +8,8 @@ declare_rule! {
     /// model is found on the workloads of the input set that mount the claim: the vLLM container's
     /// `--model` (or the positional model of `vllm serve`), resolving `$(VAR)` from its env, and
     /// the `gs://` source of a copy initContainer. Its size comes from the model fact table
-    /// (weights × 1.1).
+    /// (weights × 1.1; the whole repository × 1.1 when a copier copies a model that has extra
+    /// folders, such as gpt-oss's `original/` and `metal/`, without `--exclude`).
     ///
     /// ## Why is this bad?
     /// The copier or downloader fails with `No space left on device` and the pod sits in
@@ -77,65 +64,52 @@ impl Rule for PvcSizeTooSmall {
         else {
             return;
         };
-        let mut known: Vec<(Model, String)> = Vec::new();
-        let mut unknown: Vec<(String, String)> = Vec::new();
-        for kind in WORKLOADS {
-            for workload in cx.env.list(kind, cx.namespace(), "") {
-                let Some(spec) = k8s::pod_spec(kind, &workload) else {
-                    continue;
-                };
-                if !spec.claim_names().contains(&claim) {
-                    continue;
-                }
-                let name = workload
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let owner = format!("{kind}/{name}");
-                let mut references: Vec<String> = vllm::servers(&spec, cx.env, cx.namespace())
-                    .iter()
-                    .filter_map(|server| server.model()?.value)
-                    .collect();
-                references.extend(vllm::gcs_sources(&spec).into_iter().map(|(url, _)| url));
-                for reference in references {
-                    let model = vllm::model_names(&reference)
-                        .iter()
-                        .find_map(|n| cx.env.model(n));
-                    match model {
-                        Some(model) => known.push((model, owner.clone())),
-                        None => unknown.push((reference, owner.clone())),
-                    }
-                }
-            }
-        }
-        let Some((model, owner)) = known.into_iter().max_by_key(|(m, _)| m.weights_mib) else {
-            if let Some((reference, owner)) = unknown.first() {
+        let uses = claims::users(cx, claim);
+        let Some(need) = claims::requirement(&uses) else {
+            if let Some(u) = uses.iter().find(|u| u.reference.is_some()) {
                 out.report_as(
                     "model-unknown",
                     &storage_at,
                     format!(
-                        "{owner} serves `{reference}`, which is not in the model fact table; the size of PVC `{claim}` was not checked"
+                        "{} serves `{}`, which is not in the model fact table; the size of PVC `{claim}` was not checked",
+                        u.owner,
+                        u.reference.as_deref().unwrap_or_default()
                     ),
                 )
                 .help("add the model under `facts.models` in .kubectl-vllm.yaml (id, aliases, weights-mib, ...)");
             }
             return;
         };
-        let needed = model.weights_mib * quantity::MIB * HEADROOM_PERCENT / 100;
+        let (Some(model), Some(needed)) = (&need.model, need.required_bytes()) else {
+            return;
+        };
         if requested >= needed {
             return;
         }
         let size = quantity::gib_ceil(needed);
+        let what = if need.copies_extra {
+            format!(
+                "copies all of {} ({} with {}) without excluding them",
+                model.id,
+                quantity::human(model.repository_mib * quantity::MIB),
+                model.extra_folders.join(" and ")
+            )
+        } else {
+            format!(
+                "serves {} with {} of weights",
+                model.id,
+                quantity::human(model.weights_mib * quantity::MIB)
+            )
+        };
         out.report(
             &storage_at,
             format!(
-                "PVC `{claim}` requests {} but {owner} serves {} with {} of weights: the copy will run out of space",
+                "PVC `{claim}` requests {} but {} {what}: the copy will run out of space",
                 quantity::human(requested),
-                model.id,
-                quantity::human(model.weights_mib * quantity::MIB),
+                need.owner
             ),
         )
-        .help(format!("request at least {size} (weights + 10%)"))
+        .help(format!("request at least {size} (+10%)"))
         .fix(format!("raise the request to {size}"), |fix| {
             fix.replace(&storage_at, &json!(size));
         });

@@ -1,0 +1,104 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use crate::claims;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a Deployment that mounts a ReadWriteOnce (or ReadWriteOncePod) PVC of the input set
+    /// with more than one replica (error), or with one replica and the default `RollingUpdate`
+    /// strategy (warning).
+    ///
+    /// ## Why is this bad?
+    /// A second pod on another node cannot attach the disk: `Multi-Attach error for volume ...
+    /// Volume is already exclusively attached to one node`, and it sits in ContainerCreating. A
+    /// rolling update creates exactly such a second pod (which also needs spare GPUs), so the
+    /// rollout deadlocks with both pods pending.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Deployment
+    /// spec:
+    ///   replicas: 1          # no strategy: RollingUpdate
+    /// ```
+    ///
+    /// Use instead: `strategy: {type: Recreate}`; for several replicas, a ReadOnlyMany Hyperdisk ML
+    /// volume, GCS FUSE, or a StatefulSet with `volumeClaimTemplates`.
+    ///
+    /// The finding points at `replicas` (several replicas), else at `strategy`, else at `spec`.
+    ///
+    /// ## Fix safety
+    /// Safe for one replica: `strategy: {type: Recreate}` (an update has downtime, which a
+    /// single RWO replica has anyway). No fix for several replicas.
+    ///
+    /// ## Source
+    /// Kubernetes "Persistent Volumes: Access Modes"; vllm-project/production-stack V100 example
+    /// ("Recreate is REQUIRED for multi-GPU deployments").
+    ///
+    /// - <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes>
+    /// - <https://github.com/vllm-project/production-stack/blob/main/tutorials/assets/values-25-v100-multi-gpu-tp2.yaml>
+    pub struct PvcRwoMultiReplica {
+        id: "pvc-rwo-multi-replica",
+        severity: Error,
+        fix: Sometimes(Safe),
+        summary: "a ReadWriteOnce PVC shared by several pods, or by a rolling update",
+    }
+}
+
+/// The first ReadWriteOnce(Pod) claim of the set the Deployment mounts.
+pub fn rwo_claim(cx: &Context) -> Option<String> {
+    let spec = k8s::pod_spec(cx.kind(), cx.object)?;
+    spec.claim_names().into_iter().find_map(|claim| {
+        let pvc = cx.env.get("PersistentVolumeClaim", cx.namespace(), claim)?;
+        claims::access_modes(&pvc)
+            .iter()
+            .any(|m| m == "ReadWriteOnce" || m == "ReadWriteOncePod")
+            .then(|| claim.to_string())
+    })
+}
+
+/// Whether a Deployment rolls out by surging a new pod (the default).
+pub fn surges(object: &Value) -> bool {
+    let strategy = object
+        .pointer("/spec/strategy/type")
+        .and_then(Value::as_str)
+        .unwrap_or("RollingUpdate");
+    let max_surge = object.pointer("/spec/strategy/rollingUpdate/maxSurge");
+    strategy == "RollingUpdate"
+        && !matches!(max_surge, Some(v) if v == &json!(0) || v == &json!("0") || v == &json!("0%"))
+}
+
+impl Rule for PvcRwoMultiReplica {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        if cx.kind() != "Deployment" {
+            return;
+        }
+        let Some(claim) = rwo_claim(cx) else { return };
+        let replicas = cx
+            .object
+            .pointer("/spec/replicas")
+            .and_then(Value::as_u64)
+            .unwrap_or(1);
+        if replicas > 1 {
+            out.report(
+                &Pointer::from_path("/spec/replicas"),
+                format!("{replicas} replicas share the ReadWriteOnce PVC `{claim}`: all but one stay in ContainerCreating (Multi-Attach error)"),
+            )
+            .help("use one replica, a ReadOnlyMany volume, GCS FUSE, or a StatefulSet with volumeClaimTemplates");
+            return;
+        }
+        if !surges(cx.object) {
+            return;
+        }
+        let at = if cx.object.pointer("/spec/strategy").is_some() {
+            Pointer::from_path("/spec/strategy")
+        } else {
+            Pointer::from_path("/spec")
+        };
+        out.report(&at, format!("a rolling update starts a second pod that cannot attach the ReadWriteOnce PVC `{claim}`"))
+            .severity(Severity::Warning)
+            .help("use strategy: {type: Recreate}")
+            .fix("use the Recreate strategy", |fix| {
+                fix.set_key(cx.object, &Pointer::from_path("/spec"), "strategy", json!({"type": "Recreate"}));
+            });
+    }
+}

@@ -1,0 +1,86 @@
+use kubectl_vllm_sdk::prelude::*;
+
+use super::pvc_rwo_multi_replica::{rwo_claim, surges};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a GPU Deployment that rolls out by surging (the default `RollingUpdate`, maxSurge
+    /// 25%) when no ReadWriteOnce claim is involved (`pvc-rwo-multi-replica` covers that case).
+    ///
+    /// ## Why is this bad?
+    /// The surge pod needs as many GPUs as a serving pod. GPU pools rarely keep spare GPUs, so the
+    /// new pod stays Pending and the rollout never finishes (or triggers an expensive scale-up).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Deployment
+    /// spec:
+    ///   replicas: 2
+    ///   # strategy defaults to RollingUpdate with maxSurge 25%
+    /// ```
+    ///
+    /// Use instead: `strategy: {type: Recreate}` for one replica; `rollingUpdate: {maxSurge: 0,
+    /// maxUnavailable: 1}` for several.
+    ///
+    /// The finding points at `strategy`, else at `spec`.
+    ///
+    /// ## Fix safety
+    /// Safe: Recreate for one replica (downtime during updates, which a single GPU replica cannot
+    /// avoid without spare GPUs); maxSurge 0 / maxUnavailable 1 for several.
+    ///
+    /// ## Source
+    /// Kubernetes "Deployments: Strategy"; production-stack (maxSurge 100% default, Recreate for
+    /// multi-GPU).
+    ///
+    /// - <https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#strategy>
+    pub struct RolloutStrategyGpu {
+        id: "rollout-strategy-gpu",
+        severity: Warning,
+        fix: Always(Safe),
+        summary: "a GPU Deployment's rolling update needs spare GPUs",
+    }
+}
+
+impl Rule for RolloutStrategyGpu {
+    fn check(&self, cx: &Context, out: &mut Findings) {
+        if cx.kind() != "Deployment" || !surges(cx.object) || rwo_claim(cx).is_some() {
+            return;
+        }
+        let Some(spec) = cx.pod_spec() else { return };
+        let gpus = spec.gpu_count();
+        if gpus == 0 {
+            return;
+        }
+        let replicas = cx
+            .object
+            .pointer("/spec/replicas")
+            .and_then(Value::as_u64)
+            .unwrap_or(1);
+        let at = if cx.object.pointer("/spec/strategy").is_some() {
+            Pointer::from_path("/spec/strategy")
+        } else {
+            Pointer::from_path("/spec")
+        };
+        let (title, strategy) = if replicas <= 1 {
+            ("use the Recreate strategy", json!({"type": "Recreate"}))
+        } else {
+            (
+                "replace pods one at a time (maxSurge 0, maxUnavailable 1)",
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}),
+            )
+        };
+        out.report(
+            &at,
+            format!("each rolling update starts an extra pod that needs {gpus} more GPUs"),
+        )
+        .help("roll out without surging: Recreate, or maxSurge: 0")
+        .fix(title, |fix| {
+            fix.set_key(
+                cx.object,
+                &Pointer::from_path("/spec"),
+                "strategy",
+                strategy.clone(),
+            );
+        });
+    }
+}
