@@ -219,6 +219,76 @@ impl<'a> PodSpec<'a> {
         })
     }
 
+    /// Whether some toleration tolerates `taint`, with Kubernetes' matching: an empty effect
+    /// matches every effect; an empty key with `Exists` matches every taint; `Exists` matches any
+    /// value; `Equal` (the default) needs the same value.
+    #[must_use]
+    pub fn tolerates_taint(&self, taint: &crate::Taint) -> bool {
+        self.tolerations().iter().any(|t| {
+            let key = t.get("key").and_then(Value::as_str).unwrap_or("");
+            let operator = t.get("operator").and_then(Value::as_str).unwrap_or("Equal");
+            let value = t.get("value").and_then(Value::as_str).unwrap_or("");
+            let effect = t.get("effect").and_then(Value::as_str).unwrap_or("");
+            let effect_ok = effect.is_empty() || effect == taint.effect;
+            let key_ok = (key.is_empty() && operator == "Exists") || key == taint.key;
+            let value_ok = operator == "Exists" || value == taint.value;
+            effect_ok && key_ok && value_ok
+        })
+    }
+
+    /// Whether the pod's node selector and required node affinity accept a node with `labels`.
+    #[must_use]
+    pub fn accepts_node(&self, labels: &[(String, String)]) -> bool {
+        let label = |k: &str| {
+            labels
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        if let Some(Value::Object(selector)) = self.spec.get("nodeSelector")
+            && !selector.iter().all(|(k, v)| label(k) == v.as_str())
+        {
+            return false;
+        }
+        let Some(Value::Array(terms)) = self
+            .spec
+            .pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        else {
+            return true;
+        };
+        terms.iter().any(|term| {
+            term.get("matchExpressions")
+                .and_then(Value::as_array)
+                .is_none_or(|exprs| {
+                    exprs.iter().all(|e| {
+                        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+                        let values: Vec<&str> = e
+                            .get("values")
+                            .and_then(Value::as_array)
+                            .map(|v| v.iter().filter_map(Value::as_str).collect())
+                            .unwrap_or_default();
+                        let have = label(key);
+                        let number = |s: &str| s.parse::<i64>().ok();
+                        match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+                            "In" => have.is_some_and(|h| values.contains(&h)),
+                            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+                            "Exists" => have.is_some(),
+                            "DoesNotExist" => have.is_none(),
+                            "Gt" => have
+                                .and_then(number)
+                                .zip(values.first().and_then(|v| number(v)))
+                                .is_some_and(|(h, v)| h > v),
+                            "Lt" => have
+                                .and_then(number)
+                                .zip(values.first().and_then(|v| number(v)))
+                                .is_some_and(|(h, v)| h < v),
+                            _ => false,
+                        }
+                    })
+                })
+        })
+    }
+
     /// Volumes.
     #[must_use]
     pub fn volumes(&self) -> &'a [Value] {

@@ -48,7 +48,9 @@ pub mod bindings {
 }
 
 pub use bindings::exports::kubectl_vllm::policy::policy::Guest;
-pub use bindings::kubectl_vllm::policy::cluster::{NodePool, Profile, Provider, StorageClass};
+pub use bindings::kubectl_vllm::policy::cluster::{
+    NodePool, Profile, Provider, StorageClass, Taint,
+};
 pub use bindings::kubectl_vllm::policy::facts::{Accelerator, Model};
 pub use bindings::kubectl_vllm::policy::types::{
     Applicability, Evaluation, Finding, Fix, FixAvailability, ObjectRef, PatchOp, PathValue,

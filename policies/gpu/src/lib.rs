@@ -1,4 +1,6 @@
-//! The `gpu` policy: GPU requests and GKE GPU scheduling.
+//! The `gpu` policy: GPU requests and GPU scheduling (GKE labels, node pools, taints).
+
+mod pools;
 
 mod rules {
     pub mod gke_accel_count_selector_mismatch;
@@ -9,7 +11,9 @@ mod rules {
     pub mod gpu_res_fraction_or_string;
     pub mod gpu_res_in_initcontainer;
     pub mod gpu_res_req_ne_limit;
+    pub mod node_selector_unmatched;
     pub mod runtime_class_nvidia_on_gke;
+    pub mod taint_not_tolerated;
 }
 
 use rules::gke_accel_count_selector_mismatch::GkeAccelCountSelectorMismatch;
@@ -20,7 +24,9 @@ use rules::gke_gpu_toleration::GkeGpuToleration;
 use rules::gpu_res_fraction_or_string::GpuResFractionOrString;
 use rules::gpu_res_in_initcontainer::GpuResInInitcontainer;
 use rules::gpu_res_req_ne_limit::GpuResReqNeLimit;
+use rules::node_selector_unmatched::NodeSelectorUnmatched;
 use rules::runtime_class_nvidia_on_gke::RuntimeClassNvidiaOnGke;
+use rules::taint_not_tolerated::TaintNotTolerated;
 
 kubectl_vllm_sdk::policy!(
     name: "gpu",
@@ -34,5 +40,7 @@ kubectl_vllm_sdk::policy!(
         RuntimeClassNvidiaOnGke,
         GpuResFractionOrString,
         GpuResInInitcontainer,
+        NodeSelectorUnmatched,
+        TaintNotTolerated,
     ],
 );

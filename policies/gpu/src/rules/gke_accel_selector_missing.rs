@@ -3,7 +3,9 @@ use kubectl_vllm_sdk::prelude::*;
 declare_rule! {
     /// ## What it does
     /// Checks that a pod requesting `nvidia.com/gpu` on GKE selects a GPU type with the node label
-    /// `cloud.google.com/gke-accelerator`, through `nodeSelector` or a required node affinity.
+    /// `cloud.google.com/gke-accelerator`, through `nodeSelector` or a required node affinity. A
+    /// selector that only matches pools of one GPU type in the cluster profile (a pool name, say)
+    /// counts as selecting it.
     ///
     /// ## Why is this bad?
     /// On a Standard cluster with several GPU pools the pod lands on any GPU type: a T4 pool means a
@@ -66,6 +68,18 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
     }
     if spec.node_selector(k8s::GKE_ACCELERATOR).is_some()
         || spec.requires_node_label(k8s::GKE_ACCELERATOR)
+    {
+        return;
+    }
+    // Selecting a pool (by name or label) pins the GPU type when every pool it matches in the
+    // cluster profile has the same accelerator.
+    let pools = cx.env.node_pools();
+    let matching = crate::pools::matching(&spec, &pools);
+    if crate::pools::constrains(&spec)
+        && let Some(first) = matching.first().and_then(|p| p.accelerator.as_ref())
+        && matching
+            .iter()
+            .all(|p| p.accelerator.as_ref() == Some(first))
     {
         return;
     }
