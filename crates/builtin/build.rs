@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Policies embedded in the binary, in evaluation order.
-const EMBEDDED: &[&str] = &["gpu", "vllm", "model", "runtime", "storage"];
+const EMBEDDED: &[&str] = &["gpu", "vllm", "model", "runtime", "storage", "access"];
 /// Policies built for the host's tests only.
 const TEST_ONLY: &[&str] = &["chaos"];
 

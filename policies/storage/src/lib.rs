@@ -1,8 +1,13 @@
-//! The `storage` policy: volumes that hold model weights, their classes and bindings.
+//! The `storage` policy: volumes that hold model weights, their classes and bindings, and the
+//! initContainer that copies the weights onto them.
 
 mod claims;
+mod copy;
 
 mod rules {
+    pub mod init_copy_extra_weights;
+    pub mod init_copy_not_idempotent;
+    pub mod init_copy_path_mismatch;
     pub mod pv_pvc_static_binding;
     pub mod pvc_empty_class_without_pv;
     pub mod pvc_rwo_multi_replica;
@@ -14,6 +19,9 @@ mod rules {
     pub mod sc_pd_standard_for_weights;
 }
 
+use rules::init_copy_extra_weights::InitCopyExtraWeights;
+use rules::init_copy_not_idempotent::InitCopyNotIdempotent;
+use rules::init_copy_path_mismatch::InitCopyPathMismatch;
 use rules::pv_pvc_static_binding::PvPvcStaticBinding;
 use rules::pvc_empty_class_without_pv::PvcEmptyClassWithoutPv;
 use rules::pvc_rwo_multi_replica::PvcRwoMultiReplica;
@@ -36,5 +44,8 @@ kubectl_vllm_sdk::policy!(
         PvcEmptyClassWithoutPv,
         PvPvcStaticBinding,
         RolloutStrategyGpu,
+        InitCopyPathMismatch,
+        InitCopyNotIdempotent,
+        InitCopyExtraWeights,
     ],
 );

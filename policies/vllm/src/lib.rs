@@ -1,10 +1,12 @@
-//! The `vllm` policy: the vLLM server's command line, parallelism, shared memory and image.
+//! The `vllm` policy: the vLLM server's command line, parallelism, shared memory, image and ports.
 
 mod common;
 
 mod rules {
     pub mod image_tag_floating;
     pub mod image_vllm_min_version;
+    pub mod net_port_mismatch;
+    pub mod net_service_named_vllm;
     pub mod shm_missing;
     pub mod shm_size;
     pub mod vllm_entrypoint_double_serve;
@@ -20,6 +22,8 @@ mod rules {
 
 use rules::image_tag_floating::ImageTagFloating;
 use rules::image_vllm_min_version::ImageVllmMinVersion;
+use rules::net_port_mismatch::NetPortMismatch;
+use rules::net_service_named_vllm::NetServiceNamedVllm;
 use rules::shm_missing::ShmMissing;
 use rules::shm_size::ShmSize;
 use rules::vllm_entrypoint_double_serve::VllmEntrypointDoubleServe;
@@ -48,5 +52,7 @@ kubectl_vllm_sdk::policy!(
         VllmEntrypointDoubleServe,
         ImageTagFloating,
         ImageVllmMinVersion,
+        NetPortMismatch,
+        NetServiceNamedVllm,
     ],
 );

@@ -86,7 +86,7 @@ fn the_field_report_as_written_fails_the_gate_and_the_corrected_one_passes() {
     assert!(out.contains("error[runtime-ld-library-path-gke]"), "{out}");
     assert!(out.contains("error[runtime-duplicate-keys]"), "{out}");
     assert!(
-        out.contains("Found 6 errors, 26 warnings and 9 infos in 20 files (20 objects)."),
+        out.contains("Found 6 errors, 33 warnings and 9 infos in 20 files (20 objects)."),
         "{out}"
     );
     let o = run(&["lint", "-R", "fixtures/field-report/correct"]);
@@ -340,7 +340,7 @@ fn rules_lists_every_rule_and_explain_prints_its_documentation() {
     assert!(doc.contains("## Fix safety"));
     let o = run(&["explain", "runtime-duplicate-keys"]);
     assert!(stdout(&o).contains("two `env:` blocks"));
-    let o = run(&["explain", "gcsfuse-annotation-missing"]);
+    let o = run(&["explain", "vllm-entrypoint-deprecated-module"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("in the catalogue but no loaded policy implements it yet"));
     assert_eq!(run(&["explain", "nope"]).status.code(), Some(2));
@@ -398,9 +398,9 @@ fn config_errors_are_located_and_exit_2() {
             ":2:3: unknown rule `shm-sise`",
         ),
         (
-            "rules:\n  gcsfuse-annotation-missing: error\n",
+            "rules:\n  vllm-entrypoint-deprecated-module: error\n",
             1,
-            "warning: config names rule `gcsfuse-annotation-missing`, which no loaded policy implements yet",
+            "warning: config names rule `vllm-entrypoint-deprecated-module`, which no loaded policy implements yet",
         ),
         ("rules: [\n", 2, "invalid config"),
     ];
