@@ -10,7 +10,8 @@ declare_rule! {
     /// 2. the PV's capacity covers the PVC's request;
     /// 3. the PVC's access modes are among the PV's, and `volumeMode` matches;
     /// 4. the PV's `claimRef`, when set, names this PVC;
-    /// 5. a PD CSI PV has `volumeHandle` `projects/P/zones/Z/disks/D` (or `regions/R`) and an `fsType`;
+    /// 5. a PD CSI PV has `volumeHandle` `projects/P/zones/Z/disks/D` (or `regions/R`), an
+    ///    `fsType`, node affinity on the disk's zone, and `csi.readOnly: true` when ReadOnlyMany;
     /// 6. the PV is not `persistentVolumeReclaimPolicy: Delete`.
     ///
     /// ## Why is this bad?
@@ -182,6 +183,36 @@ fn check_volume(cx: &Context, out: &mut Findings) {
                 &Pointer::from_path("/spec/csi/volumeHandle"),
                 format!("volumeHandle `{handle}` is not projects/PROJECT/zones/ZONE/disks/DISK: the disk cannot be attached"),
             );
+        }
+        if valid && parts[2] == "zones" {
+            let zone = parts[3];
+            let required: Vec<&str> = pv
+                .pointer("/spec/nodeAffinity/required/nodeSelectorTerms")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|term| term.get("matchExpressions")?.as_array())
+                .flatten()
+                .filter(|e| {
+                    matches!(
+                        e.get("key").and_then(Value::as_str),
+                        Some("topology.gke.io/zone" | "topology.kubernetes.io/zone")
+                    )
+                })
+                .flat_map(|e| e.get("values").and_then(Value::as_array).into_iter().flatten())
+                .filter_map(Value::as_str)
+                .collect();
+            if !required.is_empty() && !required.contains(&zone) {
+                out.report(
+                    &Pointer::from_path("/spec/nodeAffinity"),
+                    format!("the disk is in {zone} but the PV's node affinity requires {}: volume node affinity conflict", required.join(", ")),
+                );
+            }
+        }
+        let read_only_many = access_modes(pv).iter().any(|m| m == "ReadOnlyMany");
+        if read_only_many && pv.pointer("/spec/csi/readOnly").and_then(Value::as_bool) != Some(true) {
+            out.report(&Pointer::from_path("/spec/csi"), "a ReadOnlyMany PD must be attached with csi.readOnly: true to mount on several nodes")
+                .help("set csi.readOnly: true");
         }
         if pv.pointer("/spec/csi/fsType").is_none() {
             out.report(
