@@ -199,7 +199,12 @@ fn check_volume(cx: &Context, out: &mut Findings) {
                         Some("topology.gke.io/zone" | "topology.kubernetes.io/zone")
                     )
                 })
-                .flat_map(|e| e.get("values").and_then(Value::as_array).into_iter().flatten())
+                .flat_map(|e| {
+                    e.get("values")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
                 .filter_map(Value::as_str)
                 .collect();
             if !required.is_empty() && !required.contains(&zone) {
@@ -210,7 +215,8 @@ fn check_volume(cx: &Context, out: &mut Findings) {
             }
         }
         let read_only_many = access_modes(pv).iter().any(|m| m == "ReadOnlyMany");
-        if read_only_many && pv.pointer("/spec/csi/readOnly").and_then(Value::as_bool) != Some(true) {
+        if read_only_many && pv.pointer("/spec/csi/readOnly").and_then(Value::as_bool) != Some(true)
+        {
             out.report(&Pointer::from_path("/spec/csi"), "a ReadOnlyMany PD must be attached with csi.readOnly: true to mount on several nodes")
                 .help("set csi.readOnly: true");
         }
