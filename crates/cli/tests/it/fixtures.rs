@@ -2,8 +2,9 @@
 //! finding without a marker fails as surely as a marker without a finding. A marker may pin the
 //! severity of a case: `# expect: shm-missing[error]`.
 //!
-//! Sets: each file under `fixtures/rules/` alone (with `<name>.kubectl-vllm.yaml` as its config
-//! when present); each directory under `fixtures/field-report/<variant>/` as one set.
+//! Sets: each file under `fixtures/rules/<rule>/` alone (with `<name>.kubectl-vllm.yaml` as its
+//! config when present), each directory under `fixtures/rules/<rule>/` as one multi-file set, and
+//! each directory under `fixtures/field-report/<variant>/` as one set.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,20 @@ pub fn sets() -> Vec<Set> {
     let root = super::repo().join("fixtures");
     let mut sets = Vec::new();
     for rule_dir in subdirs(&root.join("rules")) {
+        // A subdirectory is one multi-file set (its config: `<dir>.kubectl-vllm.yaml` beside it).
+        for set_dir in subdirs(&rule_dir) {
+            let config_path = set_dir.with_extension("kubectl-vllm.yaml");
+            let config = if config_path.is_file() {
+                config::load(&config_path).unwrap().config
+            } else {
+                Config::default()
+            };
+            sets.push(Set {
+                name: set_dir.strip_prefix(&root).unwrap().display().to_string(),
+                inputs: yaml_files(&set_dir),
+                config,
+            });
+        }
         for file in yaml_files(&rule_dir) {
             let config_path = file.with_extension("kubectl-vllm.yaml");
             let config = if config_path.is_file() {
