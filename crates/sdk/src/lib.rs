@@ -235,7 +235,8 @@ pub trait Env {
     /// An object of the input set by kind, namespace and name, as JSON.
     fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value>;
     /// Objects of `kind` in `namespace` (`None`: all) matching an equality-based label selector.
-    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Vec<Value>;
+    /// Shared, because rules of one evaluation ask for the same lists.
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects;
     /// A model by id or alias.
     fn model(&self, name: &str) -> Option<Model>;
     /// An accelerator by GKE label value.
@@ -250,6 +251,9 @@ pub trait Env {
     fn storage_classes(&self) -> Vec<StorageClass>;
 }
 
+/// Objects returned by [`Env::list`].
+pub type Objects = std::rc::Rc<Vec<Value>>;
+
 /// `list` arguments: kind, namespace, selector.
 type ListKey = (String, Option<String>, String);
 
@@ -260,7 +264,7 @@ struct CachedEnv<'a> {
     node_pools: std::cell::OnceCell<Vec<NodePool>>,
     accelerators: std::cell::OnceCell<Vec<Accelerator>>,
     models: std::cell::RefCell<std::collections::HashMap<String, Option<Model>>>,
-    lists: std::cell::RefCell<std::collections::HashMap<ListKey, Vec<Value>>>,
+    lists: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>>,
 }
 
 impl<'a> CachedEnv<'a> {
@@ -287,7 +291,7 @@ impl Env for CachedEnv<'_> {
         self.inner.get(kind, namespace, name)
     }
 
-    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Vec<Value> {
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects {
         let key = (
             kind.to_string(),
             namespace.map(str::to_string),
@@ -344,11 +348,29 @@ impl Env for HostEnv {
             .and_then(|o| serde_json::from_str(&o.json).ok())
     }
 
-    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Vec<Value> {
-        bindings::kubectl_vllm::policy::inventory::list(kind, namespace, selector)
-            .into_iter()
-            .filter_map(|o| serde_json::from_str(&o.json).ok())
-            .collect()
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects {
+        // The contract guarantees an instance never outlives its input set, so the parsed lists
+        // can live as long as the instance: each PVC then stops re-parsing every workload.
+        thread_local! {
+            static LISTS: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>> =
+                std::cell::RefCell::default();
+        }
+        let key = (
+            kind.to_string(),
+            namespace.map(str::to_string),
+            selector.to_string(),
+        );
+        if let Some(hit) = LISTS.with(|lists| lists.borrow().get(&key).cloned()) {
+            return hit;
+        }
+        let objects = Objects::new(
+            bindings::kubectl_vllm::policy::inventory::list(kind, namespace, selector)
+                .into_iter()
+                .filter_map(|o| serde_json::from_str(&o.json).ok())
+                .collect(),
+        );
+        LISTS.with(|lists| lists.borrow_mut().insert(key, Objects::clone(&objects)));
+        objects
     }
 
     fn model(&self, name: &str) -> Option<Model> {

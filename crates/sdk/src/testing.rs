@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{Accelerator, Env, Model, NodePool, Profile, Provider, StorageClass};
+use crate::{Accelerator, Env, Model, NodePool, Objects, Profile, Provider, StorageClass};
 
 /// A host double: objects, facts and a cluster profile held in memory.
 pub struct FakeEnv {
@@ -54,15 +54,17 @@ impl Env for FakeEnv {
             .cloned()
     }
 
-    fn list(&self, kind: &str, namespace: Option<&str>, _selector: &str) -> Vec<Value> {
-        self.objects
-            .iter()
-            .filter(|o| {
-                field(o, "/kind") == Some(kind)
-                    && (namespace.is_none() || field(o, "/metadata/namespace") == namespace)
-            })
-            .cloned()
-            .collect()
+    fn list(&self, kind: &str, namespace: Option<&str>, _selector: &str) -> Objects {
+        Objects::new(
+            self.objects
+                .iter()
+                .filter(|o| {
+                    field(o, "/kind") == Some(kind)
+                        && (namespace.is_none() || field(o, "/metadata/namespace") == namespace)
+                })
+                .cloned()
+                .collect(),
+        )
     }
 
     fn model(&self, name: &str) -> Option<Model> {

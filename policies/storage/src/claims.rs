@@ -49,10 +49,10 @@ impl ClaimUse {
 pub fn users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
     let mut uses = Vec::new();
     for kind in WORKLOADS {
-        for workload in cx.env.list(kind, cx.namespace(), "") {
+        for workload in cx.env.list(kind, cx.namespace(), "").iter() {
             let mut references: Vec<(String, bool)> = Vec::new();
             let mut mounts = false;
-            for spec in k8s::pod_specs(kind, &workload) {
+            for spec in k8s::pod_specs(kind, workload) {
                 if !spec.claim_names().contains(&claim) {
                     continue;
                 }
@@ -169,12 +169,13 @@ pub fn class_of(cx: &Context, claim: &Value) -> Option<(String, Option<ClassSour
             let in_set = cx
                 .env
                 .list("StorageClass", None, "")
-                .into_iter()
+                .iter()
                 .find(|sc| {
                     sc.pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
                         .and_then(Value::as_str)
                         == Some("true")
-                });
+                })
+                .cloned();
             if let Some(sc) = in_set {
                 let name = sc
                     .pointer("/metadata/name")

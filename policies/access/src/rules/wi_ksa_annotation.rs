@@ -73,22 +73,19 @@ impl Rule for WiKsaAnnotation {
             .and_then(Value::as_str)
             .unwrap_or("");
         let user = WORKLOADS.iter().find_map(|kind| {
-            cx.env
-                .list(kind, cx.namespace(), "")
-                .into_iter()
-                .find_map(|w| {
-                    k8s::pod_specs(kind, &w)
-                        .iter()
-                        .any(|spec| service_account(spec) == name && needs_gcp(cx, spec))
-                        .then(|| {
-                            format!(
-                                "{kind}/{}",
-                                w.pointer("/metadata/name")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("")
-                            )
-                        })
-                })
+            cx.env.list(kind, cx.namespace(), "").iter().find_map(|w| {
+                k8s::pod_specs(kind, w)
+                    .iter()
+                    .any(|spec| service_account(spec) == name && needs_gcp(cx, spec))
+                    .then(|| {
+                        format!(
+                            "{kind}/{}",
+                            w.pointer("/metadata/name")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                        )
+                    })
+            })
         });
         let Some(user) = user else { return };
         out.report(

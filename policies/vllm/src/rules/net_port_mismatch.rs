@@ -127,8 +127,8 @@ fn check_service(cx: &Context, out: &mut Findings) {
         "LeaderWorkerSet",
         "ReplicaSet",
     ] {
-        for workload in cx.env.list(kind, cx.namespace(), "") {
-            for spec in k8s::pod_specs(kind, &workload) {
+        for workload in cx.env.list(kind, cx.namespace(), "").iter() {
+            for spec in k8s::pod_specs(kind, workload) {
                 let template = spec.pointer.strip_suffix("/spec").unwrap_or("");
                 let labels = workload
                     .pointer(&format!("{template}/metadata/labels"))
