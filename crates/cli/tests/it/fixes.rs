@@ -136,3 +136,46 @@ fn every_fix_removes_its_finding_and_fixing_converges() {
         }
     }
 }
+
+/// Policies may keep inventory lookups for the life of an instance; the host must therefore never
+/// carry an instance from one input set to the next. Two sets with the same object names but a
+/// different model must get different answers from the same linter.
+#[test]
+fn nothing_leaks_from_one_input_set_to_the_next() {
+    let mut linter = linter();
+    let set = |model: &str| {
+        vec![
+            serde_json::json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "models", "namespace": "default"},
+                "spec": {"resources": {"requests": {"storage": "20Gi"}}}}),
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "vllm", "namespace": "default"},
+                "spec": {"containers": [{"name": "vllm", "image": "vllm/vllm-openai:v0.10.2",
+                    "args": [format!("--model=/models/{model}")],
+                    "volumeMounts": [{"name": "m", "mountPath": "/models"}]}],
+                    "volumes": [{"name": "m", "persistentVolumeClaim": {"claimName": "models"}}]}}),
+        ]
+    };
+    let too_small = |report: &Report| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule == "pvc-size-too-small")
+    };
+    let config = Config::default();
+    assert!(too_small(&lint_objects(
+        &mut linter,
+        &set("gemma-3-27b-it"),
+        &config
+    )));
+    assert!(!too_small(&lint_objects(
+        &mut linter,
+        &set("gemma-3-1b-it"),
+        &config
+    )));
+    assert!(too_small(&lint_objects(
+        &mut linter,
+        &set("gemma-3-27b-it"),
+        &config
+    )));
+}
