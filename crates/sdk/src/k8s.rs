@@ -10,6 +10,18 @@ pub const GKE_ACCELERATOR: &str = "cloud.google.com/gke-accelerator";
 /// The extended resource name of NVIDIA GPUs.
 pub const NVIDIA_GPU: &str = "nvidia.com/gpu";
 
+/// Kinds whose objects carry pod templates, in the order rules look them up.
+pub const WORKLOAD_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "Pod",
+    "LeaderWorkerSet",
+];
+
 /// A pod spec inside an object, with its pointer.
 #[derive(Debug, Clone, Copy)]
 pub struct PodSpec<'a> {

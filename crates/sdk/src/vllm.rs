@@ -518,6 +518,17 @@ impl Server<'_> {
     pub fn flag(&self, name: &str) -> Option<FlagValue> {
         self.invocation.flag(name, None, &self.vars)
     }
+
+    /// Tensor parallelism, pipeline parallelism and GPU memory utilization, when all are known.
+    #[must_use]
+    pub fn memory_plan(&self) -> Option<(u64, u64, f64)> {
+        let inv = &self.invocation;
+        Some((
+            inv.tensor_parallel(&self.vars)?,
+            inv.pipeline_parallel(&self.vars)?,
+            inv.gpu_memory_utilization(&self.vars)?,
+        ))
+    }
 }
 
 /// The vLLM server containers of a pod spec.

@@ -7,18 +7,6 @@ use kubectl_vllm_sdk::{Model, StorageClass};
 /// Headroom over the bytes to store: filesystem overhead, tokenizer and config files.
 pub const HEADROOM_PERCENT: u64 = 110;
 
-/// Workload kinds whose pod templates can mount a claim.
-pub const WORKLOADS: &[&str] = &[
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-    "Pod",
-    "LeaderWorkerSet",
-];
-
 /// A workload that mounts the claim, and the model it serves or copies there.
 pub struct ClaimUse {
     /// `Kind/name`.
@@ -48,7 +36,7 @@ impl ClaimUse {
 /// Every workload of the claim's namespace that mounts it (one entry per model reference).
 pub fn users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
     let mut uses = Vec::new();
-    for kind in WORKLOADS {
+    for kind in k8s::WORKLOAD_KINDS {
         for workload in cx.env.list(kind, cx.namespace(), "").iter() {
             let mut references: Vec<(String, bool)> = Vec::new();
             let mut mounts = false;

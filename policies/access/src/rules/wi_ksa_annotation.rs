@@ -2,18 +2,6 @@ use kubectl_vllm_sdk::prelude::*;
 
 use crate::common::{WI_ANNOTATION, needs_gcp, service_account};
 
-/// Workload kinds whose pods may use the service account.
-const WORKLOADS: &[&str] = &[
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-    "Pod",
-    "LeaderWorkerSet",
-];
-
 declare_rule! {
     /// ## What it does
     /// Finds a Kubernetes ServiceAccount of the input set used by a pod that calls GCP (GCS FUSE,
@@ -72,7 +60,7 @@ impl Rule for WiKsaAnnotation {
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let user = WORKLOADS.iter().find_map(|kind| {
+        let user = k8s::WORKLOAD_KINDS.iter().find_map(|kind| {
             cx.env.list(kind, cx.namespace(), "").iter().find_map(|w| {
                 k8s::pod_specs(kind, w)
                     .iter()

@@ -62,12 +62,7 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
         if model.layers == 0 || model.head_dim == 0 {
             continue;
         }
-        let inv = &server.invocation;
-        let (Some(tp), Some(pp), Some(util)) = (
-            inv.tensor_parallel(&server.vars),
-            inv.pipeline_parallel(&server.vars),
-            inv.gpu_memory_utilization(&server.vars),
-        ) else {
+        let Some((tp, pp, util)) = server.memory_plan() else {
             continue;
         };
         let flag = server.flag("max-model-len");

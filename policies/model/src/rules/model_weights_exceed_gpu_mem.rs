@@ -59,12 +59,7 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
         let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
             continue;
         };
-        let inv = &server.invocation;
-        let (Some(tp), Some(pp), Some(util)) = (
-            inv.tensor_parallel(&server.vars),
-            inv.pipeline_parallel(&server.vars),
-            inv.gpu_memory_utilization(&server.vars),
-        ) else {
+        let Some((tp, pp, util)) = server.memory_plan() else {
             continue;
         };
         let share = fit::weights_per_gpu(&model, tp * pp);

@@ -119,14 +119,7 @@ fn check_service(cx: &Context, out: &mut Findings) {
     if selector.is_empty() {
         return;
     }
-    for kind in [
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "Pod",
-        "LeaderWorkerSet",
-        "ReplicaSet",
-    ] {
+    for kind in k8s::WORKLOAD_KINDS {
         for workload in cx.env.list(kind, cx.namespace(), "").iter() {
             for spec in k8s::pod_specs(kind, workload) {
                 let template = spec.pointer.strip_suffix("/spec").unwrap_or("");
