@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod config;
+pub mod fix;
 pub mod host_rules;
 pub mod lint;
 pub mod output;
@@ -36,6 +37,9 @@ pub struct Cli {
 pub enum Command {
     /// Read manifests, run every enabled policy, report findings.
     Lint(LintArgs),
+    /// Apply the safe fixes (and, with --unsafe-fixes, the unsafe ones); print the fixed
+    /// manifests, a diff, or rewrite the files.
+    Fix(FixArgs),
     /// List every rule: id, default severity, fix, policy, summary.
     Rules {
         /// Output format.
@@ -107,6 +111,27 @@ pub struct LintArgs {
     /// Policy options.
     #[command(flatten)]
     pub policies: PolicyArgs,
+}
+
+/// `fix` arguments (the flags are independent switches, as in ruff's `check --fix`).
+#[derive(Debug, Clone, Args)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct FixArgs {
+    /// What to read and how to report.
+    #[command(flatten)]
+    pub lint: LintArgs,
+    /// Rewrite the files in place (atomically).
+    #[arg(long, conflicts_with = "diff")]
+    pub write: bool,
+    /// Print a unified diff instead of the fixed manifests; exit 1 when there are changes.
+    #[arg(long)]
+    pub diff: bool,
+    /// Also apply fixes marked unsafe (they change behaviour or cost).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Exit 1 when a file was changed (for pre-commit).
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
 }
 
 /// Report formats.
@@ -181,6 +206,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             0
         }
         Command::Lint(args) => lint_command(&args, stdout, stderr),
+        Command::Fix(args) => fix_command(&args, stdout, stderr),
         Command::Facts { output, config } => {
             let Some(loaded) = load_config(config.as_deref(), stderr) else {
                 return 2;
@@ -423,7 +449,12 @@ fn check_rule_ids(
     Ok(())
 }
 
-fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+/// Reads the inputs of `args` with the config's excludes; `None` after printing a usage or config
+/// error (exit 2).
+fn read_inputs(
+    args: &LintArgs,
+    stderr: &mut dyn Write,
+) -> Option<(Linter, Loaded, Manifests, LoadOptions)> {
     let inputs: Vec<Input> = args
         .paths
         .iter()
@@ -435,16 +466,14 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
             stderr,
             "error: no input: give files or directories (`kubectl vllm lint deploy/` or `-f deploy.yaml`), or `-` for stdin\n\nUsage: kubectl vllm lint [PATH]... [-f PATH]... [-R]"
         );
-        return 2;
+        return None;
     }
-    let Some((mut linter, loaded)) = prepare(&args.policies, stderr) else {
-        return 2;
-    };
+    let (linter, loaded) = prepare(&args.policies, stderr)?;
     let exclude = match exclude_set(&loaded.config.exclude) {
         Ok(set) => set,
         Err(e) => {
             let _ = writeln!(stderr, "error: invalid `exclude` pattern in config: {e}");
-            return 2;
+            return None;
         }
     };
     let options = LoadOptions {
@@ -454,6 +483,13 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         exclude,
     };
     let manifests = Manifests::load(&inputs, &options);
+    Some((linter, loaded, manifests, options))
+}
+
+fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let Some((mut linter, loaded, manifests, _)) = read_inputs(args, stderr) else {
+        return 2;
+    };
     let report = linter.lint(&manifests, &loaded.config);
     let rendered = match args.output {
         Format::Json => output::json(&report),
@@ -468,6 +504,59 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
     };
     let _ = stdout.write_all(rendered.as_bytes());
     report.exit_code(args.fail_on.threshold())
+}
+
+fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let Some((mut linter, loaded, manifests, options)) = read_inputs(&args.lint, stderr) else {
+        return 2;
+    };
+    let outcome = fix::fix(
+        &mut linter,
+        &manifests,
+        &loaded.config,
+        &options,
+        args.unsafe_fixes,
+    );
+    let changed = outcome
+        .texts
+        .iter()
+        .any(|(_, original, fixed)| original != fixed);
+    let _ = stderr.write_all(fix::render_applied(&outcome).as_bytes());
+    if args.write {
+        match fix::write_files(&outcome, &args.lint.stdin_filename) {
+            Ok(n) => {
+                let _ = writeln!(stderr, "{n} file(s) rewritten");
+            }
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+                return 2;
+            }
+        }
+    } else if args.diff {
+        let _ = stdout.write_all(fix::render_diff(&outcome).as_bytes());
+    } else {
+        let _ = stdout.write_all(fix::render_fixed(&outcome).as_bytes());
+    }
+    let report = &outcome.remaining;
+    if (args.write || args.diff) && args.lint.output == Format::Json {
+        let _ = stdout.write_all(output::json(report).as_bytes());
+    } else if args.lint.output == Format::Json {
+        let _ = stderr.write_all(output::json(report).as_bytes());
+    } else {
+        let color = output::use_color(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
+        let _ = stderr.write_all(output::text(report, &outcome.manifests, color).as_bytes());
+    }
+    let code = report.exit_code(args.lint.fail_on.threshold());
+    if code == 2 {
+        return 2;
+    }
+    if changed && (args.diff || args.exit_non_zero_on_fix) {
+        return code.max(1);
+    }
+    code
 }
 
 fn exclude_set(patterns: &[String]) -> Result<Option<globset::GlobSet>, globset::Error> {

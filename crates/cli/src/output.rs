@@ -68,15 +68,35 @@ fn summary_line(report: &Report) -> String {
         String::new()
     };
     if report.findings.is_empty() {
-        format!("All checks passed: {scope}{suppressed}.\n")
-    } else {
-        format!(
-            "Found {}, {} and {} in {scope}{suppressed}.\n",
-            plural(s.errors, "error"),
-            plural(s.warnings, "warning"),
-            plural(s.infos, "info")
-        )
+        return format!("All checks passed: {scope}{suppressed}.\n");
     }
+    let mut line = format!(
+        "Found {}, {} and {} in {scope}{suppressed}.\n",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.infos, "info")
+    );
+    let count = |applicability: &str| {
+        report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|x| x.applicability == applicability)
+            })
+            .count()
+    };
+    let (safe, unsafe_) = (count("safe"), count("unsafe"));
+    if safe + unsafe_ > 0 {
+        use std::fmt::Write as _;
+        let _ = write!(line, "{safe} fixable with `kubectl vllm fix`");
+        if unsafe_ > 0 {
+            let _ = write!(line, " ({unsafe_} more with `--unsafe-fixes`)");
+        }
+        line.push_str(".\n");
+    }
+    line
 }
 
 /// A file's text with Secret values replaced by `<redacted>`, and the replaced spans (original

@@ -7,6 +7,7 @@
 
 pub mod load;
 pub mod locate;
+pub mod patch;
 pub mod source;
 pub mod yaml;
 

@@ -555,3 +555,163 @@ fn missing_references_are_not_reported_while_input_failed() {
     assert!(rules.contains(&"input-error".to_string()), "{rules:?}");
     assert!(!rules.contains(&"sc-not-found".to_string()), "{rules:?}");
 }
+
+/// A GPU pod missing LD_LIBRARY_PATH and its toleration, in a CRLF multi-document file with
+/// comments between and inside documents and flow-style mappings.
+const FIX_ME: &str = "# leading comment\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: untouched}  # keep\r\n---\r\n# the pod\r\napiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: p  # inline\r\nspec:\r\n  nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}\r\n  containers:\r\n  - name: vllm\r\n    image: vllm/vllm-openai:v0.10.2\r\n    resources: {requests: {cpu: \"3\", memory: 16Gi}, limits: {cpu: \"3\", memory: 16Gi, nvidia.com/gpu: 1}}\r\n    readinessProbe: {httpGet: {path: /health, port: 8000}}\r\n    volumeMounts: [{name: dshm, mountPath: /dev/shm}]\r\n  volumes: [{name: dshm, emptyDir: {medium: Memory, sizeLimit: 2Gi}}]\r\n";
+
+#[test]
+fn fix_prints_fixed_manifests_keeping_comments_crlf_and_other_documents() {
+    let o = run_stdin(&["fix", "-"], FIX_ME);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fixed = stdout(&o);
+    assert!(fixed.starts_with("# leading comment\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: untouched}  # keep\r\n---\r\n# the pod\r\n"), "{fixed}");
+    assert!(fixed.contains("  name: p  # inline\r\n"), "{fixed}");
+    assert!(fixed.contains("    env:\r\n    - name: LD_LIBRARY_PATH\r\n      value: /usr/local/nvidia/lib64:/usr/local/cuda/lib64\r\n"), "{fixed}");
+    assert!(
+        fixed.contains("  tolerations:\r\n  - key: nvidia.com/gpu\r\n"),
+        "{fixed}"
+    );
+    assert!(
+        !fixed.replace("\r\n", "").contains('\n'),
+        "mixed line endings:\n{fixed:?}"
+    );
+    assert!(stderr(&o).contains("fixed <stdin>"), "{}", stderr(&o));
+    // Fixing the output again changes nothing.
+    let again = run_stdin(&["fix", "-"], &fixed);
+    assert_eq!(stdout(&again), fixed);
+    // Lint counts what fix would do.
+    let o = run_stdin(&["lint", "-"], FIX_ME);
+    assert!(
+        stdout(&o).contains("2 fixable with `kubectl vllm fix`"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn fix_diff_and_write() {
+    let dir = temp_dir("fix-write");
+    let file = dir.join("pod.yaml");
+    std::fs::write(&file, FIX_ME).unwrap();
+    let name = file.display().to_string();
+    let o = run(&["fix", &name, "--diff"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "--diff exits 1 when there are changes"
+    );
+    assert!(
+        stdout(&o).contains("+    - name: LD_LIBRARY_PATH\r\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        FIX_ME,
+        "--diff writes nothing"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let o = run(&["fix", &name, "--write", "--exit-non-zero-on-fix"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains("LD_LIBRARY_PATH"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+    }
+    let o = run(&["fix", &name, "--write", "--exit-non-zero-on-fix"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "nothing left to change: {}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("0 file(s) rewritten"));
+    // Stdin can only be fixed to stdout.
+    let o = run_stdin(&["fix", "-", "--write"], FIX_ME);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("stdin can only be fixed to stdout"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fix_write_refuses_read_only_files() {
+    let dir = temp_dir("fix-readonly");
+    let file = dir.join("pod.yaml");
+    std::fs::write(&file, FIX_ME).unwrap();
+    let mut permissions = std::fs::metadata(&file).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&file, permissions).unwrap();
+    let o = run(&["fix", &file.display().to_string(), "--write"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), FIX_ME);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fix_write_refuses_files_changed_since_they_were_read() {
+    let dir = temp_dir("fix-concurrent");
+    let file = dir.join("pod.yaml");
+    std::fs::write(&file, FIX_ME).unwrap();
+    let name = file.display().to_string();
+    let outcome = kubectl_vllm::fix::Outcome {
+        texts: vec![(
+            name.clone(),
+            FIX_ME.to_string(),
+            format!("{FIX_ME}# fixed\r\n"),
+        )],
+        applied: Vec::new(),
+        remaining: kubectl_vllm::report::Report::default(),
+        manifests: kubectl_vllm_manifest::Manifests::default(),
+    };
+    std::fs::write(&file, "# someone else's edit\r\n").unwrap();
+    let error = kubectl_vllm::fix::write_files(&outcome, "<stdin>").unwrap_err();
+    assert!(error.contains("changed on disk"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "# someone else's edit\r\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fix_leaves_only_manual_errors_in_the_field_report() {
+    let dir = temp_dir("fix-report");
+    for model in ["gemma-1b", "gemma-27b", "gpt-oss-20b", "gpt-oss-120b"] {
+        let from = super::repo()
+            .join("fixtures/field-report/as-written")
+            .join(model);
+        std::fs::create_dir_all(dir.join(model)).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.join(model).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let d = dir.display().to_string();
+    let o = run(&["fix", "-R", &d, "--write", "--unsafe-fixes", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let errors: Vec<String> = json(&o)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    // The duplicated `env:` needs a human to merge the two blocks.
+    assert_eq!(errors, vec!["runtime-duplicate-keys"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -179,3 +179,97 @@ fn nothing_leaks_from_one_input_set_to_the_next() {
         &config
     )));
 }
+
+/// Every single-file rule fixture with fixable findings is fixed in its text (safe and unsafe
+/// fixes) and compared byte for byte with `<name>.fixed.yaml`; comments survive, parsing still
+/// works, and fixing the golden output again changes nothing. `KUBECTL_VLLM_BLESS=1` rewrites the
+/// golden files.
+#[test]
+fn text_fixes_match_their_golden_files_and_converge() {
+    let mut linter = linter();
+    let bless = std::env::var_os("KUBECTL_VLLM_BLESS").is_some();
+    let mut failures = Vec::new();
+    let mut goldens = 0;
+    for set in sets() {
+        if set.inputs.len() != 1 || !set.name.starts_with("rules/") {
+            continue;
+        }
+        let path = &set.inputs[0];
+        let options = LoadOptions::default();
+        let manifests = Manifests::load(&[Input::Path(path.clone())], &options);
+        if !manifests.errors.is_empty() {
+            continue;
+        }
+        let outcome = kubectl_vllm::fix::fix(&mut linter, &manifests, &set.config, &options, true);
+        let (_, original, fixed) = &outcome.texts[0];
+        let golden_path = path.with_extension("fixed.yaml");
+        if original == fixed {
+            if golden_path.exists() {
+                failures.push(format!(
+                    "{}: nothing to fix, but {} exists",
+                    set.name,
+                    golden_path.display()
+                ));
+            }
+            continue;
+        }
+        goldens += 1;
+        if bless {
+            std::fs::write(&golden_path, fixed).unwrap();
+        }
+        match std::fs::read_to_string(&golden_path) {
+            Ok(golden) if &golden == fixed => {}
+            Ok(_) => failures.push(format!(
+                "{}: fixed text differs from {}",
+                set.name,
+                golden_path.display()
+            )),
+            Err(_) => failures.push(format!(
+                "{}: no golden file {}",
+                set.name,
+                golden_path.display()
+            )),
+        }
+        // A comment survives unless the fix removed the (code) line it was on.
+        let diff = similar::TextDiff::from_lines(original, fixed);
+        let deleted: Vec<&str> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == similar::ChangeTag::Delete)
+            .map(|c| c.value().trim_end())
+            .collect();
+        for line in original.lines() {
+            let Some(at) = line.find('#') else { continue };
+            let standalone = line[..at].trim().is_empty();
+            if (standalone || !deleted.contains(&line.trim_end()))
+                && !fixed.contains(line[at..].trim())
+            {
+                failures.push(format!(
+                    "{}: comment `{}` lost",
+                    set.name,
+                    line[at..].trim()
+                ));
+            }
+        }
+        if let Some(e) = outcome.manifests.errors.first() {
+            failures.push(format!(
+                "{}: fixed text does not load: {}",
+                set.name, e.message
+            ));
+        }
+        let again =
+            kubectl_vllm::fix::fix(&mut linter, &outcome.manifests, &set.config, &options, true);
+        if again.texts[0].2 != *fixed {
+            failures.push(format!(
+                "{}: fixing the fixed text changes it again",
+                set.name
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(goldens >= 30, "only {goldens} golden files");
+}

@@ -32,7 +32,10 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
             p.extension()
                 .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
         })
-        .filter(|p| !p.to_string_lossy().ends_with(".kubectl-vllm.yaml"))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            !name.ends_with(".kubectl-vllm.yaml") && !name.ends_with(".fixed.yaml")
+        })
         .collect();
     files.sort();
     files

@@ -27,8 +27,9 @@ declare_rule! {
     /// The finding points at the model.
     ///
     /// ## Fix safety
-    /// Unsafe: adds `HF_TOKEN` from the Secret `hf-secret`, key `hf_api_token` (the GKE samples'
-    /// convention), which you must create.
+    /// Unsafe, for models downloaded by id: adds `HF_TOKEN` from the Secret `hf-secret`, key
+    /// `hf_api_token` (the GKE samples' convention), which you must create. No fix for local
+    /// paths: there the remedy is `HF_HUB_OFFLINE=1` (`hf-offline-local-path`), not a token.
     ///
     /// ## Source
     /// vllm-project/vllm#9255; Hugging Face gated-model docs; GKE vLLM samples (`hf-secret`).
@@ -38,7 +39,7 @@ declare_rule! {
     pub struct HfGatedNoToken {
         id: "hf-gated-no-token",
         severity: Error,
-        fix: Always(Unsafe),
+        fix: Sometimes(Unsafe),
         summary: "a gated Hugging Face model without a token",
     }
 }
@@ -98,8 +99,13 @@ impl Rule for HfGatedNoToken {
                         ),
                     )
                 };
-                vllm::report_word(out, &model_ref.at, message)
-                    .severity(severity)
+                let finding = vllm::report_word(out, &model_ref.at, message).severity(severity);
+                if local {
+                    finding
+                        .help("set HF_HUB_OFFLINE=1 so nothing asks the Hub, or give it a token");
+                    continue;
+                }
+                finding
                     .help("set HF_TOKEN from a Secret, with a token whose account accepted the model's license")
                     .fix("add HF_TOKEN from Secret hf-secret", |fix| {
                         fix.push(

@@ -1,0 +1,290 @@
+//! `kubectl vllm fix`: apply the policies' fixes to the source text, pass after pass until nothing
+//! fixable is left (or nothing applies), then report what remains.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use kubectl_vllm_host::PatchOp;
+use kubectl_vllm_manifest::patch::{self, TextOp};
+use kubectl_vllm_manifest::{LoadOptions, Manifests};
+
+use crate::config::Config;
+use crate::lint::Linter;
+use crate::report::{Finding, Report};
+
+/// Passes before giving up on convergence.
+const MAX_PASSES: usize = 4;
+
+/// A fix applied, or skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Rule.
+    pub rule: String,
+    /// Fix title.
+    pub title: String,
+    /// Where the finding was (file, line) before the fix.
+    pub file: String,
+    /// Line of the finding.
+    pub line: Option<usize>,
+    /// Why it was skipped (`None`: applied).
+    pub skipped: Option<String>,
+}
+
+/// The outcome of fixing one input set.
+pub struct Outcome {
+    /// Each file's original and fixed text (same order as the manifests' files).
+    pub texts: Vec<(String, String, String)>,
+    /// Fixes applied and skipped, in order.
+    pub applied: Vec<Applied>,
+    /// The report on the fixed text.
+    pub remaining: Report,
+    /// The fixed manifests.
+    pub manifests: Manifests,
+}
+
+fn text_ops(ops: &[PatchOp], prefix_pointer: &str, relative: &str) -> Vec<TextOp> {
+    // A finding's pointer carries its List prefix (`/items/N/...`); fix paths are relative to
+    // the object, so they get the same prefix.
+    let prefix = prefix_pointer.strip_suffix(relative).unwrap_or("");
+    ops.iter()
+        .map(|op| match op {
+            PatchOp::Replace(pv) => TextOp::Replace(
+                format!("{prefix}{}", pv.path),
+                serde_json::from_str(&pv.value).unwrap_or_default(),
+            ),
+            PatchOp::Add(pv) => TextOp::Add(
+                format!("{prefix}{}", pv.path),
+                serde_json::from_str(&pv.value).unwrap_or_default(),
+            ),
+            PatchOp::Remove(path) => TextOp::Remove(format!("{prefix}{path}")),
+        })
+        .collect()
+}
+
+fn wanted(finding: &Finding, unsafe_fixes: bool) -> bool {
+    finding.patch.is_some()
+        && finding.fix.as_ref().is_some_and(|f| {
+            f.applicability == "safe" || (unsafe_fixes && f.applicability == "unsafe")
+        })
+}
+
+/// Fixes `manifests` (which must have loaded without errors to be changed).
+pub fn fix(
+    linter: &mut Linter,
+    manifests: &Manifests,
+    config: &Config,
+    options: &LoadOptions,
+    unsafe_fixes: bool,
+) -> Outcome {
+    let originals: Vec<(String, String)> = manifests
+        .files
+        .iter()
+        .map(|f| (f.source.name.clone(), f.source.text.clone()))
+        .collect();
+    let mut texts: Vec<String> = originals.iter().map(|(_, t)| t.clone()).collect();
+    let mut applied = Vec::new();
+    let mut current = manifests.clone();
+    // Skips of the last pass only: a fix skipped for a conflict usually applies in the next one.
+    let mut skipped: Vec<Applied> = Vec::new();
+    for _ in 0..MAX_PASSES {
+        let report = linter.lint(&current, config);
+        let todo: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| wanted(f, unsafe_fixes))
+            .collect();
+        if todo.is_empty() || !current.errors.is_empty() {
+            break;
+        }
+        let mut changed = false;
+        skipped.clear();
+        for finding in todo {
+            let (Some(file), Some(document)) = (finding.file_index, finding.document) else {
+                continue;
+            };
+            let mut record = Applied {
+                rule: finding.rule.clone(),
+                title: finding
+                    .fix
+                    .as_ref()
+                    .map(|f| f.title.clone())
+                    .unwrap_or_default(),
+                file: finding.file.clone(),
+                line: finding.line,
+                skipped: None,
+            };
+            if is_json(&finding.file) {
+                record.skipped = Some("JSON input: the fix is shown, not applied".into());
+                skipped.push(record);
+                continue;
+            }
+            let relative = relative_pointer(finding);
+            let ops = text_ops(
+                finding.patch.as_deref().unwrap_or_default(),
+                finding.pointer.as_deref().unwrap_or(""),
+                &relative,
+            );
+            match patch::apply(&texts[file], document, &ops) {
+                Ok(text) if text != texts[file] => {
+                    texts[file] = text;
+                    changed = true;
+                    applied.push(record);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    record.skipped = Some(e.to_string());
+                    skipped.push(record);
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+        current = reload(&originals, &texts, options);
+    }
+    applied.extend(skipped);
+    let remaining = linter.lint(&current, config);
+    Outcome {
+        texts: originals
+            .into_iter()
+            .zip(texts)
+            .map(|((name, original), fixed)| (name, original, fixed))
+            .collect(),
+        applied,
+        remaining,
+        manifests: current,
+    }
+}
+
+/// The finding's pointer relative to its object: a List item's pointer starts `/items/N`.
+fn relative_pointer(finding: &Finding) -> String {
+    let pointer = finding.pointer.as_deref().unwrap_or("");
+    if let Some(rest) = pointer.strip_prefix("/items/")
+        && let Some(slash) = rest.find('/')
+        && rest[..slash].bytes().all(|b| b.is_ascii_digit())
+    {
+        return rest[slash..].to_string();
+    }
+    pointer.to_string()
+}
+
+fn is_json(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+fn reload(originals: &[(String, String)], texts: &[String], options: &LoadOptions) -> Manifests {
+    let mut manifests = Manifests::default();
+    for ((name, _), text) in originals.iter().zip(texts) {
+        manifests.add_text(name, text.clone(), options);
+    }
+    manifests
+}
+
+/// The fixed manifests, helm-template style when there are several files.
+#[must_use]
+pub fn render_fixed(outcome: &Outcome) -> String {
+    if outcome.texts.len() == 1 {
+        return outcome.texts[0].2.clone();
+    }
+    let mut out = String::new();
+    for (name, _, fixed) in &outcome.texts {
+        out.push_str("---\n# Source: ");
+        out.push_str(name);
+        out.push('\n');
+        out.push_str(fixed.trim_start_matches("---\n"));
+        if !fixed.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A unified diff of every changed file.
+#[must_use]
+pub fn render_diff(outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for (name, original, fixed) in &outcome.texts {
+        if original == fixed {
+            continue;
+        }
+        let diff = similar::TextDiff::from_lines(original, fixed);
+        let _ = write!(
+            out,
+            "{}",
+            diff.unified_diff().context_radius(3).header(
+                &format!("a/{}", name.trim_start_matches('/')),
+                &format!("b/{}", name.trim_start_matches('/')),
+            )
+        );
+    }
+    out
+}
+
+/// What was fixed and skipped, for stderr.
+#[must_use]
+pub fn render_applied(outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for a in &outcome.applied {
+        let at = a.line.map_or_else(String::new, |l| format!(":{l}"));
+        let _ = match &a.skipped {
+            None => writeln!(out, "fixed {}{at}: {} ({})", a.file, a.title, a.rule),
+            Some(why) => writeln!(
+                out,
+                "not fixed {}{at}: {} ({}): {why}",
+                a.file, a.title, a.rule
+            ),
+        };
+    }
+    out
+}
+
+/// Writes the changed files atomically: a temporary file in the same directory, fsync, the
+/// original mode, rename. Refuses read-only files and files that changed since they were read;
+/// never writes a file without changes.
+pub fn write_files(outcome: &Outcome, stdin_name: &str) -> Result<usize, String> {
+    let mut written = 0;
+    for (name, original, fixed) in &outcome.texts {
+        if original == fixed {
+            continue;
+        }
+        if name == stdin_name {
+            return Err(format!("{name}: stdin can only be fixed to stdout"));
+        }
+        let path = Path::new(name);
+        let metadata = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+        if metadata.permissions().readonly() {
+            return Err(format!("{name}: the file is read-only; not written"));
+        }
+        let on_disk = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+        if &on_disk != original {
+            return Err(format!(
+                "{name}: the file changed on disk since it was read; not written"
+            ));
+        }
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let temp = dir.join(format!(
+            ".{}.kubectl-vllm-{}.tmp",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        let result = (|| -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&temp)?;
+            file.write_all(fixed.as_bytes())?;
+            file.sync_all()?;
+            std::fs::set_permissions(&temp, metadata.permissions())?;
+            std::fs::rename(&temp, path)
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&temp);
+            return Err(format!("{name}: {e}"));
+        }
+        written += 1;
+    }
+    Ok(written)
+}

@@ -1,0 +1,558 @@
+//! Text patches: a policy's structured fix (JSON Patch `replace`, `add`, `remove` at JSON
+//! Pointers) applied to the source text, so comments, key order, quoting, anchors, other documents
+//! and untouched lines stay byte-identical. Each operation edits the text and the document is
+//! parsed again before the next one, so spans are always fresh.
+
+use serde_json::Value as Json;
+
+use crate::locate::{locate, parse_pointer};
+use crate::source::{SourceFile, Span};
+use crate::yaml::{self, Node, NodeStyle, Value};
+
+/// One operation, with a pointer into a document of the text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextOp {
+    /// Replace the value at the pointer.
+    Replace(String, Json),
+    /// Add a mapping key, or insert into / append to (`-`) a sequence.
+    Add(String, Json),
+    /// Remove a mapping key or sequence item.
+    Remove(String),
+}
+
+/// Why a patch could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PatchError(pub String);
+
+fn err<T>(message: impl Into<String>) -> Result<T, PatchError> {
+    Err(PatchError(message.into()))
+}
+
+/// Applies `ops` to document `document` of `text`; returns the new text.
+pub fn apply(text: &str, document: usize, ops: &[TextOp]) -> Result<String, PatchError> {
+    let mut text = text.to_string();
+    for op in ops {
+        text = apply_one(&text, document, op)?;
+    }
+    Ok(text)
+}
+
+fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchError> {
+    let stream = yaml::parse(text);
+    if let Some(e) = stream.errors.first() {
+        return err(format!("the text does not parse: {}", e.message));
+    }
+    let Some(doc) = stream.documents.iter().find(|d| d.index == document) else {
+        return err(format!("document {document} not found"));
+    };
+    let source = SourceFile::new("", text);
+    let eol = source.line_ending();
+    let pointer = match op {
+        TextOp::Replace(p, _) | TextOp::Add(p, _) | TextOp::Remove(p) => p,
+    };
+    let tokens = parse_pointer(pointer).map_err(PatchError)?;
+    let Some((last, parent_tokens)) = tokens.split_last() else {
+        return err("cannot patch the document root");
+    };
+    let parent = node_at(&doc.root, parent_tokens)
+        .ok_or_else(|| PatchError(format!("`{pointer}`: the parent does not exist")))?;
+    if locate(&doc.root, parent_tokens).shared || parent.aliased {
+        return err(format!(
+            "`{pointer}` is reached through an anchor, alias or merge key: editing it would change other objects"
+        ));
+    }
+    let edit = match op {
+        TextOp::Replace(_, value) => replace(&source, parent, last, value, pointer)?,
+        TextOp::Add(_, value) => add(&source, parent, last, value, pointer, eol)?,
+        TextOp::Remove(_) => remove(&source, parent, last, pointer)?,
+    };
+    let (span, replacement) = edit;
+    let mut out = String::with_capacity(text.len() + replacement.len());
+    out.push_str(&text[..span.start]);
+    out.push_str(&replacement);
+    out.push_str(&text[span.end..]);
+    Ok(out)
+}
+
+fn node_at<'a>(root: &'a Node, tokens: &[String]) -> Option<&'a Node> {
+    let mut node = root;
+    for token in tokens {
+        node = match &node.value {
+            Value::Map(entries) => &entries.iter().find(|e| &e.key == token)?.value,
+            Value::Seq(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+type Edit = (Span, String);
+
+fn replace(
+    source: &SourceFile,
+    parent: &Node,
+    last: &str,
+    value: &Json,
+    pointer: &str,
+) -> Result<Edit, PatchError> {
+    let target = match &parent.value {
+        Value::Map(entries) => entries.iter().find(|e| e.key == last).map(|e| &e.value),
+        Value::Seq(items) => last.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    };
+    let Some(target) = target else {
+        return err(format!("replace: `{pointer}` does not exist"));
+    };
+    if target.aliased {
+        return err(format!(
+            "`{pointer}` is an alias: editing it would change the anchor"
+        ));
+    }
+    let text = match (target.style, value) {
+        (NodeStyle::Quoted, Json::String(s))
+            if source.text[target.span.range()].starts_with('\'') =>
+        {
+            format!("'{}'", s.replace('\'', "''"))
+        }
+        (NodeStyle::Quoted, Json::String(_)) => value.to_string(),
+        (NodeStyle::Block, Json::String(s)) if !s.contains('\n') => scalar(value, s),
+        (NodeStyle::BlockCollection, Json::Object(_) | Json::Array(_)) => {
+            let column = source.position(target.span.start).column - 1;
+            let rendered = block(value, column, source.line_ending());
+            rendered.trim_start().to_string()
+        }
+        _ => flow(value),
+    };
+    Ok((target.span, text))
+}
+
+fn add(
+    source: &SourceFile,
+    parent: &Node,
+    last: &str,
+    value: &Json,
+    pointer: &str,
+    eol: &str,
+) -> Result<Edit, PatchError> {
+    match (&parent.value, parent.style) {
+        (Value::Map(entries), NodeStyle::FlowCollection) => {
+            if entries.iter().any(|e| e.key == last) {
+                return err(format!("add: `{pointer}` already exists"));
+            }
+            let close = parent.span.end - 1;
+            let entry = format!("{}: {}", key_text(last), flow(value));
+            let text = if entries.is_empty() {
+                entry
+            } else {
+                format!(", {entry}")
+            };
+            let at = trim_back(&source.text, close);
+            Ok((Span::new(at, at), text))
+        }
+        (Value::Map(entries), _) => {
+            if entries.iter().any(|e| e.key == last) {
+                return err(format!("add: `{pointer}` already exists"));
+            }
+            let Some(first) = entries
+                .iter()
+                .filter(|e| !e.merged)
+                .min_by_key(|e| e.key_span.start)
+            else {
+                return err(format!(
+                    "add: cannot add to the empty mapping at `{pointer}`"
+                ));
+            };
+            let indent = source.position(first.key_span.start).column - 1;
+            let end = entries
+                .iter()
+                .filter(|e| !e.merged)
+                .map(|e| e.value.span.end.max(e.key_span.end))
+                .max()
+                .unwrap_or(first.key_span.end);
+            let at = line_end(&source.text, end);
+            let entry = entry_text(source, last, value, indent, eol);
+            Ok((Span::new(at, at), format!("{eol}{entry}")))
+        }
+        (Value::Seq(items), NodeStyle::FlowCollection) => {
+            let index = if last == "-" {
+                items.len()
+            } else {
+                last.parse()
+                    .map_err(|_| PatchError(format!("add: bad index in `{pointer}`")))?
+            };
+            if index > items.len() {
+                return err(format!("add: index out of range in `{pointer}`"));
+            }
+            let item = flow(value);
+            if index < items.len() {
+                let at = items[index].span.start;
+                return Ok((Span::new(at, at), format!("{item}, ")));
+            }
+            let close = parent.span.end - 1;
+            let at = trim_back(&source.text, close);
+            let text = if items.is_empty() {
+                item
+            } else {
+                format!(", {item}")
+            };
+            Ok((Span::new(at, at), text))
+        }
+        (Value::Seq(items), _) => {
+            let index = if last == "-" {
+                items.len()
+            } else {
+                last.parse()
+                    .map_err(|_| PatchError(format!("add: bad index in `{pointer}`")))?
+            };
+            let Some(first) = items.first() else {
+                return err(format!(
+                    "add: cannot add to the empty sequence at `{pointer}`"
+                ));
+            };
+            let dash = dash_column(source, first.span.start);
+            let rendered = seq_item(value, dash, eol);
+            if index < items.len() {
+                let at = line_start(&source.text, items[index].span.start);
+                return Ok((Span::new(at, at), format!("{rendered}{eol}")));
+            }
+            if index > items.len() {
+                return err(format!("add: index out of range in `{pointer}`"));
+            }
+            let end = items
+                .iter()
+                .map(|i| i.span.end)
+                .max()
+                .unwrap_or(first.span.end);
+            let at = line_end(&source.text, end);
+            Ok((Span::new(at, at), format!("{eol}{rendered}")))
+        }
+        _ => err(format!(
+            "add: the parent of `{pointer}` is not a mapping or sequence"
+        )),
+    }
+}
+
+fn remove(
+    source: &SourceFile,
+    parent: &Node,
+    last: &str,
+    pointer: &str,
+) -> Result<Edit, PatchError> {
+    let text = &source.text;
+    match (&parent.value, parent.style) {
+        (Value::Map(entries), style) => {
+            let Some(entry) = entries.iter().find(|e| e.key == last) else {
+                return err(format!("remove: `{pointer}` does not exist"));
+            };
+            if entry.merged {
+                return err(format!(
+                    "`{pointer}` comes from a merge key: editing it would change the anchor"
+                ));
+            }
+            let start = entry.key_span.start;
+            let end = entry.value.span.end.max(entry.key_span.end);
+            if style == NodeStyle::FlowCollection {
+                return Ok(flow_remove(text, start, end));
+            }
+            if entries.len() == 1 {
+                return err(format!("remove: `{pointer}` is the mapping's only key"));
+            }
+            Ok((
+                Span::new(line_start(text, start), line_after(text, end)),
+                String::new(),
+            ))
+        }
+        (Value::Seq(items), style) => {
+            let Some(item) = last.parse::<usize>().ok().and_then(|i| items.get(i)) else {
+                return err(format!("remove: `{pointer}` does not exist"));
+            };
+            if style == NodeStyle::FlowCollection {
+                return Ok(flow_remove(text, item.span.start, item.span.end));
+            }
+            Ok((
+                Span::new(
+                    line_start(text, item.span.start),
+                    line_after(text, item.span.end),
+                ),
+                String::new(),
+            ))
+        }
+        _ => err(format!(
+            "remove: the parent of `{pointer}` is not a mapping or sequence"
+        )),
+    }
+}
+
+/// Removes a flow entry and one adjacent comma.
+fn flow_remove(text: &str, start: usize, end: usize) -> Edit {
+    let after = &text[end..];
+    let trimmed = after.trim_start();
+    if let Some(rest) = trimmed.strip_prefix(',') {
+        let skip = after.len() - rest.len();
+        let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        return (Span::new(start, end + skip + spaces), String::new());
+    }
+    let before = &text[..start];
+    let trimmed = before.trim_end();
+    if trimmed.ends_with(',') {
+        return (Span::new(trimmed.len() - 1, end), String::new());
+    }
+    (Span::new(start, end), String::new())
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The end of the line holding `at` (before its line break, after any trailing comment).
+fn line_end(text: &str, at: usize) -> usize {
+    let at = at
+        .saturating_sub(1)
+        .max(line_start(text, at.min(text.len())));
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    if end > 0 && text.as_bytes()[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}
+
+/// The start of the line after the one holding the last byte before `at`.
+fn line_after(text: &str, at: usize) -> usize {
+    let from = at.saturating_sub(1);
+    text[from..].find('\n').map_or(text.len(), |i| from + i + 1)
+}
+
+fn trim_back(text: &str, at: usize) -> usize {
+    text[..at].trim_end().len()
+}
+
+fn dash_column(source: &SourceFile, item_start: usize) -> usize {
+    let start = line_start(&source.text, item_start);
+    source.text[start..item_start].rfind('-').map_or_else(
+        || source.position(item_start).column.saturating_sub(3),
+        |i| source.text[start..start + i].chars().count(),
+    )
+}
+
+/// A mapping key as YAML: plain when that reads back as the same string.
+fn key_text(key: &str) -> String {
+    scalar(&Json::String(key.to_string()), key)
+}
+
+fn entry_text(source: &SourceFile, key: &str, value: &Json, indent: usize, eol: &str) -> String {
+    let pad = " ".repeat(indent);
+    match value {
+        Json::Object(map) if !map.is_empty() => format!(
+            "{pad}{}:{eol}{}",
+            key_text(key),
+            block(value, indent + 2, eol)
+        ),
+        Json::Array(items) if !items.is_empty() => {
+            let _ = source;
+            format!("{pad}{}:{eol}{}", key_text(key), block(value, indent, eol))
+        }
+        _ => format!("{pad}{}: {}", key_text(key), flow(value)),
+    }
+}
+
+fn seq_item(value: &Json, dash: usize, eol: &str) -> String {
+    let pad = " ".repeat(dash);
+    match value {
+        Json::Object(map) if !map.is_empty() => {
+            let body = block(value, dash + 2, eol);
+            format!("{pad}- {}", body.trim_start())
+        }
+        _ => format!("{pad}- {}", flow(value)),
+    }
+}
+
+/// A value in block style at `indent` (no trailing line break).
+fn block(value: &Json, indent: usize, eol: &str) -> String {
+    let pad = " ".repeat(indent);
+    match value {
+        Json::Object(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| match v {
+                Json::Object(m) if !m.is_empty() => {
+                    format!("{pad}{}:{eol}{}", key_text(k), block(v, indent + 2, eol))
+                }
+                Json::Array(a) if !a.is_empty() => {
+                    format!("{pad}{}:{eol}{}", key_text(k), block(v, indent, eol))
+                }
+                _ => format!("{pad}{}: {}", key_text(k), flow(v)),
+            })
+            .collect::<Vec<_>>()
+            .join(eol),
+        Json::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|v| seq_item(v, indent, eol))
+            .collect::<Vec<_>>()
+            .join(eol),
+        _ => format!("{pad}{}", flow(value)),
+    }
+}
+
+/// A value in flow style: `{a: 1, b: [x]}`.
+#[must_use]
+pub fn flow(value: &Json) -> String {
+    match value {
+        Json::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", key_text(k), flow(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Json::Array(items) => format!(
+            "[{}]",
+            items.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ),
+        Json::String(s) => scalar(value, s),
+        other => other.to_string(),
+    }
+}
+
+/// A string scalar: plain when YAML 1.1 reads it back as the same string, else double-quoted.
+fn scalar(value: &Json, s: &str) -> String {
+    let plain_ok = !s.is_empty()
+        && yaml::resolve_plain(s).is_ok_and(|v| v == Value::String(s.to_string()))
+        && !s.starts_with([
+            ' ', '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"',
+            '%', '@', '`',
+        ])
+        && !s.ends_with(' ')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.contains(['\n', '\t', ',', '[', ']', '{', '}'])
+        && s != "<<";
+    if plain_ok {
+        s.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patched(text: &str, ops: &[TextOp]) -> String {
+        let out = apply(text, 0, ops).unwrap();
+        let stream = yaml::parse(&out);
+        assert!(stream.errors.is_empty(), "{out}\n{:?}", stream.errors);
+        out
+    }
+
+    #[test]
+    fn replace_keeps_comments_and_quoting() {
+        let text = "a: 1  # one\nb: 'x'  # quoted\nc: \"y\"\n";
+        let out = patched(
+            text,
+            &[
+                TextOp::Replace("/a".into(), json!(2)),
+                TextOp::Replace("/b".into(), json!("z")),
+                TextOp::Replace("/c".into(), json!("yes")),
+            ],
+        );
+        assert_eq!(out, "a: 2  # one\nb: 'z'  # quoted\nc: \"yes\"\n");
+        let out = patched(
+            "d: \"plain-safe\"\n",
+            &[TextOp::Replace("/d".into(), json!("still-quoted"))],
+        );
+        assert_eq!(out, "d: \"still-quoted\"\n");
+    }
+
+    #[test]
+    fn add_to_block_mapping_follows_indentation_and_line_endings() {
+        let text = "spec:\r\n    a: 1   # keep\r\n    b: 2\r\nnext: 3\r\n";
+        let out = patched(
+            text,
+            &[TextOp::Add(
+                "/spec/c".into(),
+                json!({"d": [1, 2], "e": "on"}),
+            )],
+        );
+        assert_eq!(
+            out,
+            "spec:\r\n    a: 1   # keep\r\n    b: 2\r\n    c:\r\n      d:\r\n      - 1\r\n      - 2\r\n      e: \"on\"\r\nnext: 3\r\n"
+        );
+    }
+
+    #[test]
+    fn add_to_flow_mapping_and_sequence() {
+        let text = "m: {a: 1}\ne: {}\nl: [x]\nk: []\n";
+        let out = patched(
+            text,
+            &[
+                TextOp::Add("/m/b".into(), json!("two words")),
+                TextOp::Add("/e/c".into(), json!(true)),
+                TextOp::Add("/l/-".into(), json!("z")),
+                TextOp::Add("/k/-".into(), json!({"q": 1, "n": 2})),
+                TextOp::Add("/l/0".into(), json!("w")),
+            ],
+        );
+        // `n` alone is a YAML 1.1 boolean, so that key is quoted; key order is kept.
+        assert_eq!(
+            out,
+            "m: {a: 1, b: two words}\ne: {c: true}\nl: [w, x, z]\nk: [{q: 1, \"n\": 2}]\n"
+        );
+    }
+
+    #[test]
+    fn append_to_block_sequences_of_both_indentation_styles() {
+        let text = "a:\n- name: x\n  v: 1\nb:\n  - 1\n";
+        let out = patched(
+            text,
+            &[
+                TextOp::Add("/a/-".into(), json!({"name": "w", "v": 2})),
+                TextOp::Add("/b/-".into(), json!(2)),
+            ],
+        );
+        assert_eq!(
+            out,
+            "a:\n- name: x\n  v: 1\n- name: w\n  v: 2\nb:\n  - 1\n  - 2\n"
+        );
+    }
+
+    #[test]
+    fn remove_lines_and_flow_entries() {
+        let text = "a: 1\nb:\n  c: 2\n  d: 3\nl: [1, 2, 3]\nm: {x: 1, z: 2}\ns:\n- 1\n- 2\n";
+        let out = patched(
+            text,
+            &[
+                TextOp::Remove("/b/c".into()),
+                TextOp::Remove("/l/1".into()),
+                TextOp::Remove("/m/z".into()),
+                TextOp::Remove("/s/0".into()),
+            ],
+        );
+        assert_eq!(out, "a: 1\nb:\n  d: 3\nl: [1, 3]\nm: {x: 1}\ns:\n- 2\n");
+    }
+
+    #[test]
+    fn other_documents_are_untouched_and_aliases_refused() {
+        let text = "# first\na: 1\n---\n# second\nb: 2  # c\n---\nx: &a {k: 1}\ny: *a\n";
+        let out = apply(text, 1, &[TextOp::Replace("/b".into(), json!(3))]).unwrap();
+        assert_eq!(
+            out,
+            "# first\na: 1\n---\n# second\nb: 3  # c\n---\nx: &a {k: 1}\ny: *a\n"
+        );
+        assert!(apply(text, 2, &[TextOp::Replace("/y/k".into(), json!(2))]).is_err());
+    }
+
+    #[test]
+    fn plain_scalars_stay_strings() {
+        assert_eq!(flow(&json!("yes")), "\"yes\"");
+        assert_eq!(flow(&json!("0777")), "\"0777\"");
+        assert_eq!(flow(&json!("2Gi")), "2Gi");
+        assert_eq!(
+            flow(&json!("/usr/local/nvidia/lib64:/usr/local/cuda/lib64")),
+            "/usr/local/nvidia/lib64:/usr/local/cuda/lib64"
+        );
+        assert_eq!(flow(&json!("a: b")), "\"a: b\"");
+        assert_eq!(flow(&json!({"k": "v"})), "{k: v}");
+    }
+}
