@@ -456,7 +456,7 @@ fn kubectl_discovers_the_plugin_on_path() {
     assert!(stdout(&o).contains("runtime-duplicate-keys"));
     let o = kubectl(&["__complete", "vllm", ""]);
     assert!(
-        stdout(&o).starts_with("lint\nrules\nexplain\nfacts\nversion\n:4"),
+        stdout(&o).starts_with("lint\nfix\nrules\nexplain\nfacts\nversion\n:4"),
         "{}",
         stdout(&o)
     );

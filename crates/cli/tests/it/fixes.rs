@@ -190,6 +190,7 @@ fn text_fixes_match_their_golden_files_and_converge() {
     let bless = std::env::var_os("KUBECTL_VLLM_BLESS").is_some();
     let mut failures = Vec::new();
     let mut goldens = 0;
+    let mut text_fixed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for set in sets() {
         if set.inputs.len() != 1 || !set.name.starts_with("rules/") {
             continue;
