@@ -256,7 +256,8 @@ fn remove(
                 return Ok(flow_remove(text, start, end));
             }
             if entries.len() == 1 {
-                return err(format!("remove: `{pointer}` is the mapping's only key"));
+                // The mapping becomes empty: `{}` keeps its key meaningful and the YAML valid.
+                return Ok((parent.span, "{}".into()));
             }
             Ok((
                 Span::new(line_start(text, start), line_after(text, end)),
@@ -270,6 +271,9 @@ fn remove(
             if style == NodeStyle::FlowCollection {
                 return Ok(flow_remove(text, item.span.start, item.span.end));
             }
+            if items.len() == 1 {
+                return Ok(empty_block_sequence(text, item.span.start, parent.span.end));
+            }
             Ok((
                 Span::new(
                     line_start(text, item.span.start),
@@ -282,6 +286,26 @@ fn remove(
             "remove: the parent of `{pointer}` is not a mapping or sequence"
         )),
     }
+}
+
+/// Replaces a block sequence that loses its only item with `[]`. The flow sequence is
+/// indented two columns past the dash so that it stays the value of its key even when
+/// the block sequence was written at the key's own column (`key:\n- item`).
+fn empty_block_sequence(text: &str, item: usize, end: usize) -> Edit {
+    let start = line_start(text, item);
+    // The item's dash is the last non-blank character before it.
+    let prefix = text[start..item].trim_end_matches(' ');
+    let Some(indent) = prefix.strip_suffix('-') else {
+        return (Span::new(item, end), "[]".into());
+    };
+    if !indent.chars().all(|c| c == ' ') {
+        // The sequence shares its line with something else (`- - item`): replace in place.
+        return (Span::new(start + indent.len(), end), "[]".into());
+    }
+    (
+        Span::new(start, end),
+        format!("{}[]", " ".repeat(indent.len() + 2)),
+    )
 }
 
 /// Removes a flow entry and one adjacent comma.
@@ -530,6 +554,28 @@ mod tests {
             ],
         );
         assert_eq!(out, "a: 1\nb:\n  d: 3\nl: [1, 3]\nm: {x: 1}\ns:\n- 2\n");
+    }
+
+    #[test]
+    fn removing_the_last_entry_leaves_an_empty_collection() {
+        let text = "a:\n  limits:\n    gpu: 1  # c\n  keep: 2\nl:\n- only\nm: 1\n";
+        let out = patched(
+            text,
+            &[
+                TextOp::Remove("/a/limits/gpu".into()),
+                TextOp::Remove("/l/0".into()),
+            ],
+        );
+        assert_eq!(
+            out,
+            "a:\n  limits:\n    {}  # c\n  keep: 2\nl:\n  []\nm: 1\n"
+        );
+        assert_eq!(
+            yaml::parse(&out).documents[0].root.to_json(),
+            json!({"a": {"limits": {}, "keep": 2}, "l": [], "m": 1})
+        );
+        let nested = patched("x:\n- - only\n", &[TextOp::Remove("/x/0/0".into())]);
+        assert_eq!(nested, "x:\n- []\n");
     }
 
     #[test]

@@ -203,6 +203,16 @@ fn text_fixes_match_their_golden_files_and_converge() {
         }
         let outcome = kubectl_vllm::fix::fix(&mut linter, &manifests, &set.config, &options, true);
         let (_, original, fixed) = &outcome.texts[0];
+        for applied in &outcome.applied {
+            match &applied.skipped {
+                None => {
+                    text_fixed.insert(applied.rule.clone());
+                }
+                Some(why) => {
+                    failures.push(format!("{}: {} not applied: {why}", set.name, applied.rule));
+                }
+            }
+        }
         let golden_path = path.with_extension("fixed.yaml");
         if original == fixed {
             if golden_path.exists() {
@@ -257,6 +267,12 @@ fn text_fixes_match_their_golden_files_and_converge() {
                 set.name, e.message
             ));
         }
+        if let Some(left) = fixable(&outcome.remaining).first() {
+            failures.push(format!(
+                "{}: {} is still fixable after fixing",
+                set.name, left.rule
+            ));
+        }
         let again =
             kubectl_vllm::fix::fix(&mut linter, &outcome.manifests, &set.config, &options, true);
         if again.texts[0].2 != *fixed {
@@ -273,4 +289,13 @@ fn text_fixes_match_their_golden_files_and_converge() {
         failures.join("\n")
     );
     assert!(goldens >= 30, "only {goldens} golden files");
+    for rule in linter.rules() {
+        if rule.fix != "none" {
+            assert!(
+                text_fixed.contains(&rule.id),
+                "no golden fixture applies the fix of `{}` to text",
+                rule.id
+            );
+        }
+    }
 }
