@@ -29,13 +29,22 @@ fn err<T>(message: impl Into<String>) -> Result<T, PatchError> {
     Err(PatchError(message.into()))
 }
 
-/// Applies `ops` to document `document` of `text`; returns the new text.
+/// Applies `ops` to document `document` of `text`; returns the new text. A result that
+/// no longer parses is refused, so a faulty fix can never corrupt a file.
 pub fn apply(text: &str, document: usize, ops: &[TextOp]) -> Result<String, PatchError> {
-    let mut text = text.to_string();
+    let mut out = text.to_string();
     for op in ops {
-        text = apply_one(&text, document, op)?;
+        out = apply_one(&out, document, op)?;
     }
-    Ok(text)
+    if out != text
+        && let Some(e) = yaml::parse(&out).errors.first()
+    {
+        return err(format!(
+            "the fix would produce invalid YAML ({})",
+            e.message
+        ));
+    }
+    Ok(out)
 }
 
 fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchError> {
@@ -109,6 +118,9 @@ fn replace(
             "`{pointer}` is an alias: editing it would change the anchor"
         ));
     }
+    if target.style == NodeStyle::Block {
+        return Ok(replace_block_scalar(&source.text, target.span, value));
+    }
     let text = match (target.style, value) {
         (NodeStyle::Quoted, Json::String(s))
             if source.text[target.span.range()].starts_with('\'') =>
@@ -116,7 +128,6 @@ fn replace(
             format!("'{}'", s.replace('\'', "''"))
         }
         (NodeStyle::Quoted, Json::String(_)) => value.to_string(),
-        (NodeStyle::Block, Json::String(s)) if !s.contains('\n') => scalar(value, s),
         (NodeStyle::BlockCollection, Json::Object(_) | Json::Array(_)) => {
             let column = source.position(target.span.start).column - 1;
             let rendered = block(value, column, source.line_ending());
@@ -125,6 +136,29 @@ fn replace(
         _ => flow(value),
     };
     Ok((target.span, text))
+}
+
+/// Replaces a `|` or `>` block scalar, header included, with a flow scalar; a comment on
+/// the header line is kept. Block scalars have no JSON equivalent for every value, so the
+/// new value is written in flow style.
+fn replace_block_scalar(text: &str, content: Span, value: &Json) -> Edit {
+    let rendered = match value {
+        Json::String(s) => scalar(value, s),
+        _ => flow(value),
+    };
+    let header_end = text[..content.start].trim_end().len();
+    let line = line_start(text, header_end);
+    let header = &text[line..header_end];
+    let code = header[..header.find(" #").unwrap_or(header.len())].trim_end();
+    let comment = &header[code.len()..];
+    let indicator = code.rfind(char::is_whitespace).map_or(0, |at| at + 1);
+    if !code[indicator..].starts_with(['|', '>']) {
+        return (content, rendered);
+    }
+    (
+        Span::new(line + indicator, content.end),
+        format!("{rendered}{comment}"),
+    )
 }
 
 fn add(
@@ -600,5 +634,48 @@ mod tests {
         );
         assert_eq!(flow(&json!("a: b")), "\"a: b\"");
         assert_eq!(flow(&json!({"k": "v"})), "{k: v}");
+    }
+
+    #[test]
+    fn block_scalars_are_replaced_whole_and_neighbours_kept() {
+        let cases = [
+            (
+                "a:\n  s: >-\n    x\n    y\nb: 1\n",
+                TextOp::Replace("/a/s".into(), json!("z")),
+                "a:\n  s: z\nb: 1\n",
+            ),
+            (
+                "a:\n  s: |  # note\n    x\n\n  t: 1\n",
+                TextOp::Replace("/a/s".into(), json!("q")),
+                "a:\n  s: q  # note\n\n  t: 1\n",
+            ),
+            (
+                "a:\n- |\n  x\n- y\n",
+                TextOp::Replace("/a/0".into(), json!("yes")),
+                "a:\n- \"yes\"\n- y\n",
+            ),
+            (
+                "a:\n  s: |\n    x\nb: 1\n",
+                TextOp::Remove("/a/s".into()),
+                "a:\n  {}\nb: 1\n",
+            ),
+            (
+                "a:\n  s: |\n    x\n\n  t: 1\n",
+                TextOp::Add("/a/u".into(), json!(2)),
+                "a:\n  s: |\n    x\n\n  t: 1\n  u: 2\n",
+            ),
+            (
+                "a:\n  s: |\n    x\n\n",
+                TextOp::Add("/a/u".into(), json!(2)),
+                "a:\n  s: |\n    x\n  u: 2\n\n",
+            ),
+        ];
+        for (text, op, want) in cases {
+            assert_eq!(
+                patched(text, std::slice::from_ref(&op)),
+                want,
+                "{op:?} on {text:?}"
+            );
+        }
     }
 }

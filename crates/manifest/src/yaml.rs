@@ -131,7 +131,7 @@ pub fn parse(text: &str) -> Stream {
         match parser.next_event() {
             None => break,
             Some(Ok((event, span))) => {
-                if let Err(message) = builder.event(event, span) {
+                if let Err(message) = builder.event(event, span, text) {
                     let at = byte(&span.start);
                     builder.fail(message, Span::new(at, at));
                     if !matches!(parser.proceed_next_document(), Ok(true)) {
@@ -215,7 +215,7 @@ impl Builder {
         }
     }
 
-    fn event(&mut self, event: Event<'_>, span: EventSpan) -> Result<(), String> {
+    fn event(&mut self, event: Event<'_>, span: EventSpan, source: &str) -> Result<(), String> {
         match event {
             Event::DocumentStart(..) => {
                 self.document = Some(self.next_document);
@@ -250,13 +250,19 @@ impl Builder {
             }
             Event::UnresolvedAlias(name) => return Err(format!("unknown anchor `{name}`")),
             Event::Scalar(text, style, anchor, tag) => {
-                let node_span = span_of(&span);
+                let mut node_span = span_of(&span);
                 let value = resolve_scalar(&text, style, tag.as_deref())?;
                 let style = match style {
                     ScalarStyle::Plain => NodeStyle::Plain,
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => NodeStyle::Quoted,
                     _ => NodeStyle::Block,
                 };
+                if style == NodeStyle::Block
+                    && let Some(body) = source.get(node_span.range())
+                {
+                    // A block scalar's event runs to the next token; its content ends sooner.
+                    node_span.end = node_span.start + body.trim_end().len();
+                }
                 let node = Node {
                     value,
                     span: node_span,
