@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use kubectl_vllm_host::PatchOp;
-use kubectl_vllm_manifest::patch::{self, TextOp};
+use kubectl_vllm_manifest::patch::{self, PatchError, TextOp};
 use kubectl_vllm_manifest::{LoadOptions, Manifests};
 
 use crate::config::Config;
@@ -60,6 +60,20 @@ fn text_ops(ops: &[PatchOp], prefix_pointer: &str, relative: &str) -> Vec<TextOp
             PatchOp::Remove(path) => TextOp::Remove(format!("{prefix}{path}")),
         })
         .collect()
+}
+
+/// Applies the fix of `finding` (in document `document`) to `text`, keeping everything else.
+///
+/// # Errors
+/// When the fix cannot be applied to the text (target missing, reached through an anchor,
+/// alias or merge key, or the result would not parse).
+pub fn apply_fix(text: &str, document: usize, finding: &Finding) -> Result<String, PatchError> {
+    let ops = text_ops(
+        finding.patch.as_deref().unwrap_or_default(),
+        finding.pointer.as_deref().unwrap_or(""),
+        &relative_pointer(finding),
+    );
+    patch::apply(text, document, &ops)
 }
 
 fn wanted(finding: &Finding, unsafe_fixes: bool) -> bool {
@@ -119,13 +133,7 @@ pub fn fix(
                 skipped.push(record);
                 continue;
             }
-            let relative = relative_pointer(finding);
-            let ops = text_ops(
-                finding.patch.as_deref().unwrap_or_default(),
-                finding.pointer.as_deref().unwrap_or(""),
-                &relative,
-            );
-            match patch::apply(&texts[file], document, &ops) {
+            match apply_fix(&texts[file], document, finding) {
                 Ok(text) if text != texts[file] => {
                     texts[file] = text;
                     changed = true;

@@ -299,3 +299,57 @@ fn text_fixes_match_their_golden_files_and_converge() {
         }
     }
 }
+
+/// Each fix on its own, in every fixture set (field report included): the text edit of
+/// `kubectl vllm fix` must mean exactly what the fix's JSON Patch means for the object.
+#[test]
+fn text_edits_mean_what_their_json_patches_mean() {
+    let mut linter = linter();
+    let options = LoadOptions::default();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for set in sets() {
+        let inputs: Vec<Input> = set.inputs.iter().cloned().map(Input::Path).collect();
+        let manifests = Manifests::load(&inputs, &options);
+        if !manifests.errors.is_empty() {
+            continue;
+        }
+        for finding in fixable(&linter.lint(&manifests, &set.config)) {
+            let (Some(file), Some(document)) = (finding.file_index, finding.document) else {
+                continue;
+            };
+            let original = &manifests.files[file].source.text;
+            let Ok(text) = kubectl_vllm::fix::apply_fix(original, document, finding) else {
+                continue; // anchored targets are display-only; the golden test covers the rest
+            };
+            let mut reloaded = Manifests::default();
+            reloaded.add_text("fixed.yaml", text, &options);
+            let pointer = finding.pointer.as_deref().unwrap_or("");
+            let object_of = |m: &Manifests, file: usize| {
+                m.objects
+                    .iter()
+                    .filter(|o| {
+                        o.file == file && o.document == document && pointer.starts_with(&o.prefix)
+                    })
+                    .max_by_key(|o| o.prefix.len())
+                    .map(|o| o.json.clone())
+            };
+            let mut expected = object_of(&manifests, file).unwrap();
+            patch::apply(&mut expected, finding.patch.as_ref().unwrap()).unwrap();
+            compared += 1;
+            if object_of(&reloaded, 0).as_ref() != Some(&expected) {
+                failures.push(format!(
+                    "{} ({}): the text edit of {} differs from its JSON Patch",
+                    set.name, finding.file, finding.rule
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(compared >= 100, "only {compared} fixes compared");
+}
