@@ -121,6 +121,22 @@ fn replace(
     if target.style == NodeStyle::Block {
         return Ok(replace_block_scalar(&source.text, target.span, value));
     }
+    if target.span.is_empty() {
+        // An empty value (`key:` or `-` alone) has no text: write after the indicator.
+        let text = &source.text;
+        let indicator = match &parent.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == last).and_then(|e| {
+                text[e.key_span.end..]
+                    .find(':')
+                    .map(|at| e.key_span.end + at)
+            }),
+            _ => text[..(target.span.start + 1).min(text.len())].rfind('-'),
+        };
+        let Some(indicator) = indicator.map(|at| at + 1) else {
+            return err(format!("replace: cannot find the value of `{pointer}`"));
+        };
+        return Ok((Span::new(indicator, indicator), format!(" {}", flow(value))));
+    }
     let text = match (target.style, value) {
         (NodeStyle::Quoted, Json::String(s))
             if source.text[target.span.range()].starts_with('\'') =>
@@ -292,6 +308,18 @@ fn remove(
             if entries.len() == 1 {
                 // The mapping becomes empty: `{}` keeps its key meaningful and the YAML valid.
                 return Ok((parent.span, "{}".into()));
+            }
+            if !text[line_start(text, start)..start].trim().is_empty() {
+                // The entry shares its line with a sequence dash (`- key: v`): the next entry
+                // moves up onto the dash line, so the item stays a mapping.
+                let next = entries
+                    .iter()
+                    .map(|e| e.key_span.start)
+                    .filter(|&s| s > end)
+                    .min();
+                if let Some(next) = next {
+                    return Ok((Span::new(start, next), String::new()));
+                }
             }
             Ok((
                 Span::new(line_start(text, start), line_after(text, end)),
@@ -668,6 +696,54 @@ mod tests {
                 "a:\n  s: |\n    x\n\n",
                 TextOp::Add("/a/u".into(), json!(2)),
                 "a:\n  s: |\n    x\n  u: 2\n\n",
+            ),
+        ];
+        for (text, op, want) in cases {
+            assert_eq!(
+                patched(text, std::slice::from_ref(&op)),
+                want,
+                "{op:?} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_on_a_dash_line_and_empty_values() {
+        let cases = [
+            (
+                "x:\n- a: 1  # c\n  b: 2\n  c: 3\n",
+                TextOp::Remove("/x/0/a".into()),
+                "x:\n- b: 2\n  c: 3\n",
+            ),
+            (
+                "x:\n- a:\n    n: 1\n  b: 2\n",
+                TextOp::Remove("/x/0/a".into()),
+                "x:\n- b: 2\n",
+            ),
+            (
+                "a:\nb: 1\n",
+                TextOp::Replace("/a".into(), json!({"c": 1})),
+                "a: {c: 1}\nb: 1\n",
+            ),
+            (
+                "a:\nb: 1\n",
+                TextOp::Replace("/a".into(), json!("s")),
+                "a: s\nb: 1\n",
+            ),
+            (
+                "a:  # c\nb: 1\n",
+                TextOp::Replace("/a".into(), json!(2)),
+                "a: 2  # c\nb: 1\n",
+            ),
+            (
+                "\"a:x\":\nb: 1\n",
+                TextOp::Replace("/a:x".into(), json!(2)),
+                "\"a:x\": 2\nb: 1\n",
+            ),
+            (
+                "x:\n-\n- b\n",
+                TextOp::Replace("/x/0".into(), json!("v")),
+                "x:\n- v\n- b\n",
             ),
         ];
         for (text, op, want) in cases {
