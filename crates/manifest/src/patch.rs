@@ -66,7 +66,10 @@ fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchEr
     };
     let parent = node_at(&doc.root, parent_tokens)
         .ok_or_else(|| PatchError(format!("`{pointer}`: the parent does not exist")))?;
-    if locate(&doc.root, parent_tokens).shared || parent.aliased {
+    if locate(&doc.root, parent_tokens).shared
+        || parent.aliased
+        || anchored(&doc.root, parent.span.start)
+    {
         return err(format!(
             "`{pointer}` is reached through an anchor, alias or merge key: editing it would change other objects"
         ));
@@ -82,6 +85,19 @@ fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchEr
     out.push_str(&replacement);
     out.push_str(&text[span.end..]);
     Ok(out)
+}
+
+/// Whether `at` lies inside an anchored node that an alias repeats elsewhere: editing there
+/// would change every copy. (An alias's node carries the anchor's span.)
+fn anchored(root: &Node, at: usize) -> bool {
+    if root.aliased {
+        return root.span.start <= at && at <= root.span.end;
+    }
+    match &root.value {
+        Value::Map(entries) => entries.iter().any(|e| anchored(&e.value, at)),
+        Value::Seq(items) => items.iter().any(|i| anchored(i, at)),
+        _ => false,
+    }
 }
 
 fn node_at<'a>(root: &'a Node, tokens: &[String]) -> Option<&'a Node> {
@@ -649,6 +665,9 @@ mod tests {
             "# first\na: 1\n---\n# second\nb: 3  # c\n---\nx: &a {k: 1}\ny: *a\n"
         );
         assert!(apply(text, 2, &[TextOp::Replace("/y/k".into(), json!(2))]).is_err());
+        // The anchor's own text is shared too: adding to it would add to `y`.
+        assert!(apply(text, 2, &[TextOp::Add("/x/z".into(), json!(2))]).is_err());
+        assert!(apply(text, 2, &[TextOp::Replace("/x/k".into(), json!(2))]).is_err());
     }
 
     #[test]
