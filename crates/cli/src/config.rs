@@ -39,6 +39,40 @@ pub struct Config {
     /// The cluster profile; default: GKE Standard with its built-in storage classes.
     #[serde(default)]
     pub cluster: ClusterProfile,
+    /// `--select`/`--ignore` from the command line (not a config key).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub selection: Selection,
+}
+
+/// Which rules a run reports, as ruff's `--select`/`--ignore`: each entry is a rule id or an id
+/// prefix (`gke-`). Empty `select` means every rule; `ignore` wins over `select`. Input and policy
+/// errors are always reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Rules or prefixes to report (empty: all).
+    pub select: Vec<String>,
+    /// Rules or prefixes never to report.
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    /// Whether findings of `rule` are reported.
+    #[must_use]
+    pub fn allows(&self, rule: &str) -> bool {
+        let matches = |list: &[String]| list.iter().any(|p| rule.starts_with(p.as_str()));
+        (self.select.is_empty() || matches(&self.select)) && !matches(&self.ignore)
+    }
+
+    /// The first entry that names no rule in `known` (a typo would silently select nothing).
+    #[must_use]
+    pub fn unknown<'a>(&'a self, known: &[&str]) -> Option<&'a str> {
+        self.select
+            .iter()
+            .chain(&self.ignore)
+            .find(|p| !known.iter().any(|id| id.starts_with(p.as_str())))
+            .map(String::as_str)
+    }
 }
 
 /// A rule's configured level. YAML 1.1 reads a bare `off` as `false`, so `false` means `off` too.

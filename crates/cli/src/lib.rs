@@ -105,12 +105,31 @@ pub struct LintArgs {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Exit 0 even when findings are reported (exit 2 still happens).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Report only these rules: ids or prefixes such as `gke-`; comma-separated, repeatable.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Never report these rules: ids or prefixes; comma-separated, repeatable.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
     /// Namespace of objects that set none.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
     /// Policy options.
     #[command(flatten)]
     pub policies: PolicyArgs,
+}
+
+impl LintArgs {
+    /// The exit code for `report`: `--fail-on`, softened by `--exit-zero` (never below 2).
+    fn exit_code(&self, report: &report::Report) -> u8 {
+        match report.exit_code(self.fail_on.threshold()) {
+            1 if self.exit_zero => 0,
+            code => code,
+        }
+    }
 }
 
 /// `fix` arguments (the flags are independent switches, as in ruff's `check --fix`).
@@ -141,6 +160,9 @@ pub enum Format {
     Text,
     /// The JSON report (product.md, version 1).
     Json,
+    /// GitHub Actions annotations (workflow commands); the full table goes to
+    /// `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
 }
 
 /// `rules` formats.
@@ -468,7 +490,20 @@ fn read_inputs(
         );
         return None;
     }
-    let (linter, loaded) = prepare(&args.policies, stderr)?;
+    let (linter, mut loaded) = prepare(&args.policies, stderr)?;
+    loaded.config.selection = config::Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    let rules = linter.rules();
+    let known: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    if let Some(unknown) = loaded.config.selection.unknown(&known) {
+        let _ = writeln!(
+            stderr,
+            "error: `{unknown}` in --select/--ignore is no rule id or prefix; `kubectl vllm rules` lists them"
+        );
+        return None;
+    }
     let exclude = match exclude_set(&loaded.config.exclude) {
         Ok(set) => set,
         Err(e) => {
@@ -491,19 +526,50 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         return 2;
     };
     let report = linter.lint(&manifests, &loaded.config);
-    let rendered = match args.output {
-        Format::Json => output::json(&report),
-        Format::Text => output::text(
-            &report,
-            &manifests,
-            output::use_color(
-                std::io::stdout().is_terminal(),
-                std::env::var_os("NO_COLOR").as_deref(),
-            ),
-        ),
-    };
+    let terminal = std::io::stdout().is_terminal();
+    let rendered = render(&report, &manifests, args.output, terminal);
     let _ = stdout.write_all(rendered.as_bytes());
-    report.exit_code(args.fail_on.threshold())
+    if args.output == Format::Github
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        let table = output::markdown(&report, &current_dir());
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(table.as_bytes()));
+        if let Err(e) = appended {
+            let _ = writeln!(
+                stderr,
+                "error: cannot append to GITHUB_STEP_SUMMARY {}: {e}",
+                std::path::Path::new(&path).display()
+            );
+            return 2;
+        }
+    }
+    args.exit_code(&report)
+}
+
+fn current_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_default()
+}
+
+/// `report` in `format`; `terminal` says whether the text goes to a terminal (colour).
+fn render(
+    report: &report::Report,
+    manifests: &Manifests,
+    format: Format,
+    terminal: bool,
+) -> String {
+    match format {
+        Format::Json => output::json(report),
+        Format::Github => output::github(report, &current_dir()),
+        Format::Text => output::text(
+            report,
+            manifests,
+            output::use_color(terminal, std::env::var_os("NO_COLOR").as_deref()),
+        ),
+    }
 }
 
 fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
@@ -538,18 +604,15 @@ fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
         let _ = stdout.write_all(fix::render_fixed(&outcome).as_bytes());
     }
     let report = &outcome.remaining;
-    if (args.write || args.diff) && args.lint.output == Format::Json {
-        let _ = stdout.write_all(output::json(report).as_bytes());
-    } else if args.lint.output == Format::Json {
-        let _ = stderr.write_all(output::json(report).as_bytes());
+    if (args.write || args.diff) && args.lint.output != Format::Text {
+        let rendered = render(report, &outcome.manifests, args.lint.output, false);
+        let _ = stdout.write_all(rendered.as_bytes());
     } else {
-        let color = output::use_color(
-            std::io::stderr().is_terminal(),
-            std::env::var_os("NO_COLOR").as_deref(),
-        );
-        let _ = stderr.write_all(output::text(report, &outcome.manifests, color).as_bytes());
+        let terminal = std::io::stderr().is_terminal();
+        let rendered = render(report, &outcome.manifests, args.lint.output, terminal);
+        let _ = stderr.write_all(rendered.as_bytes());
     }
-    let code = report.exit_code(args.lint.fail_on.threshold());
+    let code = args.lint.exit_code(report);
     if code == 2 {
         return 2;
     }

@@ -248,6 +248,11 @@ impl Linter {
             if incomplete && host_rules::REFERENCE_RULES.contains(&finding.rule.as_str()) {
                 continue;
             }
+            if !config.selection.allows(&finding.rule)
+                && !host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str())
+            {
+                continue;
+            }
             if let Some(level) = config.rules.get(&finding.rule) {
                 if host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str()) {
                     // Severity of input/policy errors is fixed: they always fail the run.

@@ -715,3 +715,83 @@ fn fix_leaves_only_manual_errors_in_the_field_report() {
     assert_eq!(errors, vec!["runtime-duplicate-keys"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn select_ignore_and_exit_zero() {
+    let dir = "fixtures/field-report/as-written/gpt-oss-120b";
+    let all = json(&run(&["lint", dir, "-o", "json"]));
+    let selected = run(&[
+        "lint", dir, "-o", "json", "--select", "gke-,shm", "--ignore", "shm-size",
+    ]);
+    let rules = rules_of(&json(&selected));
+    assert!(!rules.is_empty());
+    assert!(
+        rules
+            .iter()
+            .all(|r| (r.starts_with("gke-") || r.starts_with("shm")) && r != "shm-size"),
+        "{rules:?}"
+    );
+    let expected: Vec<String> = rules_of(&all)
+        .into_iter()
+        .filter(|r| (r.starts_with("gke-") || r.starts_with("shm")) && r != "shm-size")
+        .collect();
+    assert_eq!(rules, expected);
+    // A finding at error level normally fails the run; --exit-zero does not hide exit 2.
+    assert_eq!(run(&["lint", dir]).status.code(), Some(1));
+    assert_eq!(run(&["lint", dir, "--exit-zero"]).status.code(), Some(0));
+    assert_eq!(
+        run(&["lint", "no/such/dir", "--exit-zero"]).status.code(),
+        Some(2)
+    );
+    let typo = run(&["lint", dir, "--select", "gpu-tolerashun"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("`gpu-tolerashun` in --select/--ignore is no rule id or prefix")
+    );
+}
+
+#[test]
+fn github_output_and_step_summary() {
+    let dir = temp_dir("github-summary");
+    let summary = dir.join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = command()
+        .args([
+            "lint",
+            "-o",
+            "github",
+            "-R",
+            "fixtures/field-report/as-written",
+        ])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "::error file=fixtures/field-report/as-written/gpt-oss-120b/vllm-deployment-gpt-oss-120b.yaml,line=39,col=9,endLine=39,endColumn=12,title=kubectl-vllm runtime-duplicate-keys::"
+        ),
+        "{text}"
+    );
+    assert!(text.lines().filter(|l| l.starts_with("::warning ")).count() <= 10);
+    assert!(text.contains("more not annotated"), "{text}");
+    let table = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        table.starts_with("earlier step\n### kubectl vllm lint"),
+        "{table}"
+    );
+    let rows = table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Severity"))
+        .count();
+    let findings = rules_of(&json(&run(&[
+        "lint",
+        "-o",
+        "json",
+        "-R",
+        "fixtures/field-report/as-written",
+    ])))
+    .len();
+    assert_eq!(rows, findings);
+}
