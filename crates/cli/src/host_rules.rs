@@ -2,7 +2,7 @@
 //! duplicate keys that vanish before a policy sees the object) and skipped checks. Each is
 //! documented here, in its doc comment, like a policy rule; `kubectl vllm explain` prints it.
 
-use kubectl_vllm_sdk::{RuleMeta, declare_rule, unindent_doc};
+use kubectl_vllm_sdk::{Applicability, FixAvailability, RuleMeta, declare_rule, unindent_doc};
 
 use crate::report::Severity;
 
@@ -162,6 +162,78 @@ declare_rule! {
     }
 }
 
+declare_rule! {
+    /// ## What it does
+    /// Finds a suppression annotation (`ignore.kubectl-vllm/<rule-id>` or
+    /// `kubectl-vllm/ignore-all`) whose reason is empty. The suppression still applies.
+    ///
+    /// ## Why is this bad?
+    /// A silenced check with no reason is a deployment problem nobody can re-evaluate: when the
+    /// model, GPU or cluster changes, the next reader cannot tell whether the reason still holds.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// metadata:
+    ///   annotations:
+    ///     ignore.kubectl-vllm/shm-size: ""
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// metadata:
+    ///   annotations:
+    ///     ignore.kubectl-vllm/shm-size: "TP=1; 1 GiB measured enough in load tests"
+    /// ```
+    ///
+    /// ## Fix safety
+    /// No fix: only a human knows the reason. `kubectl-vllm/ignore-all` does not silence this rule.
+    ///
+    /// ## Source
+    /// product.md, "Suppressions".
+    pub struct SuppressionWithoutReason {
+        id: "suppression-without-reason",
+        severity: Warning,
+        fix: None,
+        summary: "a suppression annotation has no reason",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a suppression annotation on a pod template (`spec.template.metadata.annotations`)
+    /// instead of on the object itself. It is not honoured there.
+    ///
+    /// ## Why is this bad?
+    /// Annotations on the pod template are copied to every pod and, on a Deployment, change the
+    /// template hash, so editing one rolls the pods (and reloads the model on every GPU). A
+    /// suppression belongs to the object the linter reports on.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Deployment
+    /// spec:
+    ///   template:
+    ///     metadata:
+    ///       annotations:
+    ///         ignore.kubectl-vllm/probe-missing-readiness: "batch job, no traffic"
+    /// ```
+    ///
+    /// Use instead: the same key under the Deployment's own `metadata.annotations`.
+    ///
+    /// ## Fix safety
+    /// Safe: moves the key (with its reason) to the object's `metadata.annotations`. The pods are
+    /// rolled once, because the template changes.
+    ///
+    /// ## Source
+    /// product.md, "Suppressions".
+    pub struct SuppressionOnPodTemplate {
+        id: "suppression-on-pod-template",
+        severity: Warning,
+        fix: Always(Safe),
+        summary: "a suppression annotation sits on a pod template, where it is not honoured",
+    }
+}
+
 /// A host-owned rule's metadata.
 #[derive(Debug, Clone)]
 pub struct HostRule {
@@ -169,6 +241,8 @@ pub struct HostRule {
     pub id: &'static str,
     /// Default severity.
     pub severity: Severity,
+    /// Whether its findings carry a fix (`none`, `always`), and how safe it is.
+    pub fix: (&'static str, Option<&'static str>),
     /// One line.
     pub summary: &'static str,
     /// Documentation (Markdown).
@@ -179,6 +253,11 @@ fn rule<T: RuleMeta>() -> HostRule {
     HostRule {
         id: T::ID,
         severity: Severity::from(T::SEVERITY),
+        fix: match T::FIX {
+            FixAvailability::None => ("none", None),
+            FixAvailability::Sometimes => ("sometimes", Some(applicability(T::APPLICABILITY))),
+            FixAvailability::Always => ("always", Some(applicability(T::APPLICABILITY))),
+        },
         summary: T::SUMMARY,
         documentation: unindent_doc(T::DOC),
     }
@@ -193,11 +272,29 @@ pub fn all() -> Vec<HostRule> {
         rule::<RuntimeDuplicateKeys>(),
         rule::<ModelUnknown>(),
         rule::<AcceleratorUnknown>(),
+        rule::<SuppressionWithoutReason>(),
+        rule::<SuppressionOnPodTemplate>(),
     ]
+}
+
+const fn applicability(a: Applicability) -> &'static str {
+    match a {
+        Applicability::Safe => "safe",
+        Applicability::Unsafe => "unsafe",
+        Applicability::DisplayOnly => "display-only",
+    }
 }
 
 /// Ids of the host's rules that can never be suppressed.
 pub const UNSUPPRESSIBLE: &[&str] = &["input-error", "policy-error"];
+
+/// Rules that suppression annotations cannot silence (an `ignore-all` would hide its own problem).
+pub const NOT_SILENCED_BY_ANNOTATIONS: &[&str] = &[
+    "input-error",
+    "policy-error",
+    "suppression-without-reason",
+    "suppression-on-pod-template",
+];
 
 /// Rules that report a referenced object as missing. product.md: while any input failed to load,
 /// the set is incomplete and they are not reported.

@@ -9,6 +9,7 @@ pub mod host_rules;
 pub mod lint;
 pub mod output;
 pub mod report;
+pub mod suppress;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};

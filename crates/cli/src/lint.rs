@@ -13,6 +13,7 @@ use kubectl_vllm_manifest::{Manifests, Object, SourceFile, Span};
 use crate::config::{Config, Loaded};
 use crate::host_rules;
 use crate::report::{Finding, FixSummary, Report, Resource, Severity};
+use crate::suppress::{self, Suppressions};
 
 /// Where a policy came from.
 #[derive(Debug, Clone)]
@@ -130,8 +131,8 @@ impl Linter {
             .map(|r| RuleRow {
                 id: r.id.to_string(),
                 severity: r.severity,
-                fix: "none",
-                applicability: None,
+                fix: r.fix.0,
+                applicability: r.fix.1,
                 policy: None,
                 summary: r.summary.to_string(),
                 documentation: r.documentation,
@@ -203,6 +204,7 @@ impl Linter {
             findings.push(finding);
         }
         duplicate_keys(manifests, &mut findings);
+        suppression_problems(manifests, &mut findings);
         for policy in &mut self.policies {
             policy.set_shared(Arc::clone(&shared));
             for (object, evaluation) in manifests.objects.iter().zip(&evaluations) {
@@ -233,6 +235,11 @@ impl Linter {
                 }
             }
         }
+        let suppressions: Vec<Suppressions> = manifests
+            .objects
+            .iter()
+            .map(|o| Suppressions::of(&o.json))
+            .collect();
         let mut report = Report {
             findings: Vec::new(),
             ..Report::default()
@@ -263,7 +270,9 @@ impl Linter {
                     }
                 }
             }
-            if is_ignored(config, manifests, &finding) {
+            if is_ignored(config, manifests, &finding)
+                || silenced(&suppressions, manifests, &finding)
+            {
                 report.summary.suppressed += 1;
                 continue;
             }
@@ -487,6 +496,49 @@ fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>) {
             findings.push(finding);
         }
     }
+}
+
+/// Findings about suppression annotations themselves.
+fn suppression_problems(manifests: &Manifests, findings: &mut Vec<Finding>) {
+    for object in &manifests.objects {
+        for problem in suppress::problems(&object.json) {
+            let mut finding = object_finding(
+                manifests,
+                object,
+                problem.rule,
+                &problem.pointer,
+                problem.message,
+            );
+            finding.severity = Severity::Warning;
+            finding.help = Some(problem.help);
+            if let Some((title, ops)) = problem.fix {
+                finding.fix = Some(FixSummary {
+                    title,
+                    applicability: "safe",
+                });
+                finding.patch = Some(ops);
+            }
+            findings.push(finding);
+        }
+    }
+}
+
+/// Whether the finding's object silences its rule with an annotation.
+fn silenced(suppressions: &[Suppressions], manifests: &Manifests, finding: &Finding) -> bool {
+    if host_rules::NOT_SILENCED_BY_ANNOTATIONS.contains(&finding.rule.as_str()) {
+        return false;
+    }
+    let (Some(file), Some(document)) = (finding.file_index, finding.document) else {
+        return false;
+    };
+    let pointer = finding.pointer.as_deref().unwrap_or("");
+    manifests
+        .objects
+        .iter()
+        .zip(suppressions)
+        .filter(|(o, _)| o.file == file && o.document == document && pointer.starts_with(&o.prefix))
+        .max_by_key(|(o, _)| o.prefix.len())
+        .is_some_and(|(_, s)| s.silences(&finding.rule))
 }
 
 fn is_ignored(config: &Config, manifests: &Manifests, finding: &Finding) -> bool {

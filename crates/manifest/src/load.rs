@@ -184,7 +184,17 @@ impl Manifests {
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
             };
+            // Hidden entries (`.git`, `.github` workflows, `.kubectl-vllm.yaml`) and config files
+            // (`*.kubectl-vllm.yaml`) are not manifests; named explicitly, they are still read.
+            let skipped = |p: &Path| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.') || n.ends_with(".kubectl-vllm.yaml"))
+            };
             for entry in entries {
+                if skipped(&entry) {
+                    continue;
+                }
                 // Subdirectories are read only with `-R` (checked on entry), like kubectl.
                 if entry.is_dir() || is_manifest(&entry) {
                     self.add_path(&entry, options, false);

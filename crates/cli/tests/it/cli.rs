@@ -795,3 +795,79 @@ fn github_output_and_step_summary() {
     .len();
     assert_eq!(rows, findings);
 }
+
+#[test]
+fn suppressions_by_annotation_and_by_config_path_glob() {
+    // Object annotation honoured (and counted); empty reason warned; pod template warned.
+    let good = json(&run(&[
+        "lint",
+        "-o",
+        "json",
+        "fixtures/rules/suppression-without-reason/good.yaml",
+    ]));
+    assert_eq!(rules_of(&good), Vec::<String>::new());
+    assert_eq!(good["summary"]["suppressed"], 2);
+    let blank = json(&run(&[
+        "lint",
+        "-o",
+        "json",
+        "fixtures/rules/suppression-without-reason/bad.yaml",
+    ]));
+    assert_eq!(
+        rules_of(&blank),
+        ["suppression-without-reason", "suppression-without-reason"]
+    );
+    assert_eq!(blank["summary"]["suppressed"], 2);
+    let template = json(&run(&[
+        "lint",
+        "-o",
+        "json",
+        "fixtures/rules/suppression-on-pod-template/bad.yaml",
+    ]));
+    assert_eq!(
+        rules_of(&template),
+        [
+            "suppression-on-pod-template",
+            "image-tag-floating",
+            "suppression-on-pod-template",
+            "image-tag-floating"
+        ]
+    );
+    assert_eq!(template["findings"][0]["fix"]["applicability"], "safe");
+
+    // Config ignore by path glob: only the matching file is silenced.
+    let dir = temp_dir("ignore-glob");
+    std::fs::create_dir_all(dir.join("vendor")).unwrap();
+    std::fs::write(dir.join("vendor/pod.yaml"), MISSING_LD).unwrap();
+    std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
+    // Hidden entries (workflows, the config itself) are not manifests.
+    std::fs::create_dir_all(dir.join(".github")).unwrap();
+    std::fs::write(dir.join(".github/ci.yaml"), "on: push\n").unwrap();
+    std::fs::write(
+        dir.join(".kubectl-vllm.yaml"),
+        "ignores:\n- path: \"**/vendor/**\"\n  rules: [runtime-ld-library-path-gke]\n  reason: vendored upstream manifests\n",
+    )
+    .unwrap();
+    let out = command()
+        .current_dir(&dir)
+        .args(["lint", "-R", "-o", "json", "."])
+        .output()
+        .unwrap();
+    let report = json(&out);
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules_of(&report),
+        ["runtime-ld-library-path-gke"],
+        "{files:?}"
+    );
+    assert!(
+        files[0].ends_with("pod.yaml") && !files[0].contains("vendor"),
+        "{files:?}"
+    );
+    assert_eq!(report["summary"]["suppressed"], 1);
+}
