@@ -115,6 +115,9 @@ pub struct LintArgs {
     /// Never report these rules: ids or prefixes; comma-separated, repeatable.
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Namespace of objects that set none.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
@@ -505,10 +508,17 @@ fn read_inputs(
         );
         return None;
     }
-    let exclude = match exclude_set(&loaded.config.exclude) {
+    let patterns: Vec<String> = loaded
+        .config
+        .exclude
+        .iter()
+        .chain(&args.exclude)
+        .cloned()
+        .collect();
+    let exclude = match exclude_set(&patterns) {
         Ok(set) => set,
         Err(e) => {
-            let _ = writeln!(stderr, "error: invalid `exclude` pattern in config: {e}");
+            let _ = writeln!(stderr, "error: invalid `exclude` pattern: {e}");
             return None;
         }
     };

@@ -743,6 +743,16 @@ fn select_ignore_and_exit_zero() {
         run(&["lint", "no/such/dir", "--exit-zero"]).status.code(),
         Some(2)
     );
+    let excluded = json(&run(&[
+        "lint",
+        "-R",
+        "fixtures/field-report/as-written",
+        "--exclude",
+        "**/gpt-oss-*/**",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(excluded["summary"]["files"], 10);
     let typo = run(&["lint", dir, "--select", "gpu-tolerashun"]);
     assert_eq!(typo.status.code(), Some(2));
     assert!(
