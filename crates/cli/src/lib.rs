@@ -167,6 +167,8 @@ pub enum Format {
     /// GitHub Actions annotations (workflow commands); the full table goes to
     /// `$GITHUB_STEP_SUMMARY` when it is set.
     Github,
+    /// JUnit XML: a test suite per file, a test case per object (GitLab, Jenkins).
+    Junit,
 }
 
 /// `rules` formats.
@@ -538,7 +540,7 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
     };
     let report = linter.lint(&manifests, &loaded.config);
     let terminal = std::io::stdout().is_terminal();
-    let rendered = render(&report, &manifests, args.output, terminal);
+    let rendered = render(&report, &manifests, args, args.output, terminal);
     let _ = stdout.write_all(rendered.as_bytes());
     if args.output == Format::Github
         && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
@@ -565,15 +567,17 @@ fn current_dir() -> PathBuf {
     std::env::current_dir().unwrap_or_default()
 }
 
-/// `report` in `format`; `terminal` says whether the text goes to a terminal (colour).
+/// `report` in `format` (`args` for `--fail-on`); `terminal`: the text goes to a terminal.
 fn render(
     report: &report::Report,
     manifests: &Manifests,
+    args: &LintArgs,
     format: Format,
     terminal: bool,
 ) -> String {
     match format {
         Format::Json => output::json(report),
+        Format::Junit => output::junit(report, manifests, args.fail_on.threshold()),
         Format::Github => output::github(report, &current_dir()),
         Format::Text => output::text(
             report,
@@ -616,11 +620,23 @@ fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
     }
     let report = &outcome.remaining;
     if (args.write || args.diff) && args.lint.output != Format::Text {
-        let rendered = render(report, &outcome.manifests, args.lint.output, false);
+        let rendered = render(
+            report,
+            &outcome.manifests,
+            &args.lint,
+            args.lint.output,
+            false,
+        );
         let _ = stdout.write_all(rendered.as_bytes());
     } else {
         let terminal = std::io::stderr().is_terminal();
-        let rendered = render(report, &outcome.manifests, args.lint.output, terminal);
+        let rendered = render(
+            report,
+            &outcome.manifests,
+            &args.lint,
+            args.lint.output,
+            terminal,
+        );
         let _ = stderr.write_all(rendered.as_bytes());
     }
     let code = args.lint.exit_code(report);

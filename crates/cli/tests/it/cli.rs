@@ -881,3 +881,70 @@ fn suppressions_by_annotation_and_by_config_path_glob() {
     );
     assert_eq!(report["summary"]["suppressed"], 1);
 }
+
+#[test]
+fn junit_parses_with_one_suite_per_file_and_one_case_per_object() {
+    let args = [
+        "-R",
+        "fixtures/field-report/as-written",
+        "no/such/file.yaml",
+    ];
+    let out = run(&[&["lint", "-o", "junit"][..], &args[..]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let xml = stdout(&out);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let report = json(&run(&[&["lint", "-o", "json"][..], &args[..]].concat()));
+    let findings = report["findings"].as_array().unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    // 20 files read plus the unreadable path.
+    assert_eq!(suites.len(), 21);
+    let cases = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(cases, 20 + 1);
+    assert_eq!(root.attribute("tests"), Some("21"));
+    // A case fails when its object has an error (the default --fail-on).
+    let mut failing: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f["severity"] == "error" && !f["resource"].is_null())
+        .map(|f| (f["file"].to_string(), f["resource"]["name"].to_string()))
+        .collect();
+    failing.sort();
+    failing.dedup();
+    let failures = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
+    let errors = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("error"))
+        .count();
+    assert_eq!(failures, failing.len());
+    assert_eq!(errors, 1, "the unreadable path");
+    assert_eq!(
+        root.attribute("failures"),
+        Some(failures.to_string().as_str())
+    );
+    // Every finding's rule and line appear in its case.
+    for f in findings.iter().filter(|f| !f["line"].is_null()) {
+        let needle = format!(
+            "{}:{}:{}: {}[{}]",
+            f["file"].as_str().unwrap(),
+            f["line"],
+            f["column"],
+            f["severity"].as_str().unwrap(),
+            f["rule"].as_str().unwrap()
+        );
+        assert!(
+            doc.descendants()
+                .any(|n| n.text().is_some_and(|t| t.contains(&needle))),
+            "{needle}"
+        );
+    }
+}
