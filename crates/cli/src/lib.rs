@@ -118,12 +118,28 @@ pub struct LintArgs {
     /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Also write the report in another format to a file, e.g. `junit=report.xml`; repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    pub reports: Vec<(Format, PathBuf)>,
     /// Namespace of objects that set none.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
     /// Policy options.
     #[command(flatten)]
     pub policies: PolicyArgs,
+}
+
+/// Parses `--report FORMAT=PATH`.
+fn parse_report_target(value: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) = value
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, got `{value}`"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("unknown report format `{format}` (text, json, github, junit)"))?;
+    if path.is_empty() {
+        return Err("the report path is empty".into());
+    }
+    Ok((format, PathBuf::from(path)))
 }
 
 impl LintArgs {
@@ -542,6 +558,18 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
     let terminal = std::io::stdout().is_terminal();
     let rendered = render(&report, &manifests, args, args.output, terminal);
     let _ = stdout.write_all(rendered.as_bytes());
+    for (format, path) in &args.reports {
+        let text = render(&report, &manifests, args, *format, false);
+        if let Err(e) = std::fs::write(path, text) {
+            let _ = writeln!(
+                stderr,
+                "error: cannot write the {} report to {}: {e}",
+                format!("{format:?}").to_lowercase(),
+                path.display()
+            );
+            return 2;
+        }
+    }
     if args.output == Format::Github
         && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
     {

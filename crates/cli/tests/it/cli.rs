@@ -893,7 +893,13 @@ fn junit_parses_with_one_suite_per_file_and_one_case_per_object() {
     assert_eq!(out.status.code(), Some(2));
     let xml = stdout(&out);
     let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
-    let report = json(&run(&[&["lint", "-o", "json"][..], &args[..]].concat()));
+    // The same report written with --report next to another stdout format.
+    let dir = temp_dir("junit-report");
+    let path = dir.join("report.xml");
+    let target = format!("junit={}", path.display());
+    let json_out = run(&[&["lint", "-o", "json", "--report", &target][..], &args[..]].concat());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), xml);
+    let report = json(&json_out);
     let findings = report["findings"].as_array().unwrap();
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
