@@ -547,6 +547,9 @@ fn read_inputs(
         exclude,
     };
     let manifests = Manifests::load(&inputs, &options);
+    for note in &manifests.skipped {
+        let _ = writeln!(stderr, "info: {note}");
+    }
     Some((linter, loaded, manifests, options))
 }
 

@@ -114,6 +114,8 @@ pub struct Manifests {
     pub objects: Vec<Object>,
     /// What could not be read or loaded.
     pub errors: Vec<InputError>,
+    /// Directories skipped on purpose, with why (Helm charts).
+    pub skipped: Vec<String>,
 }
 
 /// Kinds that live outside namespaces (the common ones; anything else is treated as namespaced).
@@ -172,6 +174,12 @@ impl Manifests {
         }
         if path.is_dir() {
             if !explicit && !options.recursive {
+                return;
+            }
+            if path.join("Chart.yaml").is_file() {
+                self.skipped.push(format!(
+                    "skipped Helm chart `{name}`: its templates are not YAML; lint the rendered chart with `helm template {name} | kubectl vllm lint -f -`"
+                ));
                 return;
             }
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {

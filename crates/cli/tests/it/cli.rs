@@ -954,3 +954,33 @@ fn junit_parses_with_one_suite_per_file_and_one_case_per_object() {
         );
     }
 }
+
+#[test]
+fn helm_charts_are_skipped_with_one_info_line() {
+    let dir = temp_dir("helm");
+    std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
+    std::fs::write(
+        dir.join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: vllm\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("chart/templates/deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
+    let out = command()
+        .current_dir(&dir)
+        .args(["lint", "-R", "-o", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(rules_of(&json(&out)), ["runtime-ld-library-path-gke"]);
+    let notes: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with("info: skipped Helm chart `./chart`"))
+        .map(String::from)
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", stderr(&out));
+    assert!(notes[0].contains("helm template ./chart | kubectl vllm lint -f -"));
+}
