@@ -2,6 +2,7 @@
 //!
 //! The binary is a thin `main` over [`run`]; tests drive [`run`] and [`lint_paths`] directly.
 
+pub mod baseline;
 pub mod catalogue;
 pub mod config;
 pub mod fix;
@@ -118,6 +119,13 @@ pub struct LintArgs {
     /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Hide the findings recorded in this baseline (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (for --baseline) and exit 0. A hidden name such as
+    /// `.kubectl-vllm-baseline.json` keeps the file out of directory walks.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
     /// Also write the report in another format to a file, e.g. `junit=report.xml`; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
     pub reports: Vec<(Format, PathBuf)>,
@@ -557,7 +565,34 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
     let Some((mut linter, loaded, manifests, _)) = read_inputs(args, stderr) else {
         return 2;
     };
-    let report = linter.lint(&manifests, &loaded.config);
+    let mut report = linter.lint(&manifests, &loaded.config);
+    if let Some(path) = &args.write_baseline {
+        let recorded = baseline::Baseline::of(&report);
+        if let Err(e) = std::fs::write(path, recorded.to_json()) {
+            let _ = writeln!(
+                stderr,
+                "error: cannot write the baseline {}: {e}",
+                path.display()
+            );
+            return 2;
+        }
+        let _ = writeln!(
+            stderr,
+            "recorded {} finding(s) in {}",
+            recorded.findings.iter().map(|e| e.count).sum::<usize>(),
+            path.display()
+        );
+        return if report.failed { 2 } else { 0 };
+    }
+    if let Some(path) = &args.baseline {
+        match baseline::Baseline::read(path) {
+            Ok(recorded) => recorded.apply(&mut report),
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+                return 2;
+            }
+        }
+    }
     let terminal = std::io::stdout().is_terminal();
     let rendered = render(&report, &manifests, args, args.output, terminal);
     let _ = stdout.write_all(rendered.as_bytes());

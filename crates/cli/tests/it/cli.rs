@@ -984,3 +984,60 @@ fn helm_charts_are_skipped_with_one_info_line() {
     assert_eq!(notes.len(), 1, "{}", stderr(&out));
     assert!(notes[0].contains("helm template ./chart | kubectl vllm lint -f -"));
 }
+
+#[test]
+fn baseline_hides_recorded_findings_but_not_new_ones() {
+    let dir = temp_dir("baseline");
+    let source = super::repo().join("fixtures/field-report/as-written/gemma-1b");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let at = |args: &[&str]| command().current_dir(&dir).args(args).output().unwrap();
+    let write = at(&[
+        "lint",
+        ".",
+        "--write-baseline",
+        ".kubectl-vllm-baseline.json",
+    ]);
+    assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
+    let before = json(&at(&["lint", ".", "-o", "json"]));
+    let quiet = at(&[
+        "lint",
+        ".",
+        "-o",
+        "json",
+        "--baseline",
+        ".kubectl-vllm-baseline.json",
+    ]);
+    assert_eq!(quiet.status.code(), Some(0));
+    let quiet = json(&quiet);
+    assert_eq!(rules_of(&quiet), Vec::<String>::new());
+    assert_eq!(
+        quiet["summary"]["suppressed"],
+        before["findings"].as_array().unwrap().len()
+    );
+    // Lines move and a new object arrives: only the new finding shows.
+    let deployment = dir.join("vllm-deployment.yaml");
+    let text = std::fs::read_to_string(&deployment).unwrap();
+    std::fs::write(
+        &deployment,
+        format!("# moved\n# down\n{text}---\n{MISSING_LD}"),
+    )
+    .unwrap();
+    let after = at(&[
+        "lint",
+        ".",
+        "-o",
+        "json",
+        "--baseline",
+        ".kubectl-vllm-baseline.json",
+    ]);
+    assert_eq!(after.status.code(), Some(1));
+    let after = json(&after);
+    assert_eq!(rules_of(&after), ["runtime-ld-library-path-gke"]);
+    assert_eq!(after["findings"][0]["resource"]["name"], "p");
+    let bad = at(&["lint", ".", "--baseline", "missing.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("cannot read the baseline missing.json"));
+}
