@@ -70,6 +70,12 @@ pub enum Command {
     },
     /// Print the version and the policy contract version.
     Version,
+    /// Print a shell completion script (`source <(kubectl-vllm completion bash)`). Under kubectl,
+    /// completion comes from the `kubectl_complete-vllm` executable instead.
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Where policies come from.
@@ -255,6 +261,13 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 "kubectl-vllm {} (policy contract {CONTRACT})",
                 env!("CARGO_PKG_VERSION")
             );
+            0
+        }
+        Command::Completion { shell } => {
+            use clap::CommandFactory as _;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kubectl-vllm", &mut script);
+            let _ = stdout.write_all(&script);
             0
         }
         Command::Lint(args) => lint_command(&args, stdout, stderr),

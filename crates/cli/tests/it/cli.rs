@@ -1041,3 +1041,22 @@ fn baseline_hides_recorded_findings_but_not_new_ones() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("cannot read the baseline missing.json"));
 }
+
+#[test]
+fn completion_scripts_for_bash_zsh_and_fish() {
+    for (shell, marker) in [
+        ("bash", "complete -F _kubectl__vllm"),
+        ("zsh", "#compdef kubectl-vllm"),
+        ("fish", "complete -c kubectl-vllm"),
+    ] {
+        let out = run(&["completion", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("select") && script.contains("baseline"),
+            "{shell}"
+        );
+    }
+    assert_eq!(run(&["completion", "tcsh"]).status.code(), Some(2));
+}
