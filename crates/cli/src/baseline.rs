@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::host_rules;
-use crate::report::{Finding, Report};
+use crate::report::{Finding, Report, Suppressed};
 
 /// The baseline file.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -119,20 +119,26 @@ impl Baseline {
                 )
             })
             .collect();
-        let before = report.findings.len();
-        report.findings.retain(|f| {
-            if host_rules::UNSUPPRESSIBLE.contains(&f.rule.as_str()) {
-                return true;
+        let (mut kept, mut hidden) = (Vec::new(), Vec::new());
+        for f in std::mem::take(&mut report.findings) {
+            let recorded = !host_rules::UNSUPPRESSIBLE.contains(&f.rule.as_str())
+                && left.get_mut(&key(&f)).is_some_and(|n| {
+                    let found = *n > 0;
+                    *n = n.saturating_sub(1);
+                    found
+                });
+            if recorded {
+                hidden.push(Suppressed {
+                    finding: f,
+                    suppressed_by: "baseline".into(),
+                });
+            } else {
+                kept.push(f);
             }
-            match left.get_mut(&key(f)) {
-                Some(n) if *n > 0 => {
-                    *n -= 1;
-                    false
-                }
-                _ => true,
-            }
-        });
-        report.summary.suppressed += before - report.findings.len();
+        }
+        report.findings = kept;
+        report.summary.suppressed += hidden.len();
+        report.suppressed.extend(hidden);
         report.finish();
     }
 }

@@ -125,6 +125,9 @@ pub struct LintArgs {
     /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// List suppressed findings, and what suppressed each, in the JSON report (`suppressed`).
+    #[arg(long)]
+    pub show_suppressed: bool,
     /// Hide the findings recorded in this baseline (see --write-baseline).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -605,6 +608,9 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
                 return 2;
             }
         }
+    }
+    if !args.show_suppressed {
+        report.suppressed.clear();
     }
     let terminal = std::io::stdout().is_terminal();
     let rendered = render(&report, &manifests, args, args.output, terminal);

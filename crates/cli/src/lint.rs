@@ -12,7 +12,7 @@ use kubectl_vllm_manifest::{Manifests, Object, SourceFile, Span};
 
 use crate::config::{Config, Loaded};
 use crate::host_rules;
-use crate::report::{Finding, FixSummary, Report, Resource, Severity};
+use crate::report::{Finding, FixSummary, Report, Resource, Severity, Suppressed};
 use crate::suppress::{self, Suppressions};
 
 /// Where a policy came from.
@@ -270,10 +270,14 @@ impl Linter {
                     }
                 }
             }
-            if is_ignored(config, manifests, &finding)
-                || silenced(&suppressions, manifests, &finding)
+            if let Some(why) = ignored_by(config, &finding)
+                .or_else(|| silenced_by(&suppressions, manifests, &finding))
             {
                 report.summary.suppressed += 1;
+                report.suppressed.push(Suppressed {
+                    finding,
+                    suppressed_by: why,
+                });
                 continue;
             }
             report.findings.push(finding);
@@ -523,13 +527,17 @@ fn suppression_problems(manifests: &Manifests, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Whether the finding's object silences its rule with an annotation.
-fn silenced(suppressions: &[Suppressions], manifests: &Manifests, finding: &Finding) -> bool {
+/// The annotation of the finding's object that silences its rule, if any.
+fn silenced_by(
+    suppressions: &[Suppressions],
+    manifests: &Manifests,
+    finding: &Finding,
+) -> Option<String> {
     if host_rules::NOT_SILENCED_BY_ANNOTATIONS.contains(&finding.rule.as_str()) {
-        return false;
+        return None;
     }
     let (Some(file), Some(document)) = (finding.file_index, finding.document) else {
-        return false;
+        return None;
     };
     let pointer = finding.pointer.as_deref().unwrap_or("");
     manifests
@@ -538,32 +546,36 @@ fn silenced(suppressions: &[Suppressions], manifests: &Manifests, finding: &Find
         .zip(suppressions)
         .filter(|(o, _)| o.file == file && o.document == document && pointer.starts_with(&o.prefix))
         .max_by_key(|(o, _)| o.prefix.len())
-        .is_some_and(|(_, s)| s.silences(&finding.rule))
+        .and_then(|(_, s)| s.why(&finding.rule))
 }
 
-fn is_ignored(config: &Config, manifests: &Manifests, finding: &Finding) -> bool {
+/// The config ignore that covers the finding, with its reason.
+fn ignored_by(config: &Config, finding: &Finding) -> Option<String> {
     if host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str()) {
-        return false;
+        return None;
     }
-    let _ = manifests;
-    config.ignores.iter().any(|ignore| {
-        let rule_ok = ignore.rules.is_empty() || ignore.rules.contains(&finding.rule);
-        let resource = finding.resource.as_ref();
-        let kind_ok = ignore
-            .kind
-            .as_ref()
-            .is_none_or(|k| resource.is_some_and(|r| &r.kind == k));
-        let ns_ok = ignore
-            .namespace
-            .as_ref()
-            .is_none_or(|n| resource.is_some_and(|r| r.namespace.as_ref() == Some(n)));
-        let name_ok = ignore
-            .name
-            .as_ref()
-            .is_none_or(|n| resource.is_some_and(|r| &r.name == n));
-        let path_ok = ignore.path.as_ref().is_none_or(|glob| {
-            globset::Glob::new(glob).is_ok_and(|g| g.compile_matcher().is_match(&finding.file))
-        });
-        rule_ok && kind_ok && ns_ok && name_ok && path_ok
-    })
+    config
+        .ignores
+        .iter()
+        .find(|ignore| {
+            let rule_ok = ignore.rules.is_empty() || ignore.rules.contains(&finding.rule);
+            let resource = finding.resource.as_ref();
+            let kind_ok = ignore
+                .kind
+                .as_ref()
+                .is_none_or(|k| resource.is_some_and(|r| &r.kind == k));
+            let ns_ok = ignore
+                .namespace
+                .as_ref()
+                .is_none_or(|n| resource.is_some_and(|r| r.namespace.as_ref() == Some(n)));
+            let name_ok = ignore
+                .name
+                .as_ref()
+                .is_none_or(|n| resource.is_some_and(|r| &r.name == n));
+            let path_ok = ignore.path.as_ref().is_none_or(|glob| {
+                globset::Glob::new(glob).is_ok_and(|g| g.compile_matcher().is_match(&finding.file))
+            });
+            rule_ok && kind_ok && ns_ok && name_ok && path_ok
+        })
+        .map(|ignore| format!("config ignore: {}", ignore.reason))
 }

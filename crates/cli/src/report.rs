@@ -142,9 +142,22 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Counts.
     pub summary: Summary,
+    /// Suppressed findings and what suppressed each (only in JSON with `--show-suppressed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<Suppressed>,
     /// Whether something could not be processed (exit 2).
     #[serde(skip)]
     pub failed: bool,
+}
+
+/// A finding that a suppression hid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppressed {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The annotation, config ignore or baseline that hid it, with its reason.
+    pub suppressed_by: String,
 }
 
 impl Report {

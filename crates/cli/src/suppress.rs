@@ -30,8 +30,8 @@ fn is_suppression(key: &str) -> bool {
 /// The suppressions an object declares on itself.
 #[derive(Debug, Default)]
 pub struct Suppressions {
-    all: bool,
-    rules: Vec<String>,
+    all: Option<String>,
+    rules: Vec<(String, String)>,
 }
 
 impl Suppressions {
@@ -39,11 +39,12 @@ impl Suppressions {
     #[must_use]
     pub fn of(object: &Value) -> Self {
         let mut out = Self::default();
-        for key in annotations(object, "/metadata/annotations").keys() {
+        for (key, reason) in annotations(object, "/metadata/annotations") {
+            let reason = reason.as_str().unwrap_or_default().to_string();
             if key == ALL {
-                out.all = true;
+                out.all = Some(reason);
             } else if let Some(rule) = key.strip_prefix(RULE_PREFIX) {
-                out.rules.push(rule.to_string());
+                out.rules.push((rule.to_string(), reason));
             }
         }
         out
@@ -52,7 +53,18 @@ impl Suppressions {
     /// Whether findings of `rule` are silenced.
     #[must_use]
     pub fn silences(&self, rule: &str) -> bool {
-        self.all || self.rules.iter().any(|r| r == rule)
+        self.why(rule).is_some()
+    }
+
+    /// The annotation that silences `rule`, with its reason.
+    #[must_use]
+    pub fn why(&self, rule: &str) -> Option<String> {
+        if let Some((_, reason)) = self.rules.iter().find(|(r, _)| r == rule) {
+            return Some(format!("annotation {RULE_PREFIX}{rule}: {reason}"));
+        }
+        self.all
+            .as_ref()
+            .map(|reason| format!("annotation {ALL}: {reason}"))
     }
 }
 

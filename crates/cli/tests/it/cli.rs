@@ -817,6 +817,30 @@ fn suppressions_by_annotation_and_by_config_path_glob() {
     ]));
     assert_eq!(rules_of(&good), Vec::<String>::new());
     assert_eq!(good["summary"]["suppressed"], 2);
+    assert!(
+        good.get("suppressed").is_none(),
+        "listed only with --show-suppressed"
+    );
+    let listed = json(&run(&[
+        "lint",
+        "-o",
+        "json",
+        "--show-suppressed",
+        "fixtures/rules/suppression-without-reason/good.yaml",
+    ]));
+    let why: Vec<&str> = listed["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["suppressed_by"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        why,
+        [
+            "annotation ignore.kubectl-vllm/image-tag-floating: dev cluster; always wants the newest vLLM",
+            "annotation kubectl-vllm/ignore-all: vendored upstream example, linted upstream"
+        ]
+    );
     let blank = json(&run(&[
         "lint",
         "-o",
@@ -880,6 +904,15 @@ fn suppressions_by_annotation_and_by_config_path_glob() {
         "{files:?}"
     );
     assert_eq!(report["summary"]["suppressed"], 1);
+    let listed = command()
+        .current_dir(&dir)
+        .args(["lint", "-R", "-o", "json", "--show-suppressed", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        json(&listed)["suppressed"][0]["suppressed_by"],
+        "config ignore: vendored upstream manifests"
+    );
 }
 
 #[test]
