@@ -5,7 +5,19 @@ use serde::Serialize;
 use kubectl_vllm_manifest::Span;
 
 /// Severity, ordered error > warning > info.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    schemars::JsonSchema,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Informational.
@@ -49,7 +61,7 @@ impl From<kubectl_vllm_host::Severity> for Severity {
 }
 
 /// The object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
     /// apiVersion.
@@ -63,7 +75,7 @@ pub struct Resource {
 }
 
 /// A fix as reports show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FixSummary {
     /// Title.
     pub title: String,
@@ -72,7 +84,7 @@ pub struct FixSummary {
 }
 
 /// One finding, located.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Rule id.
     pub rule: String,
@@ -104,20 +116,24 @@ pub struct Finding {
     pub fix: Option<FixSummary>,
     /// Index of the file in the run, for rendering (not serialized).
     #[serde(skip)]
+    #[schemars(skip)]
     pub file_index: Option<usize>,
     /// Byte span in the file, for rendering (not serialized).
     #[serde(skip)]
+    #[schemars(skip)]
     pub span: Option<Span>,
     /// Whether the location is the nearest existing ancestor of a missing field.
     #[serde(skip)]
+    #[schemars(skip)]
     pub inexact: bool,
     /// The fix's operations, relative to the object (not serialized).
     #[serde(skip)]
+    #[schemars(skip)]
     pub patch: Option<Vec<kubectl_vllm_host::PatchOp>>,
 }
 
 /// Counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Files read.
     pub files: usize,
@@ -134,7 +150,8 @@ pub struct Summary {
 }
 
 /// The report of one run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+#[schemars(title = "kubectl-vllm JSON report (-o json), version 1")]
 pub struct Report {
     /// Format version.
     pub version: u32,
@@ -143,21 +160,29 @@ pub struct Report {
     /// Counts.
     pub summary: Summary,
     /// Suppressed findings and what suppressed each (only in JSON with `--show-suppressed`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressed: Vec<Suppressed>,
     /// Whether something could not be processed (exit 2).
     #[serde(skip)]
+    #[schemars(skip)]
     pub failed: bool,
 }
 
 /// A finding that a suppression hid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Suppressed {
     /// The finding.
     #[serde(flatten)]
     pub finding: Finding,
     /// The annotation, config ignore or baseline that hid it, with its reason.
     pub suppressed_by: String,
+}
+
+/// The JSON Schema of the `-o json` report (`crates/cli/schema/report.schema.json`).
+#[must_use]
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
 }
 
 impl Report {
@@ -193,5 +218,25 @@ impl Report {
             return 2;
         }
         u8::from(fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn committed_report_schema_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+        let generated = super::schema();
+        if std::env::var_os("KUBECTL_VLLM_BLESS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is stale: run `KUBECTL_VLLM_BLESS=1 cargo test -p kubectl-vllm committed_report_schema`",
+            path.display()
+        );
     }
 }
