@@ -1093,3 +1093,80 @@ fn completion_scripts_for_bash_zsh_and_fish() {
     }
     assert_eq!(run(&["completion", "tcsh"]).status.code(), Some(2));
 }
+
+/// The repository's own pre-commit hook, run by the real pre-commit on a scratch repository:
+/// a bad manifest blocks the commit, the fixed one passes. Needs `pre-commit` and `git` on PATH
+/// (`.ci/run` installs pre-commit from PyPI when Python is there).
+#[test]
+fn pre_commit_hook_blocks_a_bad_manifest_then_allows_the_fix() {
+    let found = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !found("pre-commit") || !found("git") {
+        eprintln!("SKIPPED: pre-commit or git is not on PATH (pip install pre-commit)");
+        return;
+    }
+    let repo = super::repo();
+    let head = Command::new("git")
+        .current_dir(&repo)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    if !head.status.success() {
+        eprintln!("SKIPPED: the source tree is not a git checkout");
+        return;
+    }
+    let rev = stdout(&head).trim().to_string();
+    let dir = temp_dir("pre-commit");
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let sh = |args: &[&str]| {
+        Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", dir.join(".pre-commit-home"))
+            .env("KUBECTL_VLLM_CACHE_DIR", super::cache_dir())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap()
+    };
+    assert!(sh(&["git", "init", "-q"]).status.success());
+    std::fs::write(
+        dir.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: kubectl-vllm-lint\n",
+            repo.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join(".gitignore"), ".pre-commit-home/\n").unwrap();
+    std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
+    let install = sh(&["pre-commit", "install"]);
+    assert!(install.status.success(), "{}", stderr(&install));
+    assert!(sh(&["git", "add", "-A"]).status.success());
+    let blocked = sh(&["git", "commit", "-qm", "bad"]);
+    assert!(!blocked.status.success(), "the bad manifest was committed");
+    let said = format!("{}{}", stdout(&blocked), stderr(&blocked));
+    assert!(said.contains("runtime-ld-library-path-gke"), "{said}");
+    let fixed = sh(&["kubectl-vllm", "fix", "--write", "pod.yaml"]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert!(sh(&["git", "add", "-A"]).status.success());
+    let allowed = sh(&["git", "commit", "-qm", "good"]);
+    assert!(
+        allowed.status.success(),
+        "{}{}",
+        stdout(&allowed),
+        stderr(&allowed)
+    );
+}
