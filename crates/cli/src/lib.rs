@@ -309,7 +309,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 return 2;
             };
             if let Some(row) = linter.rules().into_iter().find(|r| r.id == rule) {
-                let _ = write!(stdout, "# {}\n\n{}", row.id, row.documentation);
+                let _ = write!(stdout, "{}", row.page());
                 return 0;
             }
             let why = if catalogue::CATALOGUE.contains(&rule.as_str()) {

@@ -62,6 +62,14 @@ pub struct RuleRow {
     pub documentation: String,
 }
 
+impl RuleRow {
+    /// The rule's page: what `kubectl vllm explain` prints and `docs/rules/<id>.md` holds.
+    #[must_use]
+    pub fn page(&self) -> String {
+        format!("# {}\n\n{}", self.id, self.documentation)
+    }
+}
+
 impl Linter {
     /// Loads the default policies (unless `defaults` is false), the config's and `extra`.
     pub fn new(

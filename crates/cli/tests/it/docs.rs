@@ -1,0 +1,62 @@
+//! `docs/rules/<id>.md` are generated from the rules' own doc comments (the text `kubectl vllm
+//! explain` prints) and must be current: a stale, missing or orphaned page fails.
+//! `KUBECTL_VLLM_BLESS=1` regenerates them.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::fixtures::linter;
+
+#[test]
+fn rule_pages_are_generated_and_current() {
+    let dir = super::repo().join("docs/rules");
+    let bless = std::env::var_os("KUBECTL_VLLM_BLESS").is_some();
+    let rules = linter().rules();
+    let mut expected: Vec<(String, String)> = rules
+        .iter()
+        .map(|r| (format!("{}.md", r.id), r.page()))
+        .collect();
+    let mut index = String::from(
+        "# Rules\n\nGenerated from the rules' doc comments (`KUBECTL_VLLM_BLESS=1 cargo test -p kubectl-vllm --test it rule_pages`); `kubectl vllm explain RULE` prints the same text.\n\n| rule | severity | fix | policy | summary |\n|---|---|---|---|---|\n",
+    );
+    for r in &rules {
+        let _ = writeln!(
+            index,
+            "| [`{id}`]({id}.md) | {} | {} | {} | {} |",
+            r.severity.as_str(),
+            r.applicability
+                .map_or_else(|| r.fix.to_string(), |a| format!("{} ({a})", r.fix)),
+            r.policy.as_deref().unwrap_or("host"),
+            r.summary.replace('|', "\\|"),
+            id = r.id
+        );
+    }
+    expected.push(("README.md".into(), index));
+    if bless {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in &expected {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+    }
+    let mut problems = Vec::new();
+    for (name, text) in &expected {
+        match std::fs::read_to_string(dir.join(name)) {
+            Ok(committed) if &committed == text => {}
+            Ok(_) => problems.push(format!("docs/rules/{name} is stale")),
+            Err(_) => problems.push(format!("docs/rules/{name} is missing")),
+        }
+    }
+    let names: BTreeSet<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !names.contains(name.as_str()) {
+            problems.push(format!("docs/rules/{name} belongs to no rule"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\nregenerate: KUBECTL_VLLM_BLESS=1 cargo test -p kubectl-vllm --test it rule_pages",
+        problems.join("\n")
+    );
+}
