@@ -284,9 +284,76 @@ pub fn schema() -> String {
     serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
 }
 
+/// What `kubectl vllm config init` writes: every section, commented out, with an example.
+pub const STARTER: &str = r#"# kubectl-vllm configuration. Schema: crates/cli/schema/config.schema.json in the
+# kubectl-vllm repository. Every section is optional; uncomment what you need.
+
+# Severity overrides, or off:
+rules: {}
+#  gke-gpu-toleration: off
+#  pvc-size-waste: warning
+
+# Findings to ignore, each with a reason (by rules, kind, namespace, name and/or path glob):
+ignores: []
+#- rules: [image-tag-floating]
+#  path: "vendor/**"
+#  reason: vendored upstream examples
+
+# Paths never read:
+exclude: []
+#- "charts/**"
+
+# Extra policy components, pinned by hash:
+policies: []
+#- path: policies/acme.wasm
+#  sha256: "<sha256 of the .wasm>"
+
+# Additions to the fact tables (sizes in MiB); `kubectl vllm facts` prints them:
+facts: {}
+#  models:
+#  - {id: acme/llama-8b, aliases: [llama-8b], weights-mib: 15320, repository-mib: 15320,
+#     attention-heads: 32, kv-heads: 8, max-context: 8192, source: "model card"}
+
+# The cluster the manifests deploy to (default: GKE Standard with GKE's storage classes):
+cluster: {}
+#  provider: gke
+#  node-pools:
+#  - {name: l4-pool, accelerator: nvidia-l4, gpus-per-node: 1}
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_starter_file_is_a_valid_empty_config() {
+        assert_eq!(
+            parse(".kubectl-vllm.yaml", STARTER).unwrap(),
+            Config::default()
+        );
+        // Uncommented, the examples are valid too.
+        let uncommented: String = STARTER
+            .lines()
+            .filter_map(|l| {
+                if l.starts_with("#  ") || l.starts_with("#-") {
+                    Some(l[1..].to_string())
+                } else if l.starts_with('#') {
+                    None
+                } else {
+                    Some(
+                        l.trim_end_matches(" {}")
+                            .trim_end_matches(" []")
+                            .to_string(),
+                    )
+                }
+            })
+            .map(|l| l + "\n")
+            .collect();
+        let config = parse(".kubectl-vllm.yaml", &uncommented)
+            .unwrap_or_else(|e| panic!("{e:?}\n{uncommented}"));
+        assert_eq!(config.ignores.len(), 1);
+        assert_eq!(config.cluster.node_pools.len(), 1);
+    }
 
     #[test]
     fn unknown_keys_are_located_errors() {

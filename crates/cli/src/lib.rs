@@ -70,11 +70,25 @@ pub enum Command {
     },
     /// Print the version and the policy contract version.
     Version,
+    /// Manage the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print a shell completion script (`source <(kubectl-vllm completion bash)`). Under kubectl,
     /// completion comes from the `kubectl_complete-vllm` executable instead.
     Completion {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented starter `.kubectl-vllm.yaml` (never overwrites one).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = config::FILE_NAME)]
+        path: PathBuf,
     },
 }
 
@@ -265,6 +279,23 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 env!("CARGO_PKG_VERSION")
             );
             0
+        }
+        Command::Config(ConfigCommand::Init { path }) => {
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .and_then(|mut file| file.write_all(config::STARTER.as_bytes()));
+            match created {
+                Ok(()) => {
+                    let _ = writeln!(stderr, "wrote {}", path.display());
+                    0
+                }
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: cannot create {}: {e}", path.display());
+                    2
+                }
+            }
         }
         Command::Completion { shell } => {
             use clap::CommandFactory as _;

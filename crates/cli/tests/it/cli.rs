@@ -1170,3 +1170,24 @@ fn pre_commit_hook_blocks_a_bad_manifest_then_allows_the_fix() {
         stderr(&allowed)
     );
 }
+
+#[test]
+fn config_init_writes_a_starter_that_lint_accepts_and_never_overwrites() {
+    let dir = temp_dir("config-init");
+    let at = |args: &[&str]| command().current_dir(&dir).args(args).output().unwrap();
+    let first = at(&["config", "init"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let written = std::fs::read_to_string(dir.join(".kubectl-vllm.yaml")).unwrap();
+    assert!(written.contains("# Severity overrides"));
+    std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
+    // The starter is picked up (and valid): lint runs as with no config.
+    assert_eq!(at(&["lint", "pod.yaml"]).status.code(), Some(1));
+    std::fs::write(dir.join(".kubectl-vllm.yaml"), "mine: 1\n").unwrap();
+    let again = at(&["config", "init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("cannot create .kubectl-vllm.yaml"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".kubectl-vllm.yaml")).unwrap(),
+        "mine: 1\n"
+    );
+}
