@@ -149,14 +149,16 @@ pub fn fix(
         if !changed {
             break;
         }
-        current = reload(&originals, &texts, options);
+        current = reload(&originals, &texts, options, manifests.reported_files);
     }
     applied.extend(skipped);
     let remaining = linter.lint(&current, config);
     Outcome {
+        // `--related` files are read for lookups, never fixed or printed.
         texts: originals
             .into_iter()
             .zip(texts)
+            .take(manifests.reported_files.unwrap_or(usize::MAX))
             .map(|((name, original), fixed)| (name, original, fixed))
             .collect(),
         applied,
@@ -183,11 +185,17 @@ fn is_json(name: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-fn reload(originals: &[(String, String)], texts: &[String], options: &LoadOptions) -> Manifests {
+fn reload(
+    originals: &[(String, String)],
+    texts: &[String],
+    options: &LoadOptions,
+    reported_files: Option<usize>,
+) -> Manifests {
     let mut manifests = Manifests::default();
     for ((name, _), text) in originals.iter().zip(texts) {
         manifests.add_text(name, text.clone(), options);
     }
+    manifests.reported_files = reported_files;
     manifests
 }
 

@@ -14,7 +14,7 @@ pub mod suppress;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -136,6 +136,11 @@ pub struct LintArgs {
     /// Never report these rules: ids or prefixes; comma-separated, repeatable.
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Also read these files or directories for cross-resource lookups (a PVC, a
+    /// ServiceAccount), without reporting on them; for pre-commit, which passes only the changed
+    /// files. Repeatable; directories are read recursively.
+    #[arg(long, value_name = "PATH")]
+    pub related: Vec<PathBuf>,
     /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -600,8 +605,24 @@ fn read_inputs(
         stdin_name: args.stdin_filename.clone(),
         default_namespace: args.namespace.clone(),
         exclude,
+        ..LoadOptions::default()
     };
-    let manifests = Manifests::load(&inputs, &options);
+    let mut manifests = Manifests::load(&inputs, &options);
+    let reported_files = manifests.files.len();
+    if !args.related.is_empty() {
+        let related = LoadOptions {
+            recursive: true,
+            already_read: manifests
+                .files
+                .iter()
+                .filter_map(|f| Path::new(&f.source.name).canonicalize().ok())
+                .collect(),
+            ..options.clone()
+        };
+        let paths: Vec<Input> = args.related.iter().cloned().map(Input::Path).collect();
+        manifests.extend(&paths, &related);
+    }
+    manifests.reported_files = Some(reported_files);
     for note in &manifests.skipped {
         let _ = writeln!(stderr, "info: {note}");
     }

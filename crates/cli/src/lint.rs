@@ -254,7 +254,14 @@ impl Linter {
         };
         let generic = config.cluster.provider == kubectl_vllm_host::facts::Provider::Generic;
         let incomplete = !manifests.errors.is_empty();
+        let reported = manifests.reported_files.unwrap_or(manifests.files.len());
         for mut finding in findings {
+            // `--related` files are there for lookups only; what fails to load still counts.
+            if finding.file_index.is_some_and(|f| f >= reported)
+                && !host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str())
+            {
+                continue;
+            }
             // product.md: `provider: generic` turns off the gke-* rules, whatever a policy says.
             if generic && finding.rule.starts_with("gke-") {
                 continue;
@@ -290,8 +297,12 @@ impl Linter {
             }
             report.findings.push(finding);
         }
-        report.summary.files = manifests.files.len();
-        report.summary.documents = manifests.objects.len();
+        report.summary.files = reported;
+        report.summary.documents = manifests
+            .objects
+            .iter()
+            .filter(|o| o.file < reported)
+            .count();
         report.finish();
         report
     }

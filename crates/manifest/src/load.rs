@@ -40,6 +40,8 @@ pub struct LoadOptions {
     pub default_namespace: String,
     /// Paths never read (matched against paths as given and as found in directories).
     pub exclude: Option<globset::GlobSet>,
+    /// Files already in the set (canonical paths), so that `extend` does not read them twice.
+    pub already_read: std::collections::HashSet<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -49,6 +51,7 @@ impl Default for LoadOptions {
             stdin_name: "<stdin>".into(),
             default_namespace: "default".into(),
             exclude: None,
+            already_read: std::collections::HashSet::new(),
         }
     }
 }
@@ -116,6 +119,8 @@ pub struct Manifests {
     pub errors: Vec<InputError>,
     /// Directories skipped on purpose, with why (Helm charts).
     pub skipped: Vec<String>,
+    /// Files from this index on were read only for lookups (`--related`): not reported on.
+    pub reported_files: Option<usize>,
 }
 
 /// Kinds that live outside namespaces (the common ones; anything else is treated as namespaced).
@@ -150,6 +155,13 @@ impl Manifests {
     #[must_use]
     pub fn load(inputs: &[Input], options: &LoadOptions) -> Self {
         let mut manifests = Self::default();
+        manifests.extend(inputs, options);
+        manifests
+    }
+
+    /// Reads more inputs into the set.
+    pub fn extend(&mut self, inputs: &[Input], options: &LoadOptions) {
+        let manifests = self;
         for input in inputs {
             match input {
                 Input::Stdin => {
@@ -162,7 +174,6 @@ impl Manifests {
                 Input::Path(path) => manifests.add_path(path, options, true),
             }
         }
-        manifests
     }
 
     fn add_path(&mut self, path: &Path, options: &LoadOptions, explicit: bool) {
@@ -208,6 +219,13 @@ impl Manifests {
                     self.add_path(&entry, options, false);
                 }
             }
+            return;
+        }
+        if !options.already_read.is_empty()
+            && path
+                .canonicalize()
+                .is_ok_and(|p| options.already_read.contains(&p))
+        {
             return;
         }
         match std::fs::read(path) {

@@ -1191,3 +1191,46 @@ fn config_init_writes_a_starter_that_lint_accepts_and_never_overwrites() {
         "mine: 1\n"
     );
 }
+
+#[test]
+fn related_files_serve_lookups_but_are_not_reported() {
+    let dir = "fixtures/field-report/as-written/gemma-1b";
+    let file = "fixtures/field-report/as-written/gemma-1b/vllm-deployment.yaml";
+    let key = |f: &Value| {
+        format!(
+            "{}:{}:{}",
+            f["rule"].as_str().unwrap(),
+            f["line"],
+            f["column"]
+        )
+    };
+    let whole = json(&run(&["lint", "-o", "json", dir]));
+    let mut expected: Vec<String> = whole["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == file)
+        .map(key)
+        .collect();
+    // The directory holds the file itself too: it is read once, and reported.
+    let related = json(&run(&["lint", "-o", "json", file, "--related", dir]));
+    let mut got: Vec<String> = related["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(
+        got.iter().any(|k| k.starts_with("pvc-rwo-multi-replica:")),
+        "needs the PVC"
+    );
+    assert_eq!(related["summary"]["files"], 1);
+    assert_eq!(related["summary"]["documents"], 1);
+    // fix prints (and would write) only the reported file.
+    let fixed = run(&["fix", file, "--related", dir]);
+    assert!(!stdout(&fixed).contains("# Source:"), "{}", stdout(&fixed));
+    assert!(stdout(&fixed).contains("kind: Deployment"));
+}
