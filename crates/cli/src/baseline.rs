@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::host_rules;
-use crate::report::{Finding, Report, Suppressed};
+use crate::report::{Finding, Report, Resource, Suppressed};
 
 /// The baseline file.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -40,13 +40,7 @@ pub struct Entry {
 }
 
 fn key(f: &Finding) -> (String, String, String, String) {
-    let object = f
-        .resource
-        .as_ref()
-        .map_or_else(String::new, |r| match &r.namespace {
-            Some(ns) => format!("{}/{ns}/{}", r.kind, r.name),
-            None => format!("{}/{}", r.kind, r.name),
-        });
+    let object = f.resource.as_ref().map_or_else(String::new, Resource::path);
     (
         f.rule.clone(),
         f.file.clone(),

@@ -577,7 +577,12 @@ fn read_inputs(
         select: args.select.clone(),
         ignore: args.ignore.clone(),
     };
-    let rules = linter.rules();
+    // Listing the rules renders their documentation: only when there is a selection to check.
+    let rules = if args.select.is_empty() && args.ignore.is_empty() {
+        Vec::new()
+    } else {
+        linter.rules()
+    };
     let known: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     if let Some(unknown) = loaded.config.selection.unknown(&known) {
         let _ = writeln!(

@@ -197,14 +197,15 @@ impl Linter {
         });
         let mut findings = Vec::new();
         for (source, error) in &self.load_errors {
-            findings.push(unlocated(
+            findings.push(Finding::new(
                 "policy-error",
                 source.to_string(),
                 error.to_string(),
             ));
         }
         for error in &manifests.errors {
-            let mut finding = unlocated("input-error", error.name.clone(), error.message.clone());
+            let mut finding =
+                Finding::new("input-error", error.name.clone(), error.message.clone());
             if let (Some(file), Some(span)) = (error.file, error.span) {
                 locate_into(&mut finding, &manifests.files[file].source, file, span);
                 finding.document = error.document;
@@ -349,39 +350,6 @@ fn object_ref(object: &Object) -> ObjectRef {
     }
 }
 
-fn resource(object: &Object) -> Resource {
-    let r = &object.reference;
-    Resource {
-        api_version: r.api_version.clone(),
-        kind: r.kind.clone(),
-        namespace: r.namespace.clone(),
-        name: r.name.clone(),
-    }
-}
-
-fn unlocated(rule: &str, file: String, message: String) -> Finding {
-    Finding {
-        rule: rule.to_string(),
-        severity: Severity::Error,
-        message,
-        help: None,
-        file,
-        line: None,
-        column: None,
-        end_line: None,
-        end_column: None,
-        document: None,
-        pointer: None,
-        resource: None,
-        policy: None,
-        fix: None,
-        file_index: None,
-        span: None,
-        inexact: false,
-        patch: None,
-    }
-}
-
 fn locate_into(finding: &mut Finding, source: &SourceFile, file: usize, span: Span) {
     let start = source.position(span.start);
     let end = source.position(span.end);
@@ -402,11 +370,11 @@ fn object_finding(
     message: String,
 ) -> Finding {
     let file = &manifests.files[object.file];
-    let mut finding = unlocated(rule, file.source.name.clone(), message);
+    let mut finding = Finding::new(rule, file.source.name.clone(), message);
     finding.document = Some(object.document);
     // Inside a `kind: List` the pointer is relative to the List's document (`/items/N/...`).
     finding.pointer = Some(format!("{}{pointer}", object.prefix));
-    finding.resource = Some(resource(object));
+    finding.resource = Some(Resource::from(&object.reference));
     if let Some(located) = manifests.locate(object, pointer) {
         locate_into(&mut finding, &file.source, object.file, located.span);
         finding.inexact = !located.exact;
@@ -498,22 +466,20 @@ fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>) {
             let first = file.source.position(duplicate.first.start);
             let key = duplicate.pointer.rsplit('/').next().unwrap_or_default();
             let key = key.replace("~1", "/").replace("~0", "~");
-            let object = manifests.objects.iter().find(|o| {
-                o.file == index
-                    && o.document == duplicate.document
-                    && duplicate.pointer.starts_with(&o.prefix)
-            });
+            let object = manifests
+                .object_at(index, duplicate.document, &duplicate.pointer)
+                .map(|i| &manifests.objects[i]);
             let message = format!(
                 "`{key}` is set twice in this mapping (first on line {}); Kubernetes keeps only this one and silently drops the first",
                 first.line
             );
             let mut finding =
-                unlocated("runtime-duplicate-keys", file.source.name.clone(), message);
+                Finding::new("runtime-duplicate-keys", file.source.name.clone(), message);
             finding.help = Some(format!("merge the two `{key}` entries into one"));
             locate_into(&mut finding, &file.source, index, duplicate.second);
             finding.document = Some(duplicate.document);
             if let Some(object) = object {
-                finding.resource = Some(resource(object));
+                finding.resource = Some(Resource::from(&object.reference));
                 finding.pointer = Some(duplicate.pointer.clone());
             }
             findings.push(finding);
@@ -558,14 +524,8 @@ fn silenced_by(
     let (Some(file), Some(document)) = (finding.file_index, finding.document) else {
         return None;
     };
-    let pointer = finding.pointer.as_deref().unwrap_or("");
-    manifests
-        .objects
-        .iter()
-        .zip(suppressions)
-        .filter(|(o, _)| o.file == file && o.document == document && pointer.starts_with(&o.prefix))
-        .max_by_key(|(o, _)| o.prefix.len())
-        .and_then(|(_, s)| s.why(&finding.rule))
+    let object = manifests.object_at(file, document, finding.pointer.as_deref().unwrap_or(""))?;
+    suppressions[object].why(&finding.rule)
 }
 
 /// The config ignore that covers the finding, with its reason.

@@ -8,7 +8,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Na
 use kubectl_vllm_manifest::load::{REDACTED, secret_value_spans};
 use kubectl_vllm_manifest::{Manifests, Span};
 
-use crate::report::{Finding, Report, Severity};
+use crate::report::{Finding, Report, Resource, Severity};
 
 /// Whether to use colour: only on a terminal, and never with `NO_COLOR` set (non-empty).
 #[must_use]
@@ -154,33 +154,27 @@ pub fn junit(report: &Report, manifests: &Manifests, fail_on: Option<Severity>) 
         .iter()
         .map(|f| (f.source.name.clone(), Vec::new()))
         .collect();
+    // Each object's case: its index in its file's suite.
+    let mut case_of = Vec::with_capacity(manifests.objects.len());
     for object in &manifests.objects {
-        let r = &object.reference;
-        let name = match &r.namespace {
-            Some(ns) => format!("{}/{ns}/{}", r.kind, r.name),
-            None => format!("{}/{}", r.kind, r.name),
-        };
-        files[object.file].1.push(Case {
-            name,
+        let cases = &mut files[object.file].1;
+        case_of.push(cases.len());
+        cases.push(Case {
+            name: Resource::from(&object.reference).path(),
             findings: Vec::new(),
         });
     }
     for (index, finding) in report.findings.iter().enumerate() {
-        let object = finding.file_index.and_then(|file| {
-            let pointer = finding.pointer.as_deref().unwrap_or("");
-            manifests
-                .objects
-                .iter()
-                .filter(|o| o.file == file)
-                .enumerate()
-                .filter(|(_, o)| {
-                    Some(o.document) == finding.document && pointer.starts_with(&o.prefix)
-                })
-                .max_by_key(|(_, o)| o.prefix.len())
-                .map(|(i, _)| (file, i))
-        });
-        if let Some((file, case)) = object {
-            files[file].1[case].findings.push(index);
+        let object = finding
+            .file_index
+            .zip(finding.document)
+            .and_then(|(file, document)| {
+                manifests.object_at(file, document, finding.pointer.as_deref().unwrap_or(""))
+            });
+        if let Some(object) = object {
+            files[manifests.objects[object].file].1[case_of[object]]
+                .findings
+                .push(index);
             continue;
         }
         let slot = files
@@ -500,24 +494,15 @@ mod tests {
 
     fn finding(rule: &str, severity: Severity, file: &str, message: &str) -> Finding {
         Finding {
-            rule: rule.into(),
             severity,
-            message: message.into(),
             help: Some("fix: it, 100%".into()),
-            file: file.into(),
             line: Some(3),
             column: Some(5),
             end_line: Some(3),
             end_column: Some(9),
             document: Some(0),
             pointer: Some("/spec".into()),
-            resource: None,
-            policy: None,
-            fix: None,
-            file_index: None,
-            span: None,
-            inexact: false,
-            patch: None,
+            ..Finding::new(rule, file.into(), message.into())
         }
     }
 

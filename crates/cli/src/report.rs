@@ -74,6 +74,28 @@ pub struct Resource {
     pub name: String,
 }
 
+impl From<&kubectl_vllm_manifest::load::ObjectRef> for Resource {
+    fn from(r: &kubectl_vllm_manifest::load::ObjectRef) -> Self {
+        Self {
+            api_version: r.api_version.clone(),
+            kind: r.kind.clone(),
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+        }
+    }
+}
+
+impl Resource {
+    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects.
+    #[must_use]
+    pub fn path(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
 /// A fix as reports show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FixSummary {
@@ -130,6 +152,33 @@ pub struct Finding {
     #[serde(skip)]
     #[schemars(skip)]
     pub patch: Option<Vec<kubectl_vllm_host::PatchOp>>,
+}
+
+impl Finding {
+    /// An error-level finding with no location, object or fix yet.
+    #[must_use]
+    pub fn new(rule: &str, file: String, message: String) -> Self {
+        Self {
+            rule: rule.to_string(),
+            severity: Severity::Error,
+            message,
+            help: None,
+            file,
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            document: None,
+            pointer: None,
+            resource: None,
+            policy: None,
+            fix: None,
+            file_index: None,
+            span: None,
+            inexact: false,
+            patch: None,
+        }
+    }
 }
 
 /// Counts.

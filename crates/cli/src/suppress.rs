@@ -50,12 +50,6 @@ impl Suppressions {
         out
     }
 
-    /// Whether findings of `rule` are silenced.
-    #[must_use]
-    pub fn silences(&self, rule: &str) -> bool {
-        self.why(rule).is_some()
-    }
-
     /// The annotation that silences `rule`, with its reason.
     #[must_use]
     pub fn why(&self, rule: &str) -> Option<String> {
@@ -167,8 +161,11 @@ mod tests {
             "spec": {"template": {"metadata": {"annotations": {"kubectl-vllm/ignore-all": "no"}}}}
         });
         let s = Suppressions::of(&object);
-        assert!(s.silences("shm-size"));
-        assert!(!s.silences("shm-missing"));
+        assert_eq!(
+            s.why("shm-size").as_deref(),
+            Some("annotation ignore.kubectl-vllm/shm-size: TP=1")
+        );
+        assert_eq!(s.why("shm-missing"), None);
         let problems = problems(&object);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].rule, "suppression-on-pod-template");
@@ -179,7 +176,10 @@ mod tests {
         let all = Suppressions::of(
             &json!({"metadata": {"annotations": {"kubectl-vllm/ignore-all": ""}}}),
         );
-        assert!(all.silences("anything"));
+        assert_eq!(
+            all.why("anything").as_deref(),
+            Some("annotation kubectl-vllm/ignore-all: ")
+        );
     }
 
     #[test]

@@ -159,6 +159,20 @@ impl Manifests {
         manifests
     }
 
+    /// The object (index into `objects`) of document `document` in file `file` that holds
+    /// `pointer`, a document-relative pointer: inside a `kind: List`, the item it points into.
+    #[must_use]
+    pub fn object_at(&self, file: usize, document: usize, pointer: &str) -> Option<usize> {
+        self.objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                o.file == file && o.document == document && pointer.starts_with(&o.prefix)
+            })
+            .max_by_key(|(_, o)| o.prefix.len())
+            .map(|(i, _)| i)
+    }
+
     /// Reads more inputs into the set.
     pub fn extend(&mut self, inputs: &[Input], options: &LoadOptions) {
         let manifests = self;

@@ -326,13 +326,8 @@ fn text_edits_mean_what_their_json_patches_mean() {
             reloaded.add_text("fixed.yaml", text, &options);
             let pointer = finding.pointer.as_deref().unwrap_or("");
             let object_of = |m: &Manifests, file: usize| {
-                m.objects
-                    .iter()
-                    .filter(|o| {
-                        o.file == file && o.document == document && pointer.starts_with(&o.prefix)
-                    })
-                    .max_by_key(|o| o.prefix.len())
-                    .map(|o| o.json.clone())
+                m.object_at(file, document, pointer)
+                    .map(|i| m.objects[i].json.clone())
             };
             let mut expected = object_of(&manifests, file).unwrap();
             patch::apply(&mut expected, finding.patch.as_ref().unwrap()).unwrap();
