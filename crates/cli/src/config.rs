@@ -39,6 +39,10 @@ pub struct Config {
     /// The cluster profile; default: GKE Standard with its built-in storage classes.
     #[serde(default)]
     pub cluster: ClusterProfile,
+    /// Base URL of the rule pages that SARIF reports link to (`<docs-url>/<rule>.md`), for a
+    /// fork or a mirror; default: the project's `docs/rules` on GitHub.
+    #[serde(default)]
+    pub docs_url: Option<String>,
     /// `--select`/`--ignore` from the command line (not a config key).
     #[serde(skip)]
     #[schemars(skip)]
@@ -319,6 +323,9 @@ cluster: {}
 #  provider: gke
 #  node-pools:
 #  - {name: l4-pool, accelerator: nvidia-l4, gpus-per-node: 1}
+
+# Where SARIF reports (`-o sarif`) link rule pages; default: the project's docs/rules on GitHub.
+# docs-url: https://docs.example.com/kubectl-vllm/rules
 "#;
 
 #[cfg(test)]

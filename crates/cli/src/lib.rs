@@ -21,7 +21,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kubectl_vllm_host::{ArtifactCache, Limits};
 use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
 
-use crate::config::Loaded;
+use crate::config::{Config, Loaded};
 use crate::lint::Linter;
 use crate::report::{Report, Severity};
 
@@ -170,8 +170,9 @@ fn parse_report_target(value: &str) -> Result<(Format, PathBuf), String> {
     let (format, path) = value
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=PATH, got `{value}`"))?;
-    let format = Format::from_str(format, true)
-        .map_err(|_| format!("unknown report format `{format}` (text, json, github, junit)"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        format!("unknown report format `{format}` (text, json, sarif, github, junit)")
+    })?;
     if path.is_empty() {
         return Err("the report path is empty".into());
     }
@@ -221,6 +222,8 @@ pub enum Format {
     Github,
     /// JUnit XML: a test suite per file, a test case per object (GitLab, Jenkins).
     Junit,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
 }
 
 /// `rules` formats.
@@ -670,10 +673,16 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         report.suppressed.clear();
     }
     let terminal = std::io::stdout().is_terminal();
-    let rendered = render(&report, &manifests, args, args.output, terminal);
+    let rendering = Rendering {
+        manifests: &manifests,
+        args,
+        linter: &linter,
+        config: &loaded.config,
+    };
+    let rendered = rendering.render(&report, args.output, terminal);
     let _ = stdout.write_all(rendered.as_bytes());
     for (format, path) in &args.reports {
-        let text = render(&report, &manifests, args, *format, false);
+        let text = rendering.render(&report, *format, false);
         if let Err(e) = std::fs::write(path, text) {
             let _ = writeln!(
                 stderr,
@@ -709,23 +718,36 @@ fn current_dir() -> PathBuf {
     std::env::current_dir().unwrap_or_default()
 }
 
-/// `report` in `format` (`args` for `--fail-on`); `terminal`: the text goes to a terminal.
-fn render(
-    report: &report::Report,
-    manifests: &Manifests,
-    args: &LintArgs,
-    format: Format,
-    terminal: bool,
-) -> String {
-    match format {
-        Format::Json => output::json(report),
-        Format::Junit => output::junit(report, manifests, args.fail_on.threshold()),
-        Format::Github => output::github(report, &current_dir()),
-        Format::Text => output::text(
-            report,
-            manifests,
-            output::use_color(terminal, std::env::var_os("NO_COLOR").as_deref()),
-        ),
+/// What rendering a report needs besides the report.
+struct Rendering<'a> {
+    manifests: &'a Manifests,
+    args: &'a LintArgs,
+    linter: &'a Linter,
+    config: &'a Config,
+}
+
+impl Rendering<'_> {
+    /// `report` in `format`; `terminal`: the text goes to a terminal.
+    fn render(&self, report: &report::Report, format: Format, terminal: bool) -> String {
+        match format {
+            Format::Json => output::json(report),
+            Format::Sarif => output::sarif(
+                report,
+                &self.linter.rules(),
+                self.config
+                    .docs_url
+                    .as_deref()
+                    .unwrap_or(output::DEFAULT_DOCS_URL),
+                &current_dir(),
+            ),
+            Format::Junit => output::junit(report, self.manifests, self.args.fail_on.threshold()),
+            Format::Github => output::github(report, &current_dir()),
+            Format::Text => output::text(
+                report,
+                self.manifests,
+                output::use_color(terminal, std::env::var_os("NO_COLOR").as_deref()),
+            ),
+        }
     }
 }
 
@@ -761,24 +783,18 @@ fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
         let _ = stdout.write_all(fix::render_fixed(&outcome).as_bytes());
     }
     let report = &outcome.remaining;
+    let rendering = Rendering {
+        manifests: &outcome.manifests,
+        args: &args.lint,
+        linter: &linter,
+        config: &loaded.config,
+    };
     if (args.write || args.diff) && args.lint.output != Format::Text {
-        let rendered = render(
-            report,
-            &outcome.manifests,
-            &args.lint,
-            args.lint.output,
-            false,
-        );
+        let rendered = rendering.render(report, args.lint.output, false);
         let _ = stdout.write_all(rendered.as_bytes());
     } else {
         let terminal = std::io::stderr().is_terminal();
-        let rendered = render(
-            report,
-            &outcome.manifests,
-            &args.lint,
-            args.lint.output,
-            terminal,
-        );
+        let rendered = rendering.render(report, args.lint.output, terminal);
         let _ = stderr.write_all(rendered.as_bytes());
     }
     let code = args.lint.exit_code(report);

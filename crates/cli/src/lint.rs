@@ -60,6 +60,9 @@ pub struct RuleRow {
     /// Full documentation.
     #[serde(skip)]
     pub documentation: String,
+    /// Whether `docs/rules/<id>.md` documents it (the host's and the embedded policies' rules).
+    #[serde(skip)]
+    pub documented: bool,
 }
 
 impl RuleRow {
@@ -144,6 +147,7 @@ impl Linter {
                 policy: None,
                 summary: r.summary.to_string(),
                 documentation: r.documentation,
+                documented: true,
             })
             .collect();
         for policy in &self.policies {
@@ -166,6 +170,9 @@ impl Linter {
                     policy: Some(policy.name().to_string()),
                     summary: rule.summary.clone(),
                     documentation: rule.documentation.clone(),
+                    documented: kubectl_vllm_builtin::POLICIES
+                        .iter()
+                        .any(|b| b.name == policy.name()),
                 });
             }
         }

@@ -1,5 +1,9 @@
-//! Report formats over one finding model: human text (miette snippets), JSON and GitHub
-//! workflow commands (with a Markdown table for the job summary).
+//! Report formats over one finding model: human text (miette snippets), JSON, SARIF, JUnit and
+//! GitHub workflow commands (with a Markdown table for the job summary).
+
+mod sarif;
+
+pub use sarif::{DEFAULT_DOCS_URL, sarif};
 
 use std::fmt;
 

@@ -123,6 +123,23 @@ pub struct Manifests {
     pub reported_files: Option<usize>,
 }
 
+/// Whether `exclude` matches `path` (as given, or without a leading `./`).
+fn is_excluded(exclude: Option<&globset::GlobSet>, path: &Path) -> bool {
+    exclude.is_some_and(|set| {
+        set.is_match(path) || set.is_match(path.strip_prefix("./").unwrap_or(path))
+    })
+}
+
+/// The note for a Helm chart directory (one holding `Chart.yaml`), whose templates are not YAML.
+fn helm_chart(dir: &Path) -> Option<String> {
+    let name = dir.display();
+    dir.join("Chart.yaml").is_file().then(|| {
+        format!(
+            "skipped Helm chart `{name}`: its templates are not YAML; lint the rendered chart with `helm template {name} | kubectl vllm lint -f -`"
+        )
+    })
+}
+
 /// Kinds that live outside namespaces (the common ones; anything else is treated as namespaced).
 const CLUSTER_SCOPED: &[&str] = &[
     "Namespace",
@@ -185,56 +202,90 @@ impl Manifests {
                         Err(e) => manifests.unreadable(&options.stdin_name, &e.to_string()),
                     }
                 }
-                Input::Path(path) => manifests.add_path(path, options, true),
+                Input::Path(path) => manifests.add_path(path, options),
             }
         }
     }
 
-    fn add_path(&mut self, path: &Path, options: &LoadOptions, explicit: bool) {
-        let name = path.display().to_string();
-        if options.exclude.as_ref().is_some_and(|set| {
-            set.is_match(path) || set.is_match(path.strip_prefix("./").unwrap_or(path))
-        }) {
+    fn add_path(&mut self, path: &Path, options: &LoadOptions) {
+        if is_excluded(options.exclude.as_ref(), path) {
             return;
         }
         if path.is_dir() {
-            if !explicit && !options.recursive {
-                return;
-            }
-            if path.join("Chart.yaml").is_file() {
-                self.skipped.push(format!(
-                    "skipped Helm chart `{name}`: its templates are not YAML; lint the rendered chart with `helm template {name} | kubectl vllm lint -f -`"
-                ));
-                return;
-            }
-            let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-                Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-                Err(e) => return self.unreadable(&name, &e.to_string()),
-            };
-            entries.sort();
-            let is_manifest = |p: &Path| {
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-            };
-            // Hidden entries (`.git`, `.github` workflows, `.kubectl-vllm.yaml`) and config files
-            // (`*.kubectl-vllm.yaml`) are not manifests; named explicitly, they are still read.
-            let skipped = |p: &Path| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.') || n.ends_with(".kubectl-vllm.yaml"))
-            };
-            for entry in entries {
-                if skipped(&entry) {
-                    continue;
-                }
-                // Subdirectories are read only with `-R` (checked on entry), like kubectl.
-                if entry.is_dir() || is_manifest(&entry) {
-                    self.add_path(&entry, options, false);
-                }
-            }
+            self.add_dir(path, options);
+        } else {
+            self.add_file(path, options);
+        }
+    }
+
+    /// Reads a directory's manifests (`.yaml`, `.yml`, `.json`) in name order: its own files, or
+    /// with `-R` the whole tree, as kubectl does. Like ruff and ripgrep, the walk honours
+    /// `.gitignore` (and `.git/info/exclude`, the global git excludes), in or out of a git
+    /// repository, and skips hidden entries (`.git`, `.github` workflows, the config) and config
+    /// files (`*.kubectl-vllm.yaml`); named explicitly, such files are still read. A directory
+    /// holding a `Chart.yaml` is a Helm chart: skipped with a note.
+    fn add_dir(&mut self, root: &Path, options: &LoadOptions) {
+        if let Some(note) = helm_chart(root) {
+            self.skipped.push(note);
             return;
         }
+        let charts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let exclude = options.exclude.clone();
+        let found = std::sync::Arc::clone(&charts);
+        let recursive = options.recursive;
+        let walk = ignore::WalkBuilder::new(root)
+            .max_depth((!options.recursive).then_some(1))
+            .hidden(true)
+            .ignore(false)
+            .require_git(false)
+            .sort_by_file_name(std::ffi::OsStr::cmp)
+            .filter_entry(move |entry| {
+                let path = entry.path();
+                if entry.depth() == 0 {
+                    return true;
+                }
+                if is_excluded(exclude.as_ref(), path) {
+                    return false;
+                }
+                if recursive
+                    && entry.file_type().is_some_and(|t| t.is_dir())
+                    && let Some(note) = helm_chart(path)
+                {
+                    found.lock().expect("not poisoned").push(note);
+                    return false;
+                }
+                true
+            })
+            .build();
+        let is_manifest = |p: &Path| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        };
+        let is_config = |p: &Path| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".kubectl-vllm.yaml"))
+        };
+        for entry in walk {
+            match entry {
+                // Symlinked files are read; symlinked directories are not entered (kubectl's -R).
+                Ok(entry) if entry.depth() > 0 => {
+                    let path = entry.path();
+                    if is_manifest(path) && !is_config(path) && path.is_file() {
+                        self.add_file(path, options);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => self.unreadable(&root.display().to_string(), &e.to_string()),
+            }
+        }
+        let charts = std::mem::take(&mut *charts.lock().expect("not poisoned"));
+        self.skipped.extend(charts);
+    }
+
+    fn add_file(&mut self, path: &Path, options: &LoadOptions) {
+        let name = path.display().to_string();
         if !options.already_read.is_empty()
             && path
                 .canonicalize()
@@ -544,5 +595,78 @@ mod tests {
         assert_eq!(m.objects[0].json["stringData"]["token"], REDACTED);
         let spans = secret_value_spans(&m, 0);
         assert_eq!(&m.files[0].source.text[spans[0].range()], "hunter2");
+    }
+
+    #[test]
+    fn directory_walks_honour_gitignore_hidden_entries_charts_and_excludes() {
+        let root = std::env::temp_dir().join(format!("kubectl-vllm-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let config_map =
+            |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n");
+        let files = [
+            (
+                ".gitignore",
+                "generated/\n*.local.yaml\n!keep.local.yaml\n".to_string(),
+            ),
+            ("a.yaml", config_map("a")),
+            ("scratch.local.yaml", config_map("scratch")),
+            ("keep.local.yaml", config_map("keep")),
+            ("generated/g.yaml", config_map("g")),
+            ("sub/.gitignore", "old.yaml\n".to_string()),
+            ("sub/b.yml", config_map("b")),
+            ("sub/old.yaml", config_map("old")),
+            ("sub/notes.txt", "not a manifest".to_string()),
+            (".github/workflows/ci.yaml", "on: push\n".to_string()),
+            ("team.kubectl-vllm.yaml", "rules: {}\n".to_string()),
+            ("chart/Chart.yaml", "name: c\n".to_string()),
+            ("chart/templates/d.yaml", "{{ .Values }}".to_string()),
+            (
+                "vendor/v.json",
+                r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "v"}}"#
+                    .to_string(),
+            ),
+        ];
+        for (path, text) in &files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let names = |inputs: &[Input], options: &LoadOptions| {
+            let m = Manifests::load(inputs, options);
+            assert!(m.errors.is_empty(), "{:?}", m.errors);
+            let names: Vec<String> = m.objects.iter().map(|o| o.reference.name.clone()).collect();
+            (names, m.skipped.len())
+        };
+        let dir = [Input::Path(root.clone())];
+        let flat = LoadOptions::default();
+        assert_eq!(names(&dir, &flat), (vec!["a".into(), "keep".into()], 0));
+        let recursive = LoadOptions {
+            recursive: true,
+            ..LoadOptions::default()
+        };
+        assert_eq!(
+            names(&dir, &recursive),
+            (vec!["a".into(), "keep".into(), "b".into(), "v".into()], 1)
+        );
+        let mut exclude = globset::GlobSetBuilder::new();
+        exclude.add(globset::Glob::new("**/vendor").unwrap());
+        let excluding = LoadOptions {
+            exclude: Some(exclude.build().unwrap()),
+            ..recursive.clone()
+        };
+        assert_eq!(
+            names(&dir, &excluding),
+            (vec!["a".into(), "keep".into(), "b".into()], 1)
+        );
+        // Named explicitly, an ignored file is read.
+        let explicit = [
+            Input::Path(root.join("sub/old.yaml")),
+            Input::Path(root.join("generated")),
+        ];
+        assert_eq!(
+            names(&explicit, &recursive),
+            (vec!["old".into(), "g".into()], 0)
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

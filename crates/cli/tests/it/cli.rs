@@ -8,7 +8,7 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-vllm");
 
-fn command() -> Command {
+pub(super) fn command() -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(super::repo())
@@ -17,11 +17,11 @@ fn command() -> Command {
     command
 }
 
-fn run(args: &[&str]) -> Output {
+pub(super) fn run(args: &[&str]) -> Output {
     command().args(args).output().unwrap()
 }
 
-fn run_stdin(args: &[&str], stdin: &str) -> Output {
+pub(super) fn run_stdin(args: &[&str], stdin: &str) -> Output {
     let mut child = command()
         .args(args)
         .stdin(Stdio::piped())
@@ -38,19 +38,19 @@ fn run_stdin(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(super) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(super) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn json(o: &Output) -> Value {
+pub(super) fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
-fn rules_of(report: &Value) -> Vec<String> {
+pub(super) fn rules_of(report: &Value) -> Vec<String> {
     report["findings"]
         .as_array()
         .unwrap()
@@ -59,7 +59,7 @@ fn rules_of(report: &Value) -> Vec<String> {
         .collect()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub(super) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kubectl-vllm-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -67,7 +67,7 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// A GPU pod without LD_LIBRARY_PATH: one `runtime-ld-library-path-gke` error.
-const MISSING_LD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}\n  tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]\n  containers:\n  - name: vllm\n    image: vllm/vllm-openai:v0.10.2\n    resources: {requests: {cpu: \"3\", memory: 16Gi}, limits: {cpu: \"3\", memory: 16Gi, nvidia.com/gpu: 1}}\n    readinessProbe: {httpGet: {path: /health, port: 8000}}\n    volumeMounts: [{name: dshm, mountPath: /dev/shm}]\n  volumes: [{name: dshm, emptyDir: {medium: Memory, sizeLimit: 2Gi}}]\n";
+pub(super) const MISSING_LD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}\n  tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]\n  containers:\n  - name: vllm\n    image: vllm/vllm-openai:v0.10.2\n    resources: {requests: {cpu: \"3\", memory: 16Gi}, limits: {cpu: \"3\", memory: 16Gi, nvidia.com/gpu: 1}}\n    readinessProbe: {httpGet: {path: /health, port: 8000}}\n    volumeMounts: [{name: dshm, mountPath: /dev/shm}]\n  volumes: [{name: dshm, emptyDir: {medium: Memory, sizeLimit: 2Gi}}]\n";
 
 #[test]
 fn no_input_is_a_usage_error() {
@@ -415,6 +415,14 @@ fn config_errors_are_located_and_exit_2() {
 
 #[test]
 fn kubectl_discovers_the_plugin_on_path() {
+    if Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED kubectl_discovers_the_plugin_on_path: kubectl is not on PATH");
+        return;
+    }
     let dir = temp_dir("plugin");
     let plugin = dir.join("kubectl-vllm");
     std::fs::copy(BIN, &plugin).unwrap();
@@ -435,7 +443,7 @@ fn kubectl_discovers_the_plugin_on_path() {
             .env("PATH", &path)
             .env("KUBECTL_VLLM_CACHE_DIR", super::cache_dir())
             .output()
-            .expect("kubectl is installed")
+            .unwrap()
     };
     let o = kubectl(&["plugin", "list"]);
     assert!(
@@ -447,13 +455,20 @@ fn kubectl_discovers_the_plugin_on_path() {
     let o = kubectl(&["vllm", "version"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("kubectl-vllm "));
+    // Flags after the plugin name reach it unchanged (kubectl rejects its own flags before it).
     let o = kubectl(&[
         "vllm",
         "lint",
+        "-o",
+        "json",
+        "--select",
+        "runtime-",
         "fixtures/field-report/as-written/gpt-oss-120b",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stdout(&o).contains("runtime-duplicate-keys"));
+    let report = json(&o);
+    assert!(rules_of(&report).iter().all(|r| r.starts_with("runtime-")));
+    assert!(rules_of(&report).contains(&"runtime-duplicate-keys".to_string()));
     let o = kubectl(&["__complete", "vllm", ""]);
     assert!(
         stdout(&o).starts_with("lint\nfix\nrules\nexplain\nfacts\nversion\n:4"),

@@ -4,6 +4,7 @@ mod cli;
 mod docs;
 mod fixes;
 mod fixtures;
+mod reports;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
