@@ -1,6 +1,7 @@
 //! Integration tests of `kubectl vllm` (one test binary: every binary links wasmtime).
 
 mod cli;
+mod distribution;
 mod docs;
 mod fixes;
 mod fixtures;
