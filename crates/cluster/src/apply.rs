@@ -1,0 +1,263 @@
+//! Server-side apply of a manifest set, in dependency order, and server-side dry-run diffs.
+
+use std::collections::HashMap;
+
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::discovery::{self, Scope};
+use serde_json::{Value, json};
+
+use crate::{ClusterError, Connection};
+
+/// Apply order: what others depend on first (kubectl applies in file order, which breaks a
+/// PVC that names a StorageClass defined later in the same run).
+#[must_use]
+pub fn rank(kind: &str) -> u8 {
+    match kind {
+        "CustomResourceDefinition" | "Namespace" => 0,
+        "StorageClass" | "PriorityClass" | "RuntimeClass" => 1,
+        "PersistentVolume" => 2,
+        "ServiceAccount" | "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding" => 3,
+        "Secret" => 4,
+        "ConfigMap" => 5,
+        "PersistentVolumeClaim" => 6,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
+        | "LeaderWorkerSet" => 7,
+        "Service" => 8,
+        _ => 9,
+    }
+}
+
+/// An object resolved through API discovery, ready to send.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The object, namespace filled in for namespaced kinds.
+    pub object: Value,
+    /// Its API resource (group, version, plural).
+    pub resource: ApiResource,
+    /// Its namespace, for namespaced kinds.
+    pub namespace: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// How kubectl names it: `deployment.apps/vllm-gemma-1b`, `service/vllm`.
+    pub reference: String,
+}
+
+/// Orders `objects` for applying and resolves each kind through discovery (one request per
+/// group-version, so CRDs such as LeaderWorkerSet work). Objects of namespaced kinds without a
+/// namespace get `namespace`. Nothing is sent when a kind is unknown to the server.
+pub async fn plan(
+    connection: &Connection,
+    objects: &[Value],
+    namespace: &str,
+) -> Result<Vec<Planned>, ClusterError> {
+    let mut ordered: Vec<&Value> = objects.iter().collect();
+    ordered.sort_by_key(|o| rank(o["kind"].as_str().unwrap_or("")));
+    let mut resolved: HashMap<(String, String), (ApiResource, bool)> = HashMap::new();
+    let mut planned = Vec::with_capacity(ordered.len());
+    for object in ordered {
+        let api_version = object["apiVersion"].as_str().unwrap_or("").to_string();
+        let kind = object["kind"].as_str().unwrap_or("").to_string();
+        let key = (api_version.clone(), kind.clone());
+        if !resolved.contains_key(&key) {
+            let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
+            let gvk = GroupVersionKind::gvk(group, version, &kind);
+            let found = match discovery::pinned_kind(&connection.client, &gvk).await {
+                Ok(found) => found,
+                // The group-version is not served (404), or is served without this kind.
+                Err(kube::Error::Discovery(_)) => return Err(no_match(&kind, &api_version)),
+                Err(e) => match ClusterError::from_kube(e, &connection.server) {
+                    ClusterError::Api { code: 404, .. } => {
+                        return Err(no_match(&kind, &api_version));
+                    }
+                    other => return Err(other),
+                },
+            };
+            resolved.insert(key.clone(), (found.0, found.1.scope == Scope::Namespaced));
+        }
+        let (resource, namespaced) = resolved[&key].clone();
+        let mut object = object.clone();
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let namespace = namespaced.then(|| {
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(namespace)
+                .to_string()
+        });
+        if let Some(ns) = &namespace {
+            object["metadata"]["namespace"] = json!(ns);
+        }
+        let reference = if resource.group.is_empty() {
+            format!("{}/{name}", kind.to_lowercase())
+        } else {
+            format!("{}.{}/{name}", kind.to_lowercase(), resource.group)
+        };
+        planned.push(Planned {
+            object,
+            resource,
+            namespace,
+            name,
+            reference,
+        });
+    }
+    Ok(planned)
+}
+
+/// kubectl's error for a kind the server does not serve.
+fn no_match(kind: &str, api_version: &str) -> ClusterError {
+    ClusterError::Api {
+        code: 404,
+        reason: "NotFound".into(),
+        message: format!(
+            "no matches for kind \"{kind}\" in version \"{api_version}\": ensure its CustomResourceDefinition is installed first"
+        ),
+        conflicts: Vec::new(),
+    }
+}
+
+/// How an apply is sent.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// `fieldManager` (kubectl-vllm).
+    pub field_manager: String,
+    /// Take ownership of fields another manager owns (`force=true`).
+    pub force_conflicts: bool,
+    /// `dryRun=All`: admission runs, nothing is stored.
+    pub dry_run: bool,
+}
+
+/// What an apply did to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The object did not exist.
+    Created,
+    /// The object changed.
+    Configured,
+    /// The apply changed nothing (same resourceVersion).
+    Unchanged,
+}
+
+/// One applied object.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// `deployment.apps/vllm`.
+    pub reference: String,
+    /// Namespace, for namespaced kinds.
+    pub namespace: Option<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The object as the server returned it.
+    pub object: Value,
+}
+
+/// The result of applying a set: what was applied, the failure that stopped it, and what was
+/// never sent.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyReport {
+    /// Applied, in order.
+    pub applied: Vec<Applied>,
+    /// The object that failed, and why.
+    pub failed: Option<(String, ClusterError)>,
+    /// Objects not sent because an earlier one failed.
+    pub not_applied: Vec<String>,
+}
+
+fn api_for(connection: &Connection, planned: &Planned) -> Api<DynamicObject> {
+    match &planned.namespace {
+        Some(ns) => Api::namespaced_with(connection.client.clone(), ns, &planned.resource),
+        None => Api::all_with(connection.client.clone(), &planned.resource),
+    }
+}
+
+fn patch_params(options: &ApplyOptions) -> PatchParams {
+    let mut params = PatchParams::apply(&options.field_manager);
+    params.force = options.force_conflicts;
+    params.dry_run = options.dry_run;
+    params
+}
+
+/// Server-side applies `planned` in order; stops at the first failure.
+pub async fn apply_all(
+    connection: &Connection,
+    planned: &[Planned],
+    options: &ApplyOptions,
+) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    let params = patch_params(options);
+    for (i, item) in planned.iter().enumerate() {
+        let api = api_for(connection, item);
+        let result = async {
+            let before = api.get_opt(&item.name).await?;
+            let after = api
+                .patch(&item.name, &params, &Patch::Apply(&item.object))
+                .await?;
+            Ok::<_, kube::Error>((before, after))
+        }
+        .await;
+        match result {
+            Ok((before, after)) => {
+                let outcome = match before {
+                    None => Outcome::Created,
+                    Some(b) if b.metadata.resource_version == after.metadata.resource_version => {
+                        Outcome::Unchanged
+                    }
+                    Some(_) => Outcome::Configured,
+                };
+                report.applied.push(Applied {
+                    reference: item.reference.clone(),
+                    namespace: item.namespace.clone(),
+                    outcome,
+                    object: serde_json::to_value(&after).unwrap_or(Value::Null),
+                });
+            }
+            Err(e) => {
+                report.failed = Some((
+                    item.reference.clone(),
+                    ClusterError::from_kube(e, &connection.server),
+                ));
+                report.not_applied = planned[i + 1..]
+                    .iter()
+                    .map(|p| p.reference.clone())
+                    .collect();
+                break;
+            }
+        }
+    }
+    report
+}
+
+/// For each object, the live object (`None` when it does not exist) and what a server-side
+/// apply would make of it (a dry run: admission runs, nothing is stored).
+pub async fn diff_all(
+    connection: &Connection,
+    planned: &[Planned],
+    options: &ApplyOptions,
+) -> Result<Vec<(String, Option<Value>, Value)>, (String, ClusterError)> {
+    let mut params = patch_params(options);
+    params.dry_run = true;
+    let mut out = Vec::with_capacity(planned.len());
+    for item in planned {
+        let api = api_for(connection, item);
+        let fail = |e| {
+            (
+                item.reference.clone(),
+                ClusterError::from_kube(e, &connection.server),
+            )
+        };
+        let live = api.get_opt(&item.name).await.map_err(fail)?;
+        let merged = api
+            .patch(&item.name, &params, &Patch::Apply(&item.object))
+            .await
+            .map_err(fail)?;
+        out.push((
+            item.reference.clone(),
+            live.map(|l| serde_json::to_value(&l).unwrap_or(Value::Null)),
+            serde_json::to_value(&merged).unwrap_or(Value::Null),
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,396 @@
+//! Live cluster facts: node pools (accelerator, GPUs per node, labels, taints) from the nodes,
+//! storage classes, and the objects a manifest set references but does not contain.
+//!
+//! Two LIST calls (nodes, storage classes) per run, and one GET per referenced object; Secrets
+//! and ConfigMaps are read as metadata only (never listed, never their values).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Node, PersistentVolume, PersistentVolumeClaim, Secret, ServiceAccount,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::api::{Api, ListParams};
+use serde_json::{Value, json};
+
+use kubectl_vllm_host::facts::{NodePoolFact, Provider, StorageClassFact, TaintFact};
+use kubectl_vllm_host::{Cluster, ClusterProfile};
+
+use crate::{ClusterError, Connection};
+
+/// The annotation marking an inventory object read from the cluster (not from the input set).
+pub const SOURCE_ANNOTATION: &str = "kubectl-vllm/source";
+
+/// What the nodes and storage classes say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveFacts {
+    /// GKE when the nodes are GCE instances; `None` when the nodes could not be read.
+    pub provider: Option<Provider>,
+    /// Node pools (nodes grouped by pool label); `None` when listing nodes was forbidden.
+    pub node_pools: Option<Vec<NodePoolFact>>,
+    /// Storage classes; `None` when listing them was forbidden.
+    pub storage_classes: Option<Vec<StorageClassFact>>,
+    /// Facts that could not be read, and what was used instead.
+    pub warnings: Vec<String>,
+}
+
+/// Labels that name a node's pool, by provider.
+const POOL_LABELS: &[&str] = &[
+    "cloud.google.com/gke-nodepool",
+    "eks.amazonaws.com/nodegroup",
+    "karpenter.sh/nodepool",
+    "kubernetes.azure.com/agentpool",
+    "agentpool",
+];
+
+/// Labels that differ from node to node within a pool.
+const PER_NODE_LABELS: &[&str] = &["kubernetes.io/hostname", "topology.kubernetes.io/zone"];
+
+/// Reads the nodes and storage classes: two LIST calls. A 403 on either falls back (to the
+/// config's cluster profile) with a warning; any other failure is an error.
+pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterError> {
+    let mut facts = LiveFacts::default();
+    let nodes: Api<Node> = Api::all(connection.client.clone());
+    match nodes.list(&ListParams::default()).await {
+        Ok(list) => {
+            let gce = list.items.iter().any(|n| {
+                n.spec
+                    .as_ref()
+                    .and_then(|s| s.provider_id.as_deref())
+                    .is_some_and(|id| id.starts_with("gce://"))
+                    || n.metadata
+                        .labels
+                        .as_ref()
+                        .is_some_and(|l| l.contains_key("cloud.google.com/gke-nodepool"))
+            });
+            facts.provider = Some(if gce {
+                Provider::Gke
+            } else {
+                Provider::Generic
+            });
+            facts.node_pools = Some(node_pools(&list.items));
+        }
+        Err(e) => match ClusterError::from_kube(e, &connection.server) {
+            ClusterError::Forbidden { message } => facts.warnings.push(format!(
+                "cannot list nodes ({message}); node pools come from the config's cluster profile"
+            )),
+            other => return Err(other),
+        },
+    }
+    let classes: Api<StorageClass> = Api::all(connection.client.clone());
+    match classes.list(&ListParams::default()).await {
+        Ok(list) => facts.storage_classes = Some(list.items.iter().map(storage_class).collect()),
+        Err(e) => match ClusterError::from_kube(e, &connection.server) {
+            ClusterError::Forbidden { message } => facts.warnings.push(format!(
+                "cannot list storage classes ({message}); they come from the config's cluster profile"
+            )),
+            other => return Err(other),
+        },
+    }
+    Ok(facts)
+}
+
+/// Groups nodes into pools by their pool label (a node without one is its own pool).
+fn node_pools(nodes: &[Node]) -> Vec<NodePoolFact> {
+    let mut pools: BTreeMap<String, Vec<&Node>> = BTreeMap::new();
+    for node in nodes {
+        let labels = node.metadata.labels.clone().unwrap_or_default();
+        let pool = POOL_LABELS
+            .iter()
+            .find_map(|l| labels.get(*l).cloned())
+            .or_else(|| node.metadata.name.clone())
+            .unwrap_or_default();
+        pools.entry(pool).or_default().push(node);
+    }
+    pools
+        .into_iter()
+        .map(|(name, nodes)| {
+            // Labels every node of the pool has, with the same value.
+            let mut labels = nodes[0].metadata.labels.clone().unwrap_or_default();
+            for node in &nodes[1..] {
+                let theirs = node.metadata.labels.clone().unwrap_or_default();
+                labels.retain(|k, v| theirs.get(k) == Some(v));
+            }
+            for label in PER_NODE_LABELS {
+                labels.remove(*label);
+            }
+            let gpus = nodes
+                .iter()
+                .filter_map(|n| {
+                    let allocatable = n.status.as_ref()?.allocatable.as_ref()?;
+                    allocatable.get("nvidia.com/gpu")?.0.parse::<u32>().ok()
+                })
+                .max()
+                .or_else(|| {
+                    labels
+                        .get("cloud.google.com/gke-accelerator-count")?
+                        .parse()
+                        .ok()
+                })
+                .unwrap_or(0);
+            // Taints the node lifecycle controller sets (not-ready, unreachable) are transient.
+            let taints = nodes[0]
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|t| !t.key.starts_with("node.kubernetes.io/"))
+                .map(|t| TaintFact {
+                    key: t.key,
+                    value: t.value.unwrap_or_default(),
+                    effect: t.effect,
+                })
+                .collect();
+            NodePoolFact {
+                name,
+                accelerator: labels.get("cloud.google.com/gke-accelerator").cloned(),
+                gpus_per_node: gpus,
+                labels,
+                taints,
+            }
+        })
+        .collect()
+}
+
+fn storage_class(class: &StorageClass) -> StorageClassFact {
+    StorageClassFact {
+        name: class.metadata.name.clone().unwrap_or_default(),
+        provisioner: class.provisioner.clone(),
+        parameters: class.parameters.clone().unwrap_or_default(),
+        volume_binding_mode: class
+            .volume_binding_mode
+            .clone()
+            .unwrap_or_else(|| "Immediate".into()),
+        is_default: class
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
+            .is_some_and(|v| v == "true"),
+    }
+}
+
+/// The cluster facts a run uses: the profile, with live node pools and storage classes in
+/// place of the profile's. Profile pools with no live node (scaled to zero, so invisible in the
+/// node list) are kept.
+#[must_use]
+pub fn live_cluster(profile: &ClusterProfile, facts: &LiveFacts) -> Cluster {
+    let mut profile = profile.clone();
+    if let Some(provider) = facts.provider {
+        profile.provider = provider;
+    }
+    let mut cluster = Cluster::from_profile(&profile);
+    cluster.live = true;
+    if let Some(live) = &facts.node_pools {
+        let mut pools = live.clone();
+        pools.extend(
+            profile
+                .node_pools
+                .iter()
+                .filter(|p| live.iter().all(|l| l.name != p.name))
+                .cloned(),
+        );
+        cluster.node_pools = pools;
+    }
+    if let Some(classes) = &facts.storage_classes {
+        cluster.storage_classes.clone_from(classes);
+    }
+    cluster
+}
+
+/// An object a policy looked up and the input set does not have.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    /// Kind.
+    pub kind: String,
+    /// Namespace (`None` for cluster-scoped kinds).
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+/// Reads the referenced objects that exist in the cluster, one GET each: PersistentVolumes,
+/// PersistentVolumeClaims and ServiceAccounts whole; Secrets and ConfigMaps as metadata only
+/// (their data is never read). Each carries the annotation `kubectl-vllm/source: cluster` (with
+/// `metadata-only` for the latter, whose keys are then unknown to policies). A 404 leaves the
+/// object out; a 403 adds a metadata-only stand-in (it cannot be proven missing) and a warning.
+pub async fn fetch_referenced(
+    connection: &Connection,
+    keys: &[ObjectKey],
+) -> Result<(Vec<Value>, Vec<String>), ClusterError> {
+    let mut objects = Vec::new();
+    let mut warnings = Vec::new();
+    for key in keys {
+        let namespace = key.namespace.as_deref().unwrap_or(&connection.namespace);
+        let client = connection.client.clone();
+        let result = match key.kind.as_str() {
+            "PersistentVolume" => whole(Api::<PersistentVolume>::all(client), &key.name).await,
+            "PersistentVolumeClaim" => {
+                whole(
+                    Api::<PersistentVolumeClaim>::namespaced(client, namespace),
+                    &key.name,
+                )
+                .await
+            }
+            "ServiceAccount" => {
+                whole(
+                    Api::<ServiceAccount>::namespaced(client, namespace),
+                    &key.name,
+                )
+                .await
+            }
+            "Secret" => metadata(Api::<Secret>::namespaced(client, namespace), &key.name).await,
+            "ConfigMap" => {
+                metadata(Api::<ConfigMap>::namespaced(client, namespace), &key.name).await
+            }
+            _ => continue,
+        };
+        match result {
+            Ok(Some(mut object)) => {
+                object["kind"] = json!(key.kind);
+                object["apiVersion"] = json!("v1");
+                objects.push(object);
+            }
+            Ok(None) => {}
+            Err(e) => match ClusterError::from_kube(e, &connection.server) {
+                ClusterError::Forbidden { message } => {
+                    warnings.push(format!(
+                        "cannot read {} {namespace}/{} ({message}); assumed to exist",
+                        key.kind, key.name
+                    ));
+                    let mut stand_in = json!({
+                        "apiVersion": "v1",
+                        "kind": key.kind,
+                        "metadata": {"name": key.name, "annotations": {SOURCE_ANNOTATION: "cluster, metadata-only"}},
+                    });
+                    if key.kind != "PersistentVolume" {
+                        stand_in["metadata"]["namespace"] = json!(namespace);
+                    }
+                    objects.push(stand_in);
+                }
+                other => return Err(other),
+            },
+        }
+    }
+    Ok((objects, warnings))
+}
+
+/// GET of a whole object; `None` on 404.
+async fn whole<K>(api: Api<K>, name: &str) -> Result<Option<Value>, kube::Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let Some(object) = api.get_opt(name).await? else {
+        return Ok(None);
+    };
+    let mut value = serde_json::to_value(&object).unwrap_or(Value::Null);
+    annotate(&mut value, "cluster");
+    Ok(Some(value))
+}
+
+/// GET of an object's metadata only; `None` on 404.
+async fn metadata<K>(api: Api<K>, name: &str) -> Result<Option<Value>, kube::Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let Some(partial) = api.get_metadata_opt(name).await? else {
+        return Ok(None);
+    };
+    let mut value =
+        json!({"metadata": serde_json::to_value(&partial.metadata).unwrap_or(Value::Null)});
+    annotate(&mut value, "cluster, metadata-only");
+    Ok(Some(value))
+}
+
+fn annotate(object: &mut Value, source: &str) {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+        let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+        annotations[SOURCE_ANNOTATION] = json!(source);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, labels: &Value, gpus: &str, taints: &Value) -> Node {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"providerID": "gce://p/z/n", "taints": taints},
+            "status": {"allocatable": {"cpu": "8", "nvidia.com/gpu": gpus}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn nodes_group_into_pools_with_common_labels_and_taints() {
+        let pool = |host: &str| {
+            json!({"cloud.google.com/gke-nodepool": "l4", "cloud.google.com/gke-accelerator": "nvidia-l4",
+                   "kubernetes.io/hostname": host, "cloud.google.com/gke-spot": "true"})
+        };
+        let spot = json!([{"key": "cloud.google.com/gke-spot", "value": "true", "effect": "NoSchedule"},
+                          {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}]);
+        let pools = node_pools(&[
+            node("a", &pool("a"), "1", &spot),
+            node("b", &pool("b"), "1", &spot),
+            node(
+                "c",
+                &json!({"cloud.google.com/gke-nodepool": "default"}),
+                "0",
+                &json!([]),
+            ),
+        ]);
+        assert_eq!(pools.len(), 2);
+        assert_eq!(pools[0].name, "default");
+        let l4 = &pools[1];
+        assert_eq!(
+            (l4.accelerator.as_deref(), l4.gpus_per_node),
+            (Some("nvidia-l4"), 1)
+        );
+        assert!(!l4.labels.contains_key("kubernetes.io/hostname"));
+        assert_eq!(l4.labels["cloud.google.com/gke-spot"], "true");
+        assert_eq!(
+            l4.taints,
+            vec![TaintFact {
+                key: "cloud.google.com/gke-spot".into(),
+                value: "true".into(),
+                effect: "NoSchedule".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn profile_pools_without_live_nodes_are_kept() {
+        let declared = |name: &str| NodePoolFact {
+            name: name.into(),
+            accelerator: Some("nvidia-a100-80gb".into()),
+            gpus_per_node: 8,
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+        };
+        let profile = ClusterProfile {
+            node_pools: vec![declared("a100-zero"), declared("l4")],
+            ..ClusterProfile::default()
+        };
+        let facts = LiveFacts {
+            provider: Some(Provider::Gke),
+            node_pools: Some(vec![NodePoolFact {
+                gpus_per_node: 1,
+                ..declared("l4")
+            }]),
+            storage_classes: Some(Vec::new()),
+            warnings: Vec::new(),
+        };
+        let cluster = live_cluster(&profile, &facts);
+        assert!(cluster.live);
+        let names: Vec<(&str, u32)> = cluster
+            .node_pools
+            .iter()
+            .map(|p| (p.name.as_str(), p.gpus_per_node))
+            .collect();
+        assert_eq!(names, [("l4", 1), ("a100-zero", 8)]);
+        assert!(cluster.storage_classes.is_empty());
+    }
+}
