@@ -982,7 +982,15 @@ fn apply(
             return (200, existing.object.clone());
         }
     }
-    let version = state.resource_version + 1;
+    // A dry run is not stored: the resource version stays.
+    let version = match (&existing, dry_run) {
+        (Some(existing), true) => existing.object["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(state.resource_version),
+        (None, true) => state.resource_version,
+        (_, false) => state.resource_version + 1,
+    };
     let spec_changed = without_metadata(&before) != without_metadata(&stored.object);
     finish_metadata(
         &mut stored,

@@ -2,6 +2,7 @@
 //!
 //! The binary is a thin `main` over [`run`]; tests drive [`run`] and [`lint_paths`] directly.
 
+mod apply;
 pub mod baseline;
 pub mod catalogue;
 pub mod config;
@@ -42,6 +43,12 @@ pub enum Command {
     /// Apply the safe fixes (and, with --unsafe-fixes, the unsafe ones); print the fixed
     /// manifests, a diff, or rewrite the files.
     Fix(FixArgs),
+    /// Lint with live cluster facts, fix, and server-side apply in dependency order; refuses
+    /// (exit 1, nothing sent) while a finding at or above --fail-on remains.
+    Apply(apply::ApplyArgs),
+    /// Show what `apply` would change: the fixed manifests against the live objects (a
+    /// server-side dry run). Exit 0: no differences, 1: differences, 2: error.
+    Diff(apply::DiffArgs),
     /// List every rule: id, default severity, fix, policy, summary.
     Rules {
         /// Output format.
@@ -106,13 +113,13 @@ pub struct PolicyArgs {
     pub no_default_policies: bool,
 }
 
-/// `lint` arguments.
+/// What to read: shared by `lint`, `fix`, `apply` and `diff`.
 #[derive(Debug, Clone, Args)]
-pub struct LintArgs {
-    /// Files or directories to lint (`-` for stdin).
+pub struct InputArgs {
+    /// Files or directories to read (`-` for stdin).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
-    /// File or directory to lint; repeatable (kubectl's `-f`).
+    /// File or directory to read; repeatable (kubectl's `-f`).
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
     /// Also read subdirectories of directories.
@@ -121,6 +128,50 @@ pub struct LintArgs {
     /// The name stdin has in reports.
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     pub stdin_filename: String,
+    /// Also read these files or directories for cross-resource lookups (a PVC, a
+    /// ServiceAccount), without reporting on them; for pre-commit, which passes only the changed
+    /// files. Repeatable; directories are read recursively.
+    #[arg(long, value_name = "PATH")]
+    pub related: Vec<PathBuf>,
+    /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Namespace of objects that set none (default: `default`; with a cluster, the kubeconfig
+    /// context's namespace).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Policy options.
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+/// Cluster access, as kubectl's flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: `KUBECONFIG`, a list of files merged, else `~/.kube/config`,
+    /// else the in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    fn target(&self) -> kubectl_vllm_cluster::Target {
+        kubectl_vllm_cluster::Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+}
+
+/// `lint` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// What to read.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Report format on stdout.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
@@ -136,14 +187,6 @@ pub struct LintArgs {
     /// Never report these rules: ids or prefixes; comma-separated, repeatable.
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Also read these files or directories for cross-resource lookups (a PVC, a
-    /// ServiceAccount), without reporting on them; for pre-commit, which passes only the changed
-    /// files. Repeatable; directories are read recursively.
-    #[arg(long, value_name = "PATH")]
-    pub related: Vec<PathBuf>,
-    /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
     /// List suppressed findings, and what suppressed each, in the JSON report (`suppressed`).
     #[arg(long)]
     pub show_suppressed: bool,
@@ -157,12 +200,13 @@ pub struct LintArgs {
     /// Also write the report in another format to a file, e.g. `junit=report.xml`; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
     pub reports: Vec<(Format, PathBuf)>,
-    /// Namespace of objects that set none.
-    #[arg(short = 'n', long, default_value = "default")]
-    pub namespace: String,
-    /// Policy options.
+    /// Check against the live cluster (nodes, storage classes, referenced objects) instead of
+    /// the config's cluster profile; reads the kubeconfig.
+    #[arg(long)]
+    pub cluster: bool,
+    /// Cluster access (with --cluster).
     #[command(flatten)]
-    pub policies: PolicyArgs,
+    pub access: ClusterArgs,
 }
 
 /// Parses `--report FORMAT=PATH`.
@@ -180,6 +224,14 @@ fn parse_report_target(value: &str) -> Result<(Format, PathBuf), String> {
 }
 
 impl LintArgs {
+    /// `--select` and `--ignore`.
+    fn selection(&self) -> config::Selection {
+        config::Selection {
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+        }
+    }
+
     /// The exit code for `report`: `--fail-on`, softened by `--exit-zero` (never below 2).
     fn exit_code(&self, report: &report::Report) -> u8 {
         match report.exit_code(self.fail_on.threshold()) {
@@ -314,6 +366,8 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         }
         Command::Lint(args) => lint_command(&args, stdout, stderr),
         Command::Fix(args) => fix_command(&args, stdout, stderr),
+        Command::Apply(args) => apply::apply_command(&args, stdout, stderr),
+        Command::Diff(args) => apply::diff_command(&args, stdout, stderr),
         Command::Facts { output, config } => {
             let Some(loaded) = load_config(config.as_deref(), stderr) else {
                 return 2;
@@ -556,10 +610,13 @@ fn check_rule_ids(
     Ok(())
 }
 
-/// Reads the inputs of `args` with the config's excludes; `None` after printing a usage or config
+/// Reads the inputs of `args` with the config's excludes, `select`/`ignore` checked against the
+/// rules; objects without a namespace get `namespace`. `None` after printing a usage or config
 /// error (exit 2).
 fn read_inputs(
-    args: &LintArgs,
+    args: &InputArgs,
+    selection: config::Selection,
+    namespace: &str,
     stderr: &mut dyn Write,
 ) -> Option<(Linter, Loaded, Manifests, LoadOptions)> {
     let inputs: Vec<Input> = args
@@ -576,12 +633,10 @@ fn read_inputs(
         return None;
     }
     let (linter, mut loaded) = prepare(&args.policies, stderr)?;
-    loaded.config.selection = config::Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
-    };
+    loaded.config.selection = selection;
     // Listing the rules renders their documentation: only when there is a selection to check.
-    let rules = if args.select.is_empty() && args.ignore.is_empty() {
+    let selection = &loaded.config.selection;
+    let rules = if selection.select.is_empty() && selection.ignore.is_empty() {
         Vec::new()
     } else {
         linter.rules()
@@ -611,7 +666,7 @@ fn read_inputs(
     let options = LoadOptions {
         recursive: args.recursive,
         stdin_name: args.stdin_filename.clone(),
-        default_namespace: args.namespace.clone(),
+        default_namespace: namespace.to_string(),
         exclude,
         ..LoadOptions::default()
     };
@@ -638,9 +693,25 @@ fn read_inputs(
 }
 
 fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
-    let Some((mut linter, loaded, manifests, _)) = read_inputs(args, stderr) else {
+    let session = if args.cluster {
+        match apply::Session::open(&args.access, stderr) {
+            Some(session) => Some(session),
+            None => return 2,
+        }
+    } else {
+        None
+    };
+    let namespace = apply::namespace(&args.input, session.as_ref());
+    let Some((mut linter, loaded, manifests, _)) =
+        read_inputs(&args.input, args.selection(), &namespace, stderr)
+    else {
         return 2;
     };
+    if let Some(session) = &session
+        && !session.attach(&mut linter, &manifests, &loaded.config, stderr)
+    {
+        return 2;
+    }
     let mut report = linter.lint(&manifests, &loaded.config);
     if let Some(path) = &args.write_baseline {
         let recorded = baseline::Baseline::of(&report);
@@ -675,7 +746,7 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
     let terminal = std::io::stdout().is_terminal();
     let rendering = Rendering {
         manifests: &manifests,
-        args,
+        fail_on: args.fail_on,
         linter: &linter,
         config: &loaded.config,
     };
@@ -721,7 +792,7 @@ fn current_dir() -> PathBuf {
 /// What rendering a report needs besides the report.
 struct Rendering<'a> {
     manifests: &'a Manifests,
-    args: &'a LintArgs,
+    fail_on: FailOn,
     linter: &'a Linter,
     config: &'a Config,
 }
@@ -740,7 +811,7 @@ impl Rendering<'_> {
                     .unwrap_or(output::DEFAULT_DOCS_URL),
                 &current_dir(),
             ),
-            Format::Junit => output::junit(report, self.manifests, self.args.fail_on.threshold()),
+            Format::Junit => output::junit(report, self.manifests, self.fail_on.threshold()),
             Format::Github => output::github(report, &current_dir()),
             Format::Text => output::text(
                 report,
@@ -752,7 +823,10 @@ impl Rendering<'_> {
 }
 
 fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
-    let Some((mut linter, loaded, manifests, options)) = read_inputs(&args.lint, stderr) else {
+    let namespace = apply::namespace(&args.lint.input, None);
+    let Some((mut linter, loaded, manifests, options)) =
+        read_inputs(&args.lint.input, args.lint.selection(), &namespace, stderr)
+    else {
         return 2;
     };
     let outcome = fix::fix(
@@ -768,7 +842,7 @@ fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
         .any(|(_, original, fixed)| original != fixed);
     let _ = stderr.write_all(fix::render_applied(&outcome).as_bytes());
     if args.write {
-        match fix::write_files(&outcome, &args.lint.stdin_filename) {
+        match fix::write_files(&outcome, &args.lint.input.stdin_filename) {
             Ok(n) => {
                 let _ = writeln!(stderr, "{n} file(s) rewritten");
             }
@@ -785,7 +859,7 @@ fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
     let report = &outcome.remaining;
     let rendering = Rendering {
         manifests: &outcome.manifests,
-        args: &args.lint,
+        fail_on: args.lint.fail_on,
         linter: &linter,
         config: &loaded.config,
     };

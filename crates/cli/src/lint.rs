@@ -39,6 +39,20 @@ pub struct Linter {
     _host: Host,
     policies: Vec<Policy>,
     load_errors: Vec<(PolicySource, PolicyError)>,
+    /// With `--cluster`: the live facts that replace the config's cluster profile.
+    live: Option<Live>,
+    /// The inventory of the last run, for its missed lookups.
+    last: Option<Arc<Shared>>,
+}
+
+/// What a live cluster adds to a run (`--cluster`, `apply`, `diff`).
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// Node pools, storage classes and provider from the cluster, over the config's profile.
+    pub cluster: Cluster,
+    /// Objects the set references and the cluster has (read once, metadata only for Secrets
+    /// and ConfigMaps); policies find them through `inventory.get`.
+    pub objects: Vec<serde_json::Value>,
 }
 
 /// A rule as `kubectl vllm rules` lists it.
@@ -131,7 +145,23 @@ impl Linter {
             _host: host,
             policies,
             load_errors,
+            live: None,
+            last: None,
         })
+    }
+
+    /// Lints against a live cluster from now on (`None`: the config's cluster profile).
+    pub fn set_live(&mut self, live: Option<Live>) {
+        self.live = live;
+    }
+
+    /// The `inventory.get` lookups of the last run that found nothing: (kind, namespace, name).
+    #[must_use]
+    pub fn missed_lookups(&self) -> Vec<(String, Option<String>, String)> {
+        self.last
+            .as_ref()
+            .map(|s| s.inventory.misses())
+            .unwrap_or_default()
     }
 
     /// Every rule: the policies' and the host's.
@@ -197,11 +227,28 @@ impl Linter {
                 }
             })
             .collect();
+        if let Some(live) = &self.live {
+            for object in &live.objects {
+                let text =
+                    |pointer: &str| object.pointer(pointer).and_then(serde_json::Value::as_str);
+                let reference = ObjectRef {
+                    api_version: text("/apiVersion").unwrap_or("v1").to_string(),
+                    kind: text("/kind").unwrap_or_default().to_string(),
+                    namespace: text("/metadata/namespace").map(str::to_string),
+                    name: text("/metadata/name").unwrap_or_default().to_string(),
+                };
+                inventory.insert(reference, object);
+            }
+        }
         let shared = Arc::new(Shared {
             inventory,
             facts,
-            cluster: Cluster::from_profile(&config.cluster),
+            cluster: self.live.as_ref().map_or_else(
+                || Cluster::from_profile(&config.cluster),
+                |l| l.cluster.clone(),
+            ),
         });
+        self.last = Some(Arc::clone(&shared));
         let mut findings = Vec::new();
         for (source, error) in &self.load_errors {
             findings.push(Finding::new(

@@ -49,7 +49,7 @@ pub fn text(report: &Report, manifests: &Manifests, color: bool) -> String {
             .expect("rendering to a String cannot fail");
         out.push('\n');
     }
-    out.push_str(&summary_line(report));
+    out.push_str(&summary(report));
     out
 }
 
@@ -100,7 +100,7 @@ pub fn github(report: &Report, cwd: &std::path::Path) -> String {
         }
         let _ = writeln!(out, "::{level} {properties}::{}", escape_data(&message));
     }
-    out.push_str(&summary_line(report));
+    out.push_str(&summary(report));
     if hidden > 0 {
         let _ = writeln!(
             out,
@@ -119,7 +119,7 @@ pub fn markdown(report: &Report, cwd: &std::path::Path) -> String {
             .replace("\r\n", "<br>")
             .replace('\n', "<br>")
     };
-    let mut out = format!("### kubectl vllm lint\n\n{}", summary_line(report));
+    let mut out = format!("### kubectl vllm lint\n\n{}", summary(report));
     if report.findings.is_empty() {
         return out;
     }
@@ -307,7 +307,9 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn summary_line(report: &Report) -> String {
+/// The one-line summary that ends the text report.
+#[must_use]
+pub fn summary(report: &Report) -> String {
     let s = &report.summary;
     let plural = |n: usize, word: &str| {
         if n == 1 {

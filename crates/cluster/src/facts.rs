@@ -18,8 +18,7 @@ use kubectl_vllm_host::{Cluster, ClusterProfile};
 
 use crate::{ClusterError, Connection};
 
-/// The annotation marking an inventory object read from the cluster (not from the input set).
-pub const SOURCE_ANNOTATION: &str = "kubectl-vllm/source";
+use kubectl_vllm_sdk::k8s::SOURCE_ANNOTATION;
 
 /// What the nodes and storage classes say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -23,6 +23,9 @@ pub struct Entry {
 pub struct Inventory {
     entries: Vec<Entry>,
     by_kind: HashMap<String, Vec<usize>>,
+    /// `get` lookups that found nothing: (kind, namespace, name). With `--cluster`, the host
+    /// reads these from the cluster and evaluates again.
+    misses: std::sync::Mutex<std::collections::BTreeSet<(String, Option<String>, String)>>,
 }
 
 impl Inventory {
@@ -61,15 +64,37 @@ impl Inventory {
         self.entries.is_empty()
     }
 
-    /// The object with this kind, namespace and name.
+    /// The object with this kind, namespace and name. A miss is remembered ([`Self::misses`]).
     #[must_use]
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Entry> {
-        self.of_kind(kind).find(|e| {
+        let found = self.of_kind(kind).find(|e| {
             e.reference.name == name
                 && (e.reference.namespace.is_none()
                     || namespace.is_none()
                     || e.reference.namespace.as_deref() == namespace)
-        })
+        });
+        if found.is_none() {
+            self.misses
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert((
+                    kind.to_string(),
+                    namespace.map(str::to_string),
+                    name.to_string(),
+                ));
+        }
+        found
+    }
+
+    /// Every `get` that found nothing so far: (kind, namespace, name), sorted.
+    #[must_use]
+    pub fn misses(&self) -> Vec<(String, Option<String>, String)> {
+        self.misses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Objects of `kind` in `namespace` matching `selector`.

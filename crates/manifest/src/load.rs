@@ -190,6 +190,33 @@ impl Manifests {
             .map(|(i, _)| i)
     }
 
+    /// The object as written, for sending to a cluster: no namespace filled in and Secret
+    /// values as they are (never print it).
+    #[must_use]
+    pub fn as_written(&self, object: &Object) -> Json {
+        let file = &self.files[object.file];
+        let Some(document) = file
+            .stream
+            .documents
+            .iter()
+            .find(|d| d.index == object.document)
+        else {
+            return object.json.clone();
+        };
+        let mut node = &document.root;
+        for segment in object.prefix.split('/').filter(|s| !s.is_empty()) {
+            let next = match (&node.value, segment.parse::<usize>()) {
+                (Value::Seq(items), Ok(i)) => items.get(i),
+                _ => node.get(segment).map(|entry| &entry.value),
+            };
+            match next {
+                Some(next) => node = next,
+                None => return object.json.clone(),
+            }
+        }
+        node.to_json()
+    }
+
     /// Reads more inputs into the set.
     pub fn extend(&mut self, inputs: &[Input], options: &LoadOptions) {
         let manifests = self;

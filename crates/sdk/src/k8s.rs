@@ -22,6 +22,20 @@ pub const WORKLOAD_KINDS: &[&str] = &[
     "LeaderWorkerSet",
 ];
 
+/// The annotation the host puts on objects it read from the live cluster (see `inventory`).
+pub const SOURCE_ANNOTATION: &str = "kubectl-vllm/source";
+
+/// Whether `object` came from the live cluster as metadata only (a Secret or ConfigMap whose
+/// keys the host did not read): checks on its data must not conclude a key is missing.
+#[must_use]
+pub fn metadata_only(object: &Value) -> bool {
+    object
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(SOURCE_ANNOTATION))
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.contains("metadata-only"))
+}
+
 /// A pod spec inside an object, with its pointer.
 #[derive(Debug, Clone, Copy)]
 pub struct PodSpec<'a> {

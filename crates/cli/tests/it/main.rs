@@ -1,5 +1,6 @@
 //! Integration tests of `kubectl vllm` (one test binary: every binary links wasmtime).
 
+mod apply;
 mod cli;
 mod distribution;
 mod docs;

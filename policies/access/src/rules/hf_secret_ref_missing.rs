@@ -66,6 +66,8 @@ impl Rule for HfSecretRefMissing {
                             out.report(&at, format!("Secret `{secret}` is not in the input set: the container will not start (CreateContainerConfigError)"))
                                 .help("add the Secret to the manifests, or ignore this rule for Secrets managed elsewhere");
                         }
+                        // Read from the cluster as metadata only: its keys are unknown.
+                        Some(found) if kubectl_vllm_sdk::k8s::metadata_only(&found) => {}
                         Some(found) => {
                             let has = ["/data", "/stringData"].iter().any(|field| {
                                 found
