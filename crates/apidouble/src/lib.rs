@@ -6,7 +6,7 @@
 //!
 //! - discovery: `/api`, `/apis`, `/api/v1` and `/apis/{group}/{version}` `APIResourceList`s for
 //!   core, `apps`, `batch`, `storage.k8s.io` and one CRD group (`leaderworkerset.x-k8s.io`);
-//! - `GET` and `LIST` (with `labelSelector` equality terms) of every listed resource, `GET` as
+//! - `GET` and `LIST` (`labelSelector` and `fieldSelector` equality terms) of every listed resource, `GET` as
 //!   `PartialObjectMetadata` when the client asks for it (`Accept: ...;as=PartialObjectMetadata`);
 //! - server-side apply (`PATCH` with `application/apply-patch+yaml`): field managers, conflicts
 //!   (409 with the real `Status` body, `FieldManagerConflict` causes), `force=true`, `dryRun=All`,
@@ -778,7 +778,12 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
                 .get("labelSelector")
                 .cloned()
                 .unwrap_or_default();
-            let items = matching(&state, &target, &selector);
+            let fields = incoming
+                .query
+                .get("fieldSelector")
+                .cloned()
+                .unwrap_or_default();
+            let items = matching(&state, &target, &selector, &fields);
             (
                 200,
                 json!({
@@ -800,8 +805,19 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
     }
 }
 
-/// Objects of the target's resource (and namespace, when given) matching an equality selector.
-fn matching(state: &State, target: &Target, selector: &str) -> Vec<Value> {
+/// Objects of the target's resource (and namespace, when given) matching an equality label
+/// selector and an equality field selector (`metadata.name=x`, `involvedObject.name=y`).
+fn matching(state: &State, target: &Target, selector: &str, fields: &str) -> Vec<Value> {
+    let field_terms: Vec<(String, &str)> = fields
+        .split(',')
+        .filter_map(|t| t.split_once('='))
+        .map(|(path, value)| {
+            (
+                format!("/{}", path.replace('.', "/")),
+                value.trim_start_matches('='),
+            )
+        })
+        .collect();
     let terms: Vec<(&str, &str, bool)> = selector
         .split(',')
         .filter(|t| !t.is_empty())
@@ -820,6 +836,11 @@ fn matching(state: &State, target: &Target, selector: &str) -> Vec<Value> {
                 && target.namespace.as_ref().is_none_or(|want| want == ns)
         })
         .map(|(_, stored)| &stored.object)
+        .filter(|object| {
+            field_terms.iter().all(|(pointer, value)| {
+                object.pointer(pointer).and_then(Value::as_str) == Some(*value)
+            })
+        })
         .filter(|object| {
             terms.iter().all(|(key, value, equal)| {
                 let label = object
@@ -1202,22 +1223,20 @@ fn stream_watch(shared: &Shared, incoming: &Incoming, target: &Target, writer: &
         .get("labelSelector")
         .cloned()
         .unwrap_or_default();
-    let field_name = incoming
+    let fields = incoming
         .query
         .get("fieldSelector")
-        .and_then(|f| f.strip_prefix("metadata.name=").map(str::to_string));
+        .cloned()
+        .unwrap_or_default();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut state = shared.lock();
     loop {
         let mut events = Vec::new();
-        for object in matching(&state, target, &selector) {
+        for object in matching(&state, target, &selector, &fields) {
             let name = object["metadata"]["name"]
                 .as_str()
                 .unwrap_or("")
                 .to_string();
-            if field_name.as_ref().is_some_and(|want| *want != name) {
-                continue;
-            }
             let version = object["metadata"]["resourceVersion"]
                 .as_str()
                 .unwrap_or("")

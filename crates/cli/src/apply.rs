@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
@@ -78,6 +79,49 @@ pub struct ApplyArgs {
     /// Write the lint report in another format to a file, e.g. `sarif=lint.sarif`; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
     pub reports: Vec<(Format, PathBuf)>,
+    /// Watch each workload (Deployment, StatefulSet, LeaderWorkerSet, Pod) until it is
+    /// available, and say why a pod is stuck.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits in all: `90s`, `5m`, `1h30m`.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// Parses kubectl-style durations: `30s`, `5m`, `1h30m`, a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => {
+                return Err(format!(
+                    "invalid duration `{text}`: use s, m or h, as in `5m`"
+                ));
+            }
+        };
+        let value: u64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration `{text}`"))?;
+        total += value * unit;
+        number.clear();
+    }
+    if !number.is_empty() {
+        return Err(format!(
+            "invalid duration `{text}`: a unit is missing (s, m or h)"
+        ));
+    }
+    Ok(Duration::from_secs(total))
 }
 
 /// A tokio runtime and a connection: one per command.
@@ -400,7 +444,76 @@ pub fn apply_command(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn 
         );
         return 2;
     }
+    if args.wait && !options.dry_run {
+        return wait(&session, &planned, &report, args.timeout, stderr);
+    }
     0
+}
+
+/// `--wait`: progress on one rewritten line on a terminal, a line per change otherwise; exit 2
+/// when a workload is not available in time.
+fn wait(
+    session: &Session,
+    planned: &[cluster::Planned],
+    report: &cluster::ApplyReport,
+    timeout: Duration,
+    stderr: &mut dyn Write,
+) -> u8 {
+    let applied: Vec<cluster::Planned> = planned
+        .iter()
+        .filter(|p| report.applied.iter().any(|a| a.reference == p.reference))
+        .cloned()
+        .collect();
+    let terminal = std::io::stderr().is_terminal();
+    let deadline = Instant::now() + timeout;
+    let mut show = |rollout: &cluster::Rollout| {
+        let stuck = rollout
+            .stuck
+            .as_deref()
+            .map_or_else(String::new, |s| format!(" — {s}"));
+        let line = format!("{}: {}{stuck}", rollout.reference, rollout.progress);
+        if terminal {
+            let _ = write!(stderr, "\r\x1b[2K{line}");
+            if rollout.done {
+                let _ = writeln!(stderr);
+            }
+        } else {
+            let _ = writeln!(stderr, "{line}");
+        }
+        let _ = stderr.flush();
+    };
+    let result = session.runtime.block_on(cluster::wait_for(
+        &session.connection,
+        &applied,
+        deadline,
+        &mut show,
+    ));
+    match result {
+        Ok(rollouts) => {
+            let waiting: Vec<&cluster::Rollout> = rollouts.iter().filter(|r| !r.done).collect();
+            if terminal && !waiting.is_empty() {
+                let _ = writeln!(stderr);
+            }
+            for rollout in &waiting {
+                let why = rollout
+                    .stuck
+                    .as_deref()
+                    .map_or_else(String::new, |s| format!(": {s}"));
+                let _ = writeln!(
+                    stderr,
+                    "error: timed out after {}s waiting for {} ({}){why}",
+                    timeout.as_secs(),
+                    rollout.reference,
+                    rollout.progress
+                );
+            }
+            if waiting.is_empty() { 0 } else { 2 }
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "error: while waiting: {e}");
+            2
+        }
+    }
 }
 
 /// ` (namespace ns)` when an object lands outside the run's namespace; kubectl prints nothing

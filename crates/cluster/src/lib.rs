@@ -7,6 +7,7 @@
 
 mod apply;
 mod facts;
+mod wait;
 
 use std::path::PathBuf;
 
@@ -17,6 +18,7 @@ pub use apply::{
     Applied, ApplyOptions, ApplyReport, Outcome, Planned, apply_all, diff_all, plan, rank,
 };
 pub use facts::{LiveFacts, ObjectKey, fetch_referenced, live_cluster, read_facts};
+pub use wait::{Rollout, wait_for, waits_for};
 
 /// Where to connect: kubectl's `--kubeconfig` and `--context`.
 #[derive(Debug, Clone, Default)]

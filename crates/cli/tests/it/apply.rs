@@ -391,3 +391,214 @@ fn client_dry_run_prints_manifests_that_lint_passes() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn wait_watches_the_rollout_and_names_why_a_pod_is_stuck() {
+    let double = cluster(&[]);
+    let (dir, config) = kubeconfig(&double, "apply-wait");
+    // A controller that makes the Deployment available shortly after it is applied.
+    let o = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..400 {
+                if let Some(d) = double.object("deployments.apps", "ml", "vllm-gemma-1b") {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    double.set_status(
+                        "deployments.apps",
+                        "ml",
+                        "vllm-gemma-1b",
+                        json!({"observedGeneration": d["metadata"]["generation"], "replicas": 1,
+                               "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}),
+                    );
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        vllm(&config, &["apply", "-f", SET, "--wait", "--timeout", "60s"])
+    });
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("deployment.apps/vllm-gemma-1b: 0/1 available\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("deployment.apps/vllm-gemma-1b: 1/1 available\n"),
+        "{err}"
+    );
+    assert!(
+        double
+            .requests()
+            .iter()
+            .any(|r| r.query.get("watch").is_some_and(|w| w == "true"))
+    );
+
+    // A pod the scheduler cannot place: the timeout says why, in the scheduler's words.
+    let double = cluster(&[]);
+    let (_, config) = kubeconfig(&double, "apply-wait-stuck");
+    let message = "0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.";
+    double.seed(
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "vllm-gemma-1b-7c9f-x2x", "namespace": "ml", "labels": {"app": "vllm-gemma-1b"}},
+               "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+                          "reason": "Unschedulable", "message": message}]}}),
+        "kube-scheduler",
+    );
+    double.seed(
+        json!({"apiVersion": "v1", "kind": "Event",
+               "metadata": {"name": "vllm-gemma-1b-7c9f-x2x.1", "namespace": "ml"},
+               "involvedObject": {"kind": "Pod", "name": "vllm-gemma-1b-7c9f-x2x", "namespace": "ml"},
+               "type": "Warning", "reason": "FailedScheduling", "message": message}),
+        "kube-scheduler",
+    );
+    let o = vllm(&config, &["apply", "-f", SET, "--wait", "--timeout", "2s"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("error: timed out after 2s waiting for deployment.apps/vllm-gemma-1b (0/1 available): pod vllm-gemma-1b-7c9f-x2x Pending: FailedScheduling: {message}")),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn kubeconfig_lists_are_merged_and_context_selects() {
+    let double = cluster(&[]);
+    let (dir, path) = kubeconfig(&double, "kubeconfig-merge");
+    // The first file's current context points nowhere; `--context double` picks the second's.
+    let first = dir.join("first");
+    std::fs::write(
+        &first,
+        "apiVersion: v1\nkind: Config\ncurrent-context: gone\nclusters:\n- name: gone\n  cluster: {server: \"http://127.0.0.1:9\"}\ncontexts:\n- name: gone\n  context: {cluster: gone, user: nobody, namespace: elsewhere}\nusers:\n- name: nobody\n  user: {token: nothing}\n",
+    )
+    .unwrap();
+    let list = format!("{}:{}", first.display(), path.display());
+    let o = command()
+        .args(["diff", "-f", SET, "--context", "double"])
+        .env("KUBECONFIG", &list)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // The context's namespace applies to objects that set none.
+    assert!(stdout(&o).contains("namespace: ml"), "{}", stdout(&o));
+    let o = command()
+        .args(["diff", "-f", SET])
+        .env("KUBECONFIG", &list)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot reach the cluster at http://127.0.0.1:9"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A namespace on the real cluster of `KUBECONFIG`, deleted (with kubectl) when dropped.
+struct RealNamespace(String);
+
+impl RealNamespace {
+    fn create(dir: &Path) -> Self {
+        assert!(
+            std::env::var_os("KUBECONFIG").is_some(),
+            "the `cluster_*` tests need KUBECONFIG pointing at a cluster"
+        );
+        let name = format!("kubectl-vllm-test-{}", std::process::id());
+        let path = dir.join("namespace.yaml");
+        std::fs::write(
+            &path,
+            format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"),
+        )
+        .unwrap();
+        let o = command()
+            .args(["apply", "-f", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        Self(name)
+    }
+}
+
+impl Drop for RealNamespace {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kubectl")
+            .args(["delete", "namespace", &self.0, "--wait=false"])
+            .output();
+    }
+}
+
+/// A set any cluster accepts: no GPUs, no storage.
+fn plain_set(dir: &Path, value: &str) -> PathBuf {
+    let path = dir.join("plain.yaml");
+    std::fs::write(
+        &path,
+        format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: vllm-test\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vllm-test\ndata:\n  MAX_MODEL_LEN: \"{value}\"\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn cluster_apply_dry_run_diff_and_conflicts() {
+    let dir = temp_dir("real-cluster");
+    let namespace = RealNamespace::create(&dir);
+    let ns = namespace.0.as_str();
+    let set = plain_set(&dir, "8192");
+    let set = set.to_str().unwrap();
+    let o = command()
+        .args(["lint", "--cluster", "-n", ns, set])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = command()
+        .args(["apply", "-n", ns, "-f", set, "--dry-run=server"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("configmap/vllm-test serverside-applied (server dry run)"));
+    let o = command()
+        .args(["diff", "-n", ns, "-f", set])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = command()
+        .args(["apply", "-n", ns, "-f", set])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = command()
+        .args(["diff", "-n", ns, "-f", set])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // kubectl's client-side apply takes the value; ours then conflicts until forced.
+    let o = std::process::Command::new("kubectl")
+        .args([
+            "-n",
+            ns,
+            "patch",
+            "configmap",
+            "vllm-test",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"MAX_MODEL_LEN":"4096"}}"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = command()
+        .args(["apply", "-n", ns, "-f", set])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("conflict"), "{}", stderr(&o));
+    let o = command()
+        .args(["apply", "-n", ns, "-f", set, "--force-conflicts"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    drop(namespace);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,292 @@
+//! `apply --wait`: watch each workload's rollout until it is available or the deadline passes,
+//! and say why a pod is stuck (the scheduler's or kubelet's own words).
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{Api, DynamicObject, ListParams, WatchEvent, WatchParams};
+use serde_json::Value;
+
+use crate::{ClusterError, Connection, Planned};
+
+/// Where a workload's rollout stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollout {
+    /// `deployment.apps/vllm`.
+    pub reference: String,
+    /// `0/1 available`.
+    pub progress: String,
+    /// Whether it is available.
+    pub done: bool,
+    /// Why a pod is not running, when one is stuck.
+    pub stuck: Option<String>,
+}
+
+/// Whether `kind` is waited for.
+#[must_use]
+pub fn waits_for(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "LeaderWorkerSet" | "Pod"
+    )
+}
+
+/// Watches each workload of `planned` in turn until it is available, calling `report` whenever
+/// its progress changes; stops at `deadline` with the workloads not yet available (and why).
+pub async fn wait_for(
+    connection: &Connection,
+    planned: &[Planned],
+    deadline: Instant,
+    report: &mut dyn FnMut(&Rollout),
+) -> Result<Vec<Rollout>, ClusterError> {
+    let mut results = Vec::new();
+    for item in planned
+        .iter()
+        .filter(|p| waits_for(p.object["kind"].as_str().unwrap_or("")))
+    {
+        results.push(wait_one(connection, item, deadline, report).await?);
+    }
+    Ok(results)
+}
+
+async fn wait_one(
+    connection: &Connection,
+    item: &Planned,
+    deadline: Instant,
+    report: &mut dyn FnMut(&Rollout),
+) -> Result<Rollout, ClusterError> {
+    let fail = |e| ClusterError::from_kube(e, &connection.server);
+    let api: Api<DynamicObject> = match &item.namespace {
+        Some(ns) => Api::namespaced_with(connection.client.clone(), ns, &item.resource),
+        None => Api::all_with(connection.client.clone(), &item.resource),
+    };
+    let mut last = Rollout {
+        reference: item.reference.clone(),
+        progress: "waiting".into(),
+        done: false,
+        stuck: None,
+    };
+    let mut latest: Option<Value> = None;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Ok(last);
+        }
+        // A short watch, so a stuck pod is diagnosed while we wait.
+        let seconds = remaining.min(Duration::from_secs(10)).as_secs().max(1);
+        let params = WatchParams::default()
+            .fields(&format!("metadata.name={}", item.name))
+            .timeout(u32::try_from(seconds).unwrap_or(10));
+        let mut events = Box::pin(api.watch(&params, "0").await.map_err(fail)?);
+        while let Some(event) = events.next().await {
+            match event.map_err(fail)? {
+                WatchEvent::Added(object) | WatchEvent::Modified(object) => {
+                    let object = serde_json::to_value(&object).unwrap_or(Value::Null);
+                    let (progress, done) = status_of(&object);
+                    latest = Some(object);
+                    if done || progress != last.progress {
+                        last = Rollout {
+                            progress,
+                            done,
+                            stuck: None,
+                            ..last
+                        };
+                        report(&last);
+                    }
+                    if done {
+                        return Ok(last);
+                    }
+                }
+                WatchEvent::Deleted(_) => {
+                    last.progress = "deleted".into();
+                    report(&last);
+                    return Ok(last);
+                }
+                WatchEvent::Bookmark(_) => {}
+                WatchEvent::Error(status) => {
+                    return Err(ClusterError::from_kube(
+                        kube::Error::Api(status),
+                        &connection.server,
+                    ));
+                }
+            }
+        }
+        // The watch ended without the rollout finishing: look at its pods.
+        if let Some(object) = &latest {
+            let stuck = stuck_reason(connection, item, object).await?;
+            if stuck != last.stuck {
+                last.stuck = stuck;
+                report(&last);
+            }
+        }
+    }
+}
+
+/// `(progress, available)` of a workload from its status.
+fn status_of(object: &Value) -> (String, bool) {
+    let number = |pointer: &str| object.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
+    let current = number("/status/observedGeneration") >= number("/metadata/generation");
+    let condition = |kind: &str| {
+        object
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|c| c.iter().any(|c| c["type"] == kind && c["status"] == "True"))
+    };
+    match object["kind"].as_str().unwrap_or("") {
+        "Pod" => {
+            let ready = condition("Ready");
+            (if ready { "ready" } else { "not ready" }.into(), ready)
+        }
+        "LeaderWorkerSet" => {
+            let replicas = object
+                .pointer("/spec/replicas")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            let ready = number("/status/readyReplicas");
+            (
+                format!("{ready}/{replicas} groups ready"),
+                condition("Available"),
+            )
+        }
+        kind => {
+            let replicas = object
+                .pointer("/spec/replicas")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            let updated = number("/status/updatedReplicas");
+            let available = if kind == "StatefulSet" {
+                number("/status/readyReplicas")
+            } else {
+                number("/status/availableReplicas")
+            };
+            let done = current && updated >= replicas && available >= replicas;
+            (format!("{available}/{replicas} available"), done)
+        }
+    }
+}
+
+/// Why the workload's first stuck pod is stuck: its newest Warning event, else its scheduling
+/// condition, else a waiting container's reason.
+async fn stuck_reason(
+    connection: &Connection,
+    item: &Planned,
+    object: &Value,
+) -> Result<Option<String>, ClusterError> {
+    let fail = |e| ClusterError::from_kube(e, &connection.server);
+    let namespace = item.namespace.as_deref().unwrap_or(&connection.namespace);
+    let pods: Api<Pod> = Api::namespaced(connection.client.clone(), namespace);
+    let selector = match object["kind"].as_str() {
+        Some("Pod") => None,
+        Some("LeaderWorkerSet") => Some(format!("leaderworkerset.sigs.k8s.io/name={}", item.name)),
+        _ => object
+            .pointer("/spec/selector/matchLabels")
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+    };
+    let candidates: Vec<Pod> = match selector {
+        None => pods
+            .get_opt(&item.name)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .collect(),
+        Some(selector) => {
+            pods.list(&ListParams::default().labels(&selector))
+                .await
+                .map_err(fail)?
+                .items
+        }
+    };
+    let events: Api<Event> = Api::namespaced(connection.client.clone(), namespace);
+    for pod in candidates {
+        let status = pod.status.clone().unwrap_or_default();
+        let ready = status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "Ready" && c.status == "True");
+        if ready {
+            continue;
+        }
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
+        let warnings = events
+            .list(&ListParams::default().fields(&format!("involvedObject.name={name}")))
+            .await
+            .map_err(fail)?;
+        let newest = warnings
+            .items
+            .iter()
+            .filter(|e| e.type_.as_deref() == Some("Warning"))
+            .max_by_key(|e| e.metadata.resource_version.clone().unwrap_or_default())
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    e.reason.clone().unwrap_or_default(),
+                    e.message.clone().unwrap_or_default()
+                )
+            });
+        let unscheduled = status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c.reason.clone().unwrap_or_default(),
+                    c.message.clone().unwrap_or_default()
+                )
+            });
+        let waiting = status
+            .container_statuses
+            .iter()
+            .flatten()
+            .find_map(|c| c.state.as_ref()?.waiting.clone())
+            .map(|w| {
+                format!(
+                    "{}: {}",
+                    w.reason.unwrap_or_default(),
+                    w.message.unwrap_or_default()
+                )
+            });
+        if let Some(why) = newest.or(unscheduled).or(waiting) {
+            return Ok(Some(format!("pod {name} {phase}: {why}")));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::status_of;
+
+    #[test]
+    fn availability_by_kind() {
+        let deployment = json!({"kind": "Deployment", "metadata": {"generation": 2},
+            "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 1}});
+        assert_eq!(status_of(&deployment), ("1/2 available".to_string(), false));
+        let mut done = deployment.clone();
+        done["status"]["availableReplicas"] = json!(2);
+        assert_eq!(status_of(&done), ("2/2 available".to_string(), true));
+        let mut stale = done.clone();
+        stale["metadata"]["generation"] = json!(3);
+        assert!(
+            !status_of(&stale).1,
+            "an old generation's status does not count"
+        );
+        let lws = json!({"kind": "LeaderWorkerSet", "spec": {"replicas": 1},
+            "status": {"readyReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}});
+        assert_eq!(status_of(&lws), ("1/1 groups ready".to_string(), true));
+    }
+}
