@@ -283,6 +283,25 @@ fn objects_to_send(manifests: &Manifests) -> Vec<Value> {
         .collect()
 }
 
+/// kubectl's rule: with `-n`, every object that names a namespace must name that one.
+fn namespaces_agree(input: &InputArgs, objects: &[Value], stderr: &mut dyn Write) -> bool {
+    let Some(given) = &input.namespace else {
+        return true;
+    };
+    let other = objects
+        .iter()
+        .filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str))
+        .find(|ns| ns != given);
+    if let Some(other) = other {
+        let _ = writeln!(
+            stderr,
+            "error: the namespace from the provided object \"{other}\" does not match the namespace \"{given}\". You must pass '--namespace={other}' to perform this operation."
+        );
+        return false;
+    }
+    true
+}
+
 /// `kubectl vllm apply`.
 pub fn apply_command(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
     let session = if args.dry_run == DryRun::Client {
@@ -327,6 +346,9 @@ pub fn apply_command(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn 
         return blocking;
     }
     let objects = objects_to_send(&prepared.manifests);
+    if !namespaces_agree(&args.run.input, &objects, stderr) {
+        return 2;
+    }
     let Some(session) = session else {
         // --dry-run=client: the final manifests.
         let texts: Vec<String> = prepared
@@ -598,6 +620,9 @@ pub fn diff_command(args: &DiffArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
     }
     let namespace = namespace(&args.run.input, Some(&session));
     let objects = objects_to_send(&prepared.manifests);
+    if !namespaces_agree(&args.run.input, &objects, stderr) {
+        return 2;
+    }
     let options = ApplyOptions {
         field_manager: args.run.field_manager.clone(),
         force_conflicts: false,

@@ -696,4 +696,17 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(&root);
     }
+
+    #[test]
+    fn as_written_keeps_secret_values_and_leaves_the_namespace_unset() {
+        let m = load(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: hf}\n  stringData: {token: hf_abc}\n",
+        );
+        let secret = &m.objects[0];
+        assert_eq!(secret.json["stringData"]["token"], REDACTED);
+        assert_eq!(secret.json["metadata"]["namespace"], "default");
+        let written = m.as_written(secret);
+        assert_eq!(written["stringData"]["token"], "hf_abc");
+        assert!(written["metadata"].get("namespace").is_none());
+    }
 }

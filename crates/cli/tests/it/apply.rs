@@ -368,6 +368,26 @@ fn diff_exit_codes_follow_kubectl_diff() {
         "{}",
         stderr(&o)
     );
+    // As in kubectl, `-n` must agree with namespaces the manifests name.
+    let named = dir.join("named.yaml");
+    std::fs::write(
+        &named,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: prod}\n",
+    )
+    .unwrap();
+    let o = vllm(
+        &config,
+        &[
+            "apply",
+            "--dry-run=client",
+            "-n",
+            "ml",
+            "-f",
+            named.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("error: the namespace from the provided object \"prod\" does not match the namespace \"ml\". You must pass '--namespace=prod' to perform this operation."), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -388,6 +408,14 @@ fn client_dry_run_prints_manifests_that_lint_passes() {
         5
     );
     let o = super::cli::run_stdin(&["lint", "-"], &printed);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // The seed set itself, as the acceptance names it.
+    let o = command()
+        .args(["apply", "--dry-run=client", "-f", SET])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = super::cli::run_stdin(&["lint", "-"], &stdout(&o));
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let _ = std::fs::remove_dir_all(dir);
 }
