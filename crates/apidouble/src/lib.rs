@@ -404,6 +404,13 @@ struct Incoming {
     body: Vec<u8>,
 }
 
+impl Incoming {
+    /// A query parameter, empty when absent.
+    fn param(&self, name: &str) -> &str {
+        self.query.get(name).map_or("", String::as_str)
+    }
+}
+
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Incoming> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
@@ -773,17 +780,12 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
             }
         }
         "list" | "watch" => {
-            let selector = incoming
-                .query
-                .get("labelSelector")
-                .cloned()
-                .unwrap_or_default();
-            let fields = incoming
-                .query
-                .get("fieldSelector")
-                .cloned()
-                .unwrap_or_default();
-            let items = matching(&state, &target, &selector, &fields);
+            let items = matching(
+                &state,
+                &target,
+                incoming.param("labelSelector"),
+                incoming.param("fieldSelector"),
+            );
             (
                 200,
                 json!({
@@ -1218,21 +1220,16 @@ fn stream_watch(shared: &Shared, incoming: &Incoming, target: &Target, writer: &
         .and_then(|t| t.parse().ok())
         .unwrap_or(5);
     let deadline = Instant::now() + Duration::from_secs(timeout);
-    let selector = incoming
-        .query
-        .get("labelSelector")
-        .cloned()
-        .unwrap_or_default();
-    let fields = incoming
-        .query
-        .get("fieldSelector")
-        .cloned()
-        .unwrap_or_default();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut state = shared.lock();
     loop {
         let mut events = Vec::new();
-        for object in matching(&state, target, &selector, &fields) {
+        for object in matching(
+            &state,
+            target,
+            incoming.param("labelSelector"),
+            incoming.param("fieldSelector"),
+        ) {
             let name = object["metadata"]["name"]
                 .as_str()
                 .unwrap_or("")

@@ -225,43 +225,40 @@ async fn stuck_reason(
             .items
             .iter()
             .filter(|e| e.type_.as_deref() == Some("Warning"))
-            .max_by_key(|e| e.metadata.resource_version.clone().unwrap_or_default())
-            .map(|e| {
-                format!(
-                    "{}: {}",
-                    e.reason.clone().unwrap_or_default(),
-                    e.message.clone().unwrap_or_default()
+            .max_by_key(|e| {
+                let version = e.metadata.resource_version.as_deref().unwrap_or("0");
+                (
+                    e.last_timestamp.clone(),
+                    version.parse::<u64>().unwrap_or(0),
                 )
-            });
+            })
+            .map(|e| because(e.reason.as_deref(), e.message.as_deref()));
         let unscheduled = status
             .conditions
             .iter()
             .flatten()
             .find(|c| c.type_ == "PodScheduled" && c.status == "False")
-            .map(|c| {
-                format!(
-                    "{}: {}",
-                    c.reason.clone().unwrap_or_default(),
-                    c.message.clone().unwrap_or_default()
-                )
-            });
+            .map(|c| because(c.reason.as_deref(), c.message.as_deref()));
         let waiting = status
             .container_statuses
             .iter()
             .flatten()
             .find_map(|c| c.state.as_ref()?.waiting.clone())
-            .map(|w| {
-                format!(
-                    "{}: {}",
-                    w.reason.unwrap_or_default(),
-                    w.message.unwrap_or_default()
-                )
-            });
+            .map(|w| because(w.reason.as_deref(), w.message.as_deref()));
         if let Some(why) = newest.or(unscheduled).or(waiting) {
             return Ok(Some(format!("pod {name} {phase}: {why}")));
         }
     }
     Ok(None)
+}
+
+/// `Reason: message`.
+fn because(reason: Option<&str>, message: Option<&str>) -> String {
+    format!(
+        "{}: {}",
+        reason.unwrap_or_default(),
+        message.unwrap_or_default()
+    )
 }
 
 #[cfg(test)]
