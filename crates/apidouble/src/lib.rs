@@ -242,7 +242,14 @@ impl ApiDouble {
                 std::thread::spawn(move || serve(&connection, stream));
             }
         });
-        Self { addr, shared }
+        let double = Self { addr, shared };
+        for namespace in ["default", "kube-system"] {
+            double.seed(
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
+                "kube-apiserver",
+            );
+        }
+        double
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -634,9 +641,19 @@ fn not_found(target: &Target, name: &str) -> (u16, Value) {
             404,
             "NotFound",
             &format!("{} \"{name}\" not found", r.qualified()),
-            json!({"name": name, "group": r.group, "kind": r.plural}),
+            details(name, r.group, r.plural),
         ),
     )
+}
+
+/// `details` of a Status about one object; a core group is left out, as the server does.
+fn details(name: &str, group: &str, kind: &str) -> Value {
+    let mut details = json!({"name": name});
+    if !group.is_empty() {
+        details["group"] = json!(group);
+    }
+    details["kind"] = json!(kind);
+    details
 }
 
 /// Handles one request; false when the connection must close (after a watch).
@@ -779,6 +796,23 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
                 }
             }
         }
+        "list" | "watch"
+            if incoming
+                .param("labelSelector")
+                .split(',')
+                .chain(incoming.param("fieldSelector").split(','))
+                .any(|term| !term.is_empty() && !term.contains('=')) =>
+        {
+            (
+                400,
+                status(
+                    400,
+                    "BadRequest",
+                    "the double supports equality selectors only (a=b, a==b, a!=b)",
+                    json!(null),
+                ),
+            )
+        }
         "list" | "watch" => {
             let items = matching(
                 &state,
@@ -810,15 +844,16 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
 /// Objects of the target's resource (and namespace, when given) matching an equality label
 /// selector and an equality field selector (`metadata.name=x`, `involvedObject.name=y`).
 fn matching(state: &State, target: &Target, selector: &str, fields: &str) -> Vec<Value> {
-    let field_terms: Vec<(String, &str)> = fields
+    // (pointer, value, equal): `metadata.name=x`, `involvedObject.name==y`, `a!=b`.
+    let field_terms: Vec<(String, &str, bool)> = fields
         .split(',')
-        .filter_map(|t| t.split_once('='))
-        .map(|(path, value)| {
-            (
-                format!("/{}", path.replace('.', "/")),
-                value.trim_start_matches('='),
-            )
+        .filter_map(|t| {
+            t.split_once("!=")
+                .map(|(k, v)| (k, v, false))
+                .or_else(|| t.split_once("==").map(|(k, v)| (k, v, true)))
+                .or_else(|| t.split_once('=').map(|(k, v)| (k, v, true)))
         })
+        .map(|(path, value, equal)| (format!("/{}", path.replace('.', "/")), value, equal))
         .collect();
     let terms: Vec<(&str, &str, bool)> = selector
         .split(',')
@@ -839,8 +874,8 @@ fn matching(state: &State, target: &Target, selector: &str, fields: &str) -> Vec
         })
         .map(|(_, stored)| &stored.object)
         .filter(|object| {
-            field_terms.iter().all(|(pointer, value)| {
-                object.pointer(pointer).and_then(Value::as_str) == Some(*value)
+            field_terms.iter().all(|(pointer, value, equal)| {
+                (object.pointer(pointer).and_then(Value::as_str) == Some(*value)) == *equal
             })
         })
         .filter(|object| {
@@ -909,21 +944,56 @@ fn apply(
     if let Some((code, field, message)) =
         state.rejections.get(&(r.plural.to_string(), name.clone()))
     {
-        let full = format!(
-            "{}.{} \"{name}\" is invalid: {field}: {message}",
-            r.kind,
-            if r.group.is_empty() { "core" } else { r.group }
-        );
-        return (
-            *code,
-            status(
-                *code,
-                "Invalid",
-                &full,
-                json!({"name": name, "group": r.group, "kind": r.kind,
-                       "causes": [{"reason": "FieldValueInvalid", "message": message, "field": field}]}),
-            ),
-        );
+        let group_kind = if r.group.is_empty() {
+            r.kind.to_string()
+        } else {
+            format!("{}.{}", r.kind, r.group)
+        };
+        let full = format!("{group_kind} \"{name}\" is invalid: {field}: {message}");
+        let mut causes = details(&name, r.group, r.kind);
+        causes["causes"] =
+            json!([{"reason": "FieldValueInvalid", "message": message, "field": field}]);
+        return (*code, status(*code, "Invalid", &full, causes));
+    }
+    if r.namespaced {
+        if target.namespace.is_none() {
+            return (
+                404,
+                status(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                    json!({}),
+                ),
+            );
+        }
+        let body_namespace = applied
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str);
+        if body_namespace.is_some_and(|ns| ns != namespace) {
+            return (
+                400,
+                status(
+                    400,
+                    "BadRequest",
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                    json!(null),
+                ),
+            );
+        }
+        // NamespaceLifecycle admission, which runs on dry runs too.
+        let namespace_key = ("namespaces".to_string(), String::new(), namespace.clone());
+        if !state.objects.contains_key(&namespace_key) {
+            return (
+                404,
+                status(
+                    404,
+                    "NotFound",
+                    &format!("namespaces \"{namespace}\" not found"),
+                    details(&namespace, "", "namespaces"),
+                ),
+            );
+        }
     }
     let force = incoming.query.get("force").is_some_and(|f| f == "true");
     let dry_run = incoming.query.get("dryRun").is_some_and(|d| d == "All");
@@ -938,20 +1008,23 @@ fn apply(
         stored.object["metadata"]["namespace"] = json!(namespace);
     }
     // Conflicts: fields another manager owns that this apply sets to a different value.
-    let mut conflicts: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut conflicts: Vec<Conflict> = Vec::new();
     for other in stored.managed.iter().filter(|m| m.manager != manager) {
         for path in other.fields.intersection(&applied_fields) {
             if get_path(&stored.object, path) != get_path(&applied, path) {
-                conflicts.push((
-                    other.manager.clone(),
-                    other.api_version.clone(),
-                    path.clone(),
-                ));
+                conflicts.push(Conflict {
+                    manager: if other.operation == "Update" {
+                        format!("\"{}\" using {}", other.manager, other.api_version)
+                    } else {
+                        format!("\"{}\"", other.manager)
+                    },
+                    path: path.clone(),
+                });
             }
         }
     }
     if !conflicts.is_empty() && !force {
-        return (409, conflict_status(&conflicts, r, &name));
+        return (409, conflict_status(&conflicts));
     }
     let before = stored.object.clone();
     // Fields this manager applied before and no longer applies, and nobody else owns, go away.
@@ -972,8 +1045,8 @@ fn apply(
     }
     merge(&mut stored.object, &applied);
     for other in stored.managed.iter_mut().filter(|m| m.manager != manager) {
-        for (_, _, path) in &conflicts {
-            other.fields.remove(path);
+        for conflict in &conflicts {
+            other.fields.remove(&conflict.path);
         }
     }
     stored
@@ -1021,7 +1094,14 @@ fn apply(
         existing.as_ref().map(|_| spec_changed),
     );
     let created = existing.is_none();
-    let response = stored.object.clone();
+    let mut response = stored.object.clone();
+    if dry_run && created {
+        // Nothing was stored: no resource version, no uid.
+        if let Some(metadata) = response["metadata"].as_object_mut() {
+            metadata.remove("resourceVersion");
+            metadata.remove("uid");
+        }
+    }
     if !dry_run {
         state.resource_version = version;
         state.objects.insert(key, stored);
@@ -1030,40 +1110,48 @@ fn apply(
     (if created { 201 } else { 200 }, response)
 }
 
-/// The 409 body of a failed apply, worded as the API server words it.
-fn conflict_status(conflicts: &[(String, String, Vec<String>)], r: &Resource, name: &str) -> Value {
+/// A field another manager owns and this apply changes.
+struct Conflict {
+    /// The manager as the server prints it: `"name"`, and ` using apps/v1` for an Update.
+    manager: String,
+    path: Vec<String>,
+}
+
+/// The 409 body of a failed apply, worded as the API server words it (`getConflictMessage`
+/// and `NewApplyConflict` in k8s.io/apiserver's field manager).
+fn conflict_status(conflicts: &[Conflict]) -> Value {
     let n = conflicts.len();
-    let message = if let [(manager, api_version, path)] = conflicts {
-        format!(
-            "Apply failed with 1 conflict: conflict with \"{manager}\" using {api_version}: {}",
-            dotted(path)
-        )
+    let listed = if let [one] = conflicts {
+        format!("conflict with {}: {}", one.manager, dotted(&one.path))
     } else {
-        let mut text = format!("Apply failed with {n} conflicts:");
-        for (manager, api_version, path) in conflicts {
-            let _ = write!(
-                text,
-                " conflict with \"{manager}\" using {api_version}: {}",
-                dotted(path)
-            );
+        let mut managers: Vec<&str> = conflicts.iter().map(|c| c.manager.as_str()).collect();
+        managers.sort_unstable();
+        managers.dedup();
+        let mut lines = Vec::new();
+        for manager in managers {
+            lines.push(format!("conflicts with {manager}:"));
+            for conflict in conflicts.iter().filter(|c| c.manager == manager) {
+                lines.push(format!("- {}", dotted(&conflict.path)));
+            }
         }
-        text
+        lines.join("\n")
     };
+    let plural = if n == 1 { "" } else { "s" };
     let causes: Vec<Value> = conflicts
         .iter()
-        .map(|(manager, api_version, path)| {
+        .map(|c| {
             json!({
                 "reason": "FieldManagerConflict",
-                "message": format!("conflict with \"{manager}\" using {api_version}"),
-                "field": dotted(path),
+                "message": format!("conflict with {}", c.manager),
+                "field": dotted(&c.path),
             })
         })
         .collect();
     status(
         409,
         "Conflict",
-        &message,
-        json!({"name": name, "group": r.group, "kind": r.plural, "causes": causes}),
+        &format!("Apply failed with {n} conflict{plural}: {listed}"),
+        json!({"causes": causes}),
     )
 }
 

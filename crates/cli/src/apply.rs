@@ -90,8 +90,18 @@ pub struct ApplyArgs {
 
 /// Parses kubectl-style durations: `30s`, `5m`, `1h30m`, a bare number of seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
+    /// A week: longer is a typo, and `Instant + Duration` must not overflow.
+    const MAX: u64 = 7 * 24 * 3600;
+    let too_long = || format!("`{text}` is longer than a week");
+    if text.is_empty() {
+        return Err("the duration is empty".into());
+    }
     if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
+        return if seconds > MAX {
+            Err(too_long())
+        } else {
+            Ok(Duration::from_secs(seconds))
+        };
     }
     let mut total = 0u64;
     let mut number = String::new();
@@ -113,7 +123,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         let value: u64 = number
             .parse()
             .map_err(|_| format!("invalid duration `{text}`"))?;
-        total += value * unit;
+        total = value
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .filter(|t| *t <= MAX)
+            .ok_or_else(too_long)?;
         number.clear();
     }
     if !number.is_empty() {
@@ -158,6 +172,7 @@ impl Session {
         linter: &mut Linter,
         manifests: &Manifests,
         config: &Config,
+        namespace: &str,
         stderr: &mut dyn Write,
     ) -> bool {
         let facts = match self.runtime.block_on(cluster::read_facts(&self.connection)) {
@@ -189,10 +204,11 @@ impl Session {
         if keys.is_empty() {
             return true;
         }
-        match self
-            .runtime
-            .block_on(cluster::fetch_referenced(&self.connection, &keys))
-        {
+        match self.runtime.block_on(cluster::fetch_referenced(
+            &self.connection,
+            &keys,
+            namespace,
+        )) {
             Ok((objects, warnings)) => {
                 for warning in &warnings {
                     let _ = writeln!(stderr, "warning: {warning}");
@@ -241,7 +257,7 @@ fn prepare(
     let (mut linter, loaded, manifests, options) =
         crate::read_inputs(&args.input, Selection::default(), &namespace, stderr).ok_or(2u8)?;
     if let Some(session) = session
-        && !session.attach(&mut linter, &manifests, &loaded.config, stderr)
+        && !session.attach(&mut linter, &manifests, &loaded.config, &namespace, stderr)
     {
         return Err(2);
     }
@@ -445,9 +461,14 @@ pub fn apply_command(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn 
             .iter()
             .map(|a| a.reference.as_str())
             .collect();
+        let (done, not_done) = if options.dry_run {
+            ("accepted by the server dry run", "not tried")
+        } else {
+            ("applied", "not applied")
+        };
         let _ = writeln!(
             stderr,
-            "applied ({}): {}",
+            "{done} ({}): {}",
             applied.len(),
             if applied.is_empty() {
                 "none".to_string()
@@ -457,7 +478,7 @@ pub fn apply_command(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn 
         );
         let _ = writeln!(
             stderr,
-            "not applied ({}): {}",
+            "{not_done} ({}): {}",
             report.not_applied.len() + 1,
             std::iter::once(what.as_str())
                 .chain(report.not_applied.iter().map(String::as_str))
@@ -521,13 +542,20 @@ fn wait(
                     .stuck
                     .as_deref()
                     .map_or_else(String::new, |s| format!(": {s}"));
-                let _ = writeln!(
-                    stderr,
-                    "error: timed out after {}s waiting for {} ({}){why}",
-                    timeout.as_secs(),
-                    rollout.reference,
-                    rollout.progress
-                );
+                let _ = match &rollout.failed {
+                    Some(failed) => writeln!(
+                        stderr,
+                        "error: {} will not become available: {failed}{why}",
+                        rollout.reference
+                    ),
+                    None => writeln!(
+                        stderr,
+                        "error: timed out after {}s waiting for {} ({}){why}",
+                        timeout.as_secs(),
+                        rollout.reference,
+                        rollout.progress
+                    ),
+                };
             }
             if waiting.is_empty() { 0 } else { 2 }
         }
@@ -577,8 +605,20 @@ fn printable(object: &Value) -> Value {
                 }
             }
         }
+        redact_last_applied(&mut object);
     }
     object
+}
+
+/// kubectl's client-side apply keeps the whole Secret, values included, in this annotation.
+fn redact_last_applied(secret: &mut Value) {
+    if let Some(annotation) = secret
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+        .and_then(|a| a.get_mut("kubectl.kubernetes.io/last-applied-configuration"))
+    {
+        *annotation = json!(kubectl_vllm_manifest::load::REDACTED);
+    }
 }
 
 fn to_yaml(value: &Value) -> String {
@@ -592,6 +632,9 @@ pub struct DiffArgs {
     /// Inputs, cluster, fixing.
     #[command(flatten)]
     pub run: ClusterRunArgs,
+    /// Show the result of taking fields other field managers own (as `apply --force-conflicts`).
+    #[arg(long)]
+    pub force_conflicts: bool,
 }
 
 /// `kubectl vllm diff`: the fixed manifests against the live objects, through a server-side
@@ -625,7 +668,7 @@ pub fn diff_command(args: &DiffArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
     }
     let options = ApplyOptions {
         field_manager: args.run.field_manager.clone(),
-        force_conflicts: false,
+        force_conflicts: args.force_conflicts,
         dry_run: true,
     };
     let result = session.runtime.block_on(async {
@@ -675,6 +718,10 @@ fn masked(live: Option<&Value>, merged: &Value) -> (Option<Value>, Value) {
     let mut before = live.map(strip);
     let mut after = strip(merged);
     if after["kind"] == "Secret" {
+        redact_last_applied(&mut after);
+        if let Some(before) = before.as_mut() {
+            redact_last_applied(before);
+        }
         for field in ["data", "stringData"] {
             let old = before.as_ref().and_then(|b| b.get(field)).cloned();
             if let Some(map) = after.get_mut(field).and_then(Value::as_object_mut) {
@@ -701,4 +748,23 @@ fn masked(live: Option<&Value>, merged: &Value) -> (Option<Value>, Value) {
         }
     }
     (before, after)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_duration;
+
+    #[test]
+    fn durations_as_kubectl_writes_them() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m5s"), Ok(Duration::from_secs(5405)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5").is_ok() && parse_duration("5x").is_err());
+        assert!(parse_duration("10").is_ok() && parse_duration("10m3").is_err());
+        // Overflow is an error, not a panic.
+        assert!(parse_duration("18446744073709551615").is_err());
+        assert!(parse_duration("99999999999999999h").is_err());
+    }
 }

@@ -708,7 +708,7 @@ fn lint_command(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         return 2;
     };
     if let Some(session) = &session
-        && !session.attach(&mut linter, &manifests, &loaded.config, stderr)
+        && !session.attach(&mut linter, &manifests, &loaded.config, &namespace, stderr)
     {
         return 2;
     }

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
-use kube::discovery::{self, Scope};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::core::GroupVersion;
+use kube::discovery::{self, ApiGroup, Scope};
 use serde_json::{Value, json};
 
 use crate::{ClusterError, Connection};
@@ -52,29 +53,35 @@ pub async fn plan(
 ) -> Result<Vec<Planned>, ClusterError> {
     let mut ordered: Vec<&Value> = objects.iter().collect();
     ordered.sort_by_key(|o| rank(o["kind"].as_str().unwrap_or("")));
-    let mut resolved: HashMap<(String, String), (ApiResource, bool)> = HashMap::new();
+    // One discovery document per group-version, fetched once.
+    let mut groups: HashMap<String, Option<ApiGroup>> = HashMap::new();
     let mut planned = Vec::with_capacity(ordered.len());
     for object in ordered {
         let api_version = object["apiVersion"].as_str().unwrap_or("").to_string();
         let kind = object["kind"].as_str().unwrap_or("").to_string();
-        let key = (api_version.clone(), kind.clone());
-        if !resolved.contains_key(&key) {
+        if !groups.contains_key(&api_version) {
             let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
-            let gvk = GroupVersionKind::gvk(group, version, &kind);
-            let found = match discovery::pinned_kind(&connection.client, &gvk).await {
-                Ok(found) => found,
-                // The group-version is not served (404), or is served without this kind.
-                Err(kube::Error::Discovery(_)) => return Err(no_match(&kind, &api_version)),
+            let gv = GroupVersion::gv(group, version);
+            let found = match discovery::pinned_group(&connection.client, &gv).await {
+                Ok(found) => Some(found),
+                // The group-version is not served.
+                Err(kube::Error::Discovery(_)) => None,
                 Err(e) => match ClusterError::from_kube(e, &connection.server) {
-                    ClusterError::Api { code: 404, .. } => {
-                        return Err(no_match(&kind, &api_version));
-                    }
+                    ClusterError::Api { code: 404, .. } => None,
                     other => return Err(other),
                 },
             };
-            resolved.insert(key.clone(), (found.0, found.1.scope == Scope::Namespaced));
+            groups.insert(api_version.clone(), found);
         }
-        let (resource, namespaced) = resolved[&key].clone();
+        let version = api_version.rsplit('/').next().unwrap_or(&api_version);
+        let Some((resource, capabilities)) = groups[&api_version].as_ref().and_then(|g| {
+            g.versioned_resources(version)
+                .into_iter()
+                .find(|(r, _)| r.kind == kind)
+        }) else {
+            return Err(no_match(&kind, &api_version));
+        };
+        let namespaced = capabilities.scope == Scope::Namespaced;
         let mut object = object.clone();
         let name = object
             .pointer("/metadata/name")
@@ -190,22 +197,23 @@ pub async fn apply_all(
     let params = patch_params(options);
     for (i, item) in planned.iter().enumerate() {
         let api = api_for(connection, item);
-        let result = async {
-            let before = api.get_opt(&item.name).await?;
-            let after = api
-                .patch(&item.name, &params, &Patch::Apply(&item.object))
-                .await?;
-            Ok::<_, kube::Error>((before, after))
-        }
-        .await;
-        match result {
-            Ok((before, after)) => {
+        // Metadata only (never a Secret's values); a refused GET just leaves the outcome open.
+        let before = api.get_metadata_opt(&item.name).await.ok();
+        match api
+            .patch(&item.name, &params, &Patch::Apply(&item.object))
+            .await
+        {
+            Ok(after) => {
                 let outcome = match before {
-                    None => Outcome::Created,
-                    Some(b) if b.metadata.resource_version == after.metadata.resource_version => {
+                    Some(None) => Outcome::Created,
+                    // A dry run keeps the live resourceVersion whatever it would change.
+                    Some(Some(b))
+                        if !options.dry_run
+                            && b.metadata.resource_version == after.metadata.resource_version =>
+                    {
                         Outcome::Unchanged
                     }
-                    Some(_) => Outcome::Configured,
+                    _ => Outcome::Configured,
                 };
                 report.applied.push(Applied {
                     reference: item.reference.clone(),

@@ -62,11 +62,14 @@ pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterErr
                         .as_ref()
                         .is_some_and(|l| l.contains_key("cloud.google.com/gke-nodepool"))
             });
-            facts.provider = Some(if gce {
-                Provider::Gke
-            } else {
-                Provider::Generic
-            });
+            // No node at all (everything scaled to zero) says nothing about the provider.
+            if !list.items.is_empty() {
+                facts.provider = Some(if gce {
+                    Provider::Gke
+                } else {
+                    Provider::Generic
+                });
+            }
             facts.node_pools = Some(node_pools(&list.items));
         }
         Err(e) => match ClusterError::from_kube(e, &connection.server) {
@@ -127,20 +130,27 @@ fn node_pools(nodes: &[Node]) -> Vec<NodePoolFact> {
                         .ok()
                 })
                 .unwrap_or(0);
-            // Taints the node lifecycle controller sets (not-ready, unreachable) are transient.
-            let taints = nodes[0]
-                .spec
-                .as_ref()
-                .and_then(|s| s.taints.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|t| !t.key.starts_with("node.kubernetes.io/"))
-                .map(|t| TaintFact {
-                    key: t.key,
-                    value: t.value.unwrap_or_default(),
-                    effect: t.effect,
-                })
-                .collect();
+            // Taints every node of the pool has; those the node lifecycle controller sets
+            // (not-ready, unreachable) are transient.
+            let taints_of = |node: &Node| -> Vec<TaintFact> {
+                node.spec
+                    .as_ref()
+                    .and_then(|s| s.taints.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|t| !t.key.starts_with("node.kubernetes.io/"))
+                    .map(|t| TaintFact {
+                        key: t.key,
+                        value: t.value.unwrap_or_default(),
+                        effect: t.effect,
+                    })
+                    .collect()
+            };
+            let mut taints = taints_of(nodes[0]);
+            for node in &nodes[1..] {
+                let theirs = taints_of(node);
+                taints.retain(|t| theirs.contains(t));
+            }
             NodePoolFact {
                 name,
                 accelerator: labels.get("cloud.google.com/gke-accelerator").cloned(),
@@ -209,7 +219,8 @@ pub struct ObjectKey {
     pub name: String,
 }
 
-/// Reads the referenced objects that exist in the cluster, one GET each: PersistentVolumes,
+/// Reads the referenced objects that exist in the cluster (in `namespace` when a lookup named
+/// none), one GET each: PersistentVolumes,
 /// PersistentVolumeClaims and ServiceAccounts whole; Secrets and ConfigMaps as metadata only
 /// (their data is never read). Each carries the annotation `kubectl-vllm/source: cluster` (with
 /// `metadata-only` for the latter, whose keys are then unknown to policies). A 404 leaves the
@@ -217,11 +228,13 @@ pub struct ObjectKey {
 pub async fn fetch_referenced(
     connection: &Connection,
     keys: &[ObjectKey],
+    namespace: &str,
 ) -> Result<(Vec<Value>, Vec<String>), ClusterError> {
+    let default_namespace = namespace;
     let mut objects = Vec::new();
     let mut warnings = Vec::new();
     for key in keys {
-        let namespace = key.namespace.as_deref().unwrap_or(&connection.namespace);
+        let namespace = key.namespace.as_deref().unwrap_or(default_namespace);
         let client = connection.client.clone();
         let result = match key.kind.as_str() {
             "PersistentVolume" => whole(Api::<PersistentVolume>::all(client), &key.name).await,

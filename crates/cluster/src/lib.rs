@@ -65,6 +65,26 @@ pub enum ClusterError {
         /// The server URL.
         server: String,
     },
+    /// The kubeconfig's credential plugin or token could not produce credentials.
+    #[error(
+        "cannot get credentials for {server}: {message} (for GKE: is gke-gcloud-auth-plugin installed and `gcloud auth login` current?)"
+    )]
+    Credentials {
+        /// The server URL.
+        server: String,
+        /// What the auth layer said.
+        message: String,
+    },
+    /// The TLS handshake failed (certificate or server name).
+    #[error(
+        "TLS with {server} failed: {message} (check the kubeconfig's certificate-authority-data and server address)"
+    )]
+    Tls {
+        /// The server URL.
+        server: String,
+        /// The TLS error.
+        message: String,
+    },
     /// 403: the identity may not do this.
     #[error("permission denied (403 Forbidden): {message}")]
     Forbidden {
@@ -94,7 +114,8 @@ impl ClusterError {
                 401 => Self::Unauthorized {
                     server: server.to_string(),
                 },
-                403 => Self::Forbidden {
+                // An admission webhook may deny with 403; that is a rejection, not RBAC.
+                403 if !status.message.starts_with("admission webhook") => Self::Forbidden {
                     message: status.message.clone(),
                 },
                 code => {
@@ -125,9 +146,24 @@ impl ClusterError {
                     }
                 }
             },
-            kube::Error::Auth(e) => Self::Unauthorized {
-                server: format!("{server} ({e})"),
+            kube::Error::Auth(e) => Self::Credentials {
+                server: server.to_string(),
+                message: error_chain(&e),
             },
+            // Token refresh and exec plugins fail inside the client's service stack.
+            other if has_source::<kube::client::AuthError>(&other) => Self::Credentials {
+                server: server.to_string(),
+                message: error_chain(&other),
+            },
+            other
+                if has_source::<kube::client::RustlsTlsError>(&other)
+                    || error_chain(&other).contains("certificate") =>
+            {
+                Self::Tls {
+                    server: server.to_string(),
+                    message: error_chain(&other),
+                }
+            }
             other => Self::Unreachable {
                 server: server.to_string(),
                 message: error_chain(&other),
@@ -142,9 +178,24 @@ impl ClusterError {
             Self::Unauthorized { .. } => Some(401),
             Self::Forbidden { .. } => Some(403),
             Self::Api { code, .. } => Some(*code),
-            Self::Config(_) | Self::Unreachable { .. } => None,
+            Self::Config(_)
+            | Self::Unreachable { .. }
+            | Self::Credentials { .. }
+            | Self::Tls { .. } => None,
         }
     }
+}
+
+/// Whether `error` or one of its sources is an `E`.
+fn has_source<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<E>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// An error and its sources, `: `-separated, without repeats.
@@ -183,6 +234,12 @@ pub async fn connect(target: &Target) -> Result<Connection, ClusterError> {
             .await
             .map_err(|e| ClusterError::Config(error_chain(&e)))?,
     };
+    let mut config = config;
+    // kube's default is no read timeout: a server that accepts and never answers would hang the
+    // run. Watches here last at most 10 s.
+    config
+        .read_timeout
+        .get_or_insert(std::time::Duration::from_mins(1));
     let server = config
         .cluster_url
         .to_string()
@@ -231,6 +288,10 @@ mod tests {
                 "spec": {"providerID": "gce://p/z/n1", "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]},
                 "status": {"allocatable": {"nvidia.com/gpu": "1"}}}),
             "kubelet",
+        );
+        double.seed(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}),
+            "kubectl",
         );
         let connection = connected(&double, "facts").await;
         assert_eq!(connection.namespace, "ml");
@@ -331,6 +392,35 @@ mod tests {
         assert!(
             error.to_string().contains("no matches for kind \"Widget\""),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_webhook_denial_is_a_rejection_not_a_permission_problem() {
+        let status = |code: u16, message: &str| {
+            kube::Error::Api(Box::new(
+                serde_json::from_value(json!({"status": "Failure", "code": code, "reason": "Forbidden", "message": message}))
+                    .unwrap(),
+            ))
+        };
+        let rbac = ClusterError::from_kube(
+            status(
+                403,
+                "pods is forbidden: User \"u\" cannot list resource \"pods\"",
+            ),
+            "s",
+        );
+        assert!(matches!(rbac, ClusterError::Forbidden { .. }), "{rbac}");
+        let webhook = ClusterError::from_kube(
+            status(
+                403,
+                "admission webhook \"validation.gatekeeper.sh\" denied the request: [gpu-limits] missing limit",
+            ),
+            "s",
+        );
+        assert!(
+            matches!(webhook, ClusterError::Api { code: 403, .. }),
+            "{webhook}"
         );
     }
 

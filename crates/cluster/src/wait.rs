@@ -21,6 +21,9 @@ pub struct Rollout {
     pub done: bool,
     /// Why a pod is not running, when one is stuck.
     pub stuck: Option<String>,
+    /// Why waiting stopped early: the workload failed (a failed Pod, an exceeded progress
+    /// deadline) or was deleted.
+    pub failed: Option<String>,
 }
 
 /// Whether `kind` is waited for.
@@ -66,6 +69,7 @@ async fn wait_one(
         progress: "waiting".into(),
         done: false,
         stuck: None,
+        failed: None,
     };
     let mut latest: Option<Value> = None;
     loop {
@@ -83,23 +87,30 @@ async fn wait_one(
             match event.map_err(fail)? {
                 WatchEvent::Added(object) | WatchEvent::Modified(object) => {
                     let object = serde_json::to_value(&object).unwrap_or(Value::Null);
-                    let (progress, done) = status_of(&object);
+                    let (progress, state) = status_of(&object);
                     latest = Some(object);
-                    if done || progress != last.progress {
+                    let done = state == State::Done;
+                    let failed = match state {
+                        State::Failed(why) => Some(why),
+                        State::Waiting | State::Done => None,
+                    };
+                    if done || failed.is_some() || progress != last.progress {
                         last = Rollout {
                             progress,
                             done,
                             stuck: None,
+                            failed,
                             ..last
                         };
                         report(&last);
                     }
-                    if done {
+                    if last.done || last.failed.is_some() {
                         return Ok(last);
                     }
                 }
                 WatchEvent::Deleted(_) => {
                     last.progress = "deleted".into();
+                    last.failed = Some("deleted while waiting".into());
                     report(&last);
                     return Ok(last);
                 }
@@ -123,47 +134,98 @@ async fn wait_one(
     }
 }
 
-/// `(progress, available)` of a workload from its status.
-fn status_of(object: &Value) -> (String, bool) {
+/// Where a workload stands, from its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// Still rolling out.
+    Waiting,
+    /// Available (a Pod: ready or succeeded).
+    Done,
+    /// It will not get there by waiting (a failed Pod, an exceeded progress deadline).
+    Failed(String),
+}
+
+/// `(progress, state)` of a workload, judged as `kubectl rollout status` does: the status must
+/// be of the current generation, every replica updated, no old replica left, and enough
+/// available.
+fn status_of(object: &Value) -> (String, State) {
     let number = |pointer: &str| object.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
     let current = number("/status/observedGeneration") >= number("/metadata/generation");
-    let condition = |kind: &str| {
+    let condition = |kind: &str, status: &str| {
         object
             .pointer("/status/conditions")
             .and_then(Value::as_array)
-            .is_some_and(|c| c.iter().any(|c| c["type"] == kind && c["status"] == "True"))
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c["type"] == kind && c["status"] == status)
+            })
+            .cloned()
     };
+    let replicas = object
+        .pointer("/spec/replicas")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    let updated = number("/status/updatedReplicas");
     match object["kind"].as_str().unwrap_or("") {
-        "Pod" => {
-            let ready = condition("Ready");
-            (if ready { "ready" } else { "not ready" }.into(), ready)
-        }
+        "Pod" => match object.pointer("/status/phase").and_then(Value::as_str) {
+            Some("Failed") => ("failed".into(), State::Failed("the pod failed".into())),
+            Some("Succeeded") => ("succeeded".into(), State::Done),
+            _ if condition("Ready", "True").is_some() => ("ready".into(), State::Done),
+            _ => ("not ready".into(), State::Waiting),
+        },
         "LeaderWorkerSet" => {
-            let replicas = object
-                .pointer("/spec/replicas")
-                .and_then(Value::as_u64)
-                .unwrap_or(1);
             let ready = number("/status/readyReplicas");
-            (
-                format!("{ready}/{replicas} groups ready"),
-                condition("Available"),
-            )
+            // Available stays True from the previous revision while an update rolls out.
+            let done = condition("Available", "True").is_some()
+                && condition("UpdateInProgress", "True").is_none()
+                && updated >= replicas
+                && ready >= replicas;
+            let state = if done { State::Done } else { State::Waiting };
+            (format!("{ready}/{replicas} groups ready"), state)
         }
         kind => {
-            let replicas = object
-                .pointer("/spec/replicas")
-                .and_then(Value::as_u64)
-                .unwrap_or(1);
-            let updated = number("/status/updatedReplicas");
             let available = if kind == "StatefulSet" {
                 number("/status/readyReplicas")
             } else {
                 number("/status/availableReplicas")
             };
-            let done = current && updated >= replicas && available >= replicas;
-            (format!("{available}/{replicas} available"), done)
+            let old = number("/status/replicas").saturating_sub(updated);
+            let progress = if old > 0 && updated >= replicas {
+                format!("{available}/{replicas} available, {old} old pending termination")
+            } else {
+                format!("{available}/{replicas} available")
+            };
+            if let Some(stalled) = condition("Progressing", "False")
+                .filter(|c| c["reason"] == "ProgressDeadlineExceeded")
+            {
+                let message = stalled["message"].as_str().unwrap_or("").to_string();
+                return (
+                    progress,
+                    State::Failed(format!("ProgressDeadlineExceeded: {message}")),
+                );
+            }
+            let done = current && updated >= replicas && old == 0 && available >= replicas;
+            (progress, if done { State::Done } else { State::Waiting })
         }
     }
+}
+
+/// The label selector of a workload's pods (`None`: it has no equality selector to use).
+fn pod_selector(kind: &str, name: &str, object: &Value) -> Option<String> {
+    if kind == "LeaderWorkerSet" {
+        return Some(format!("leaderworkerset.sigs.k8s.io/name={name}"));
+    }
+    let labels = object
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .filter(|labels| !labels.is_empty())?;
+    Some(
+        labels
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
 }
 
 /// Why the workload's first stuck pod is stuck: its newest Warning event, else its scheduling
@@ -176,19 +238,15 @@ async fn stuck_reason(
     let fail = |e| ClusterError::from_kube(e, &connection.server);
     let namespace = item.namespace.as_deref().unwrap_or(&connection.namespace);
     let pods: Api<Pod> = Api::namespaced(connection.client.clone(), namespace);
-    let selector = match object["kind"].as_str() {
-        Some("Pod") => None,
-        Some("LeaderWorkerSet") => Some(format!("leaderworkerset.sigs.k8s.io/name={}", item.name)),
-        _ => object
-            .pointer("/spec/selector/matchLabels")
-            .and_then(Value::as_object)
-            .map(|labels| {
-                labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            }),
+    let kind = object["kind"].as_str().unwrap_or("");
+    let selector = if kind == "Pod" {
+        None
+    } else {
+        // Without an equality selector there is no safe way to find its pods.
+        let Some(selector) = pod_selector(kind, &item.name, object) else {
+            return Ok(None);
+        };
+        Some(selector)
     };
     let candidates: Vec<Pod> = match selector {
         None => pods
@@ -226,11 +284,17 @@ async fn stuck_reason(
             .iter()
             .filter(|e| e.type_.as_deref() == Some("Warning"))
             .max_by_key(|e| {
-                let version = e.metadata.resource_version.as_deref().unwrap_or("0");
-                (
-                    e.last_timestamp.clone(),
-                    version.parse::<u64>().unwrap_or(0),
-                )
+                // Events written through events.k8s.io have only eventTime.
+                let e = serde_json::to_value(e).unwrap_or(Value::Null);
+                [
+                    "/lastTimestamp",
+                    "/eventTime",
+                    "/series/lastObservedTime",
+                    "/metadata/creationTimestamp",
+                ]
+                .iter()
+                .find_map(|p| e.pointer(p).and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_default()
             })
             .map(|e| because(e.reason.as_deref(), e.message.as_deref()));
         let unscheduled = status
@@ -265,25 +329,52 @@ fn because(reason: Option<&str>, message: Option<&str>) -> String {
 mod tests {
     use serde_json::json;
 
-    use super::status_of;
+    use super::{State, status_of};
 
     #[test]
     fn availability_by_kind() {
         let deployment = json!({"kind": "Deployment", "metadata": {"generation": 2},
             "spec": {"replicas": 2},
-            "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 1}});
-        assert_eq!(status_of(&deployment), ("1/2 available".to_string(), false));
+            "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1}});
+        assert_eq!(
+            status_of(&deployment),
+            ("1/2 available".to_string(), State::Waiting)
+        );
         let mut done = deployment.clone();
         done["status"]["availableReplicas"] = json!(2);
-        assert_eq!(status_of(&done), ("2/2 available".to_string(), true));
+        assert_eq!(status_of(&done), ("2/2 available".to_string(), State::Done));
         let mut stale = done.clone();
         stale["metadata"]["generation"] = json!(3);
-        assert!(
-            !status_of(&stale).1,
+        assert_eq!(
+            status_of(&stale).1,
+            State::Waiting,
             "an old generation's status does not count"
         );
+        let mut surging = done.clone();
+        surging["status"]["replicas"] = json!(3);
+        assert_eq!(
+            status_of(&surging),
+            (
+                "2/2 available, 1 old pending termination".to_string(),
+                State::Waiting
+            )
+        );
+        let mut stalled = deployment.clone();
+        stalled["status"]["conditions"] = json!([{"type": "Progressing", "status": "False",
+            "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"v-1\" has timed out progressing."}]);
+        assert!(
+            matches!(status_of(&stalled).1, State::Failed(why) if why.contains("timed out progressing"))
+        );
         let lws = json!({"kind": "LeaderWorkerSet", "spec": {"replicas": 1},
-            "status": {"readyReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}});
-        assert_eq!(status_of(&lws), ("1/1 groups ready".to_string(), true));
+            "status": {"readyReplicas": 1, "updatedReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}});
+        assert_eq!(
+            status_of(&lws),
+            ("1/1 groups ready".to_string(), State::Done)
+        );
+        let mut updating = lws.clone();
+        updating["status"]["conditions"] = json!([{"type": "Available", "status": "True"}, {"type": "UpdateInProgress", "status": "True"}]);
+        assert_eq!(status_of(&updating).1, State::Waiting);
+        let failed = json!({"kind": "Pod", "status": {"phase": "Failed"}});
+        assert!(matches!(status_of(&failed).1, State::Failed(_)));
     }
 }

@@ -29,8 +29,19 @@ fn l4_node(name: &str, pool: &str, extra: &[Value]) -> Value {
     })
 }
 
-/// A double with one L4 node (and `extra` taints on it) and GKE's default storage class.
+/// A double with namespace `ml`, one L4 node (and `extra` taints on it) and GKE's default
+/// storage class.
 fn cluster(extra_taints: &[Value]) -> ApiDouble {
+    let double = bare_cluster(extra_taints);
+    double.seed(
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}),
+        "kubectl-create",
+    );
+    double
+}
+
+/// The same without namespace `ml`.
+fn bare_cluster(extra_taints: &[Value]) -> ApiDouble {
     let double = ApiDouble::start();
     double.require_token("t0ken");
     double.seed(l4_node("gke-l4-1", "l4-pool", extra_taints), "kubelet");
@@ -122,16 +133,27 @@ fn live_taints_change_the_verdict_and_nothing_is_patched() {
 
 #[test]
 fn apply_sends_the_fixed_set_in_dependency_order() {
-    let double = cluster(&[]);
+    // The namespace does not exist yet: the set creates it, so it must go first.
+    let double = bare_cluster(&[]);
     let (dir, config) = kubeconfig(&double, "apply-order");
     let fixable = set_missing_ld_library_path(&dir);
+    std::fs::write(
+        fixable.join("zz-extras.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vllm-env}\ndata: {VLLM_LOGGING_LEVEL: INFO}\n---\n\
+         apiVersion: v1\nkind: Secret\nmetadata: {name: hf-token}\nstringData: {token: hf_secret_value}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: ml}\n",
+    )
+    .unwrap();
     let o = vllm(&config, &["apply", "-f", fixable.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("fixed "), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "storageclass.storage.k8s.io/vllm-models serverside-applied\n\
+        "namespace/ml serverside-applied\n\
+         storageclass.storage.k8s.io/vllm-models serverside-applied\n\
          serviceaccount/vllm-sa serverside-applied\n\
+         secret/hf-token serverside-applied\n\
+         configmap/vllm-env serverside-applied\n\
          persistentvolumeclaim/vllm-gemma-1b-models serverside-applied\n\
          deployment.apps/vllm-gemma-1b serverside-applied\n\
          service/vllm-gemma-1b serverside-applied\n"
@@ -141,8 +163,11 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
     assert_eq!(
         paths,
         [
+            "/api/v1/namespaces/ml",
             "/apis/storage.k8s.io/v1/storageclasses/vllm-models",
             "/api/v1/namespaces/ml/serviceaccounts/vllm-sa",
+            "/api/v1/namespaces/ml/secrets/hf-token",
+            "/api/v1/namespaces/ml/configmaps/vllm-env",
             "/api/v1/namespaces/ml/persistentvolumeclaims/vllm-gemma-1b-models",
             "/apis/apps/v1/namespaces/ml/deployments/vllm-gemma-1b",
             "/api/v1/namespaces/ml/services/vllm-gemma-1b",
@@ -154,8 +179,13 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
         assert!(!request.query.contains_key("dryRun"));
     }
     // The fix is in the PATCH body, and the object stored.
-    let env = &sent[3].body.as_ref().unwrap()["spec"]["template"]["spec"]["containers"][0]["env"];
+    let env = &sent[6].body.as_ref().unwrap()["spec"]["template"]["spec"]["containers"][0]["env"];
     assert!(env.to_string().contains("/usr/local/nvidia/lib64"), "{env}");
+    // The Secret is sent as written (the value reports never show), and printed redacted.
+    assert_eq!(
+        sent[3].body.as_ref().unwrap()["stringData"]["token"],
+        "hf_secret_value"
+    );
     assert!(
         double
             .object("deployments.apps", "ml", "vllm-gemma-1b")
@@ -167,7 +197,18 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
         &["apply", "-f", fixable.to_str().unwrap(), "-o", "name"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("storageclass.storage.k8s.io/vllm-models\n"));
+    assert!(stdout(&o).starts_with("namespace/ml\nstorageclass.storage.k8s.io/vllm-models\n"));
+    let o = vllm(
+        &config,
+        &["apply", "-f", fixable.to_str().unwrap(), "-o", "yaml"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("apiVersion: v1\nkind: List\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("hf_secret_value"), "{}", stdout(&o));
     let o = vllm(&config, &["apply", "-f", fixable.to_str().unwrap()]);
     assert!(
         stdout(&o).contains("deployment.apps/vllm-gemma-1b unchanged"),
@@ -236,6 +277,27 @@ fn server_dry_run_sends_dry_run_all_and_stores_nothing() {
     assert!(
         stdout(&o).contains("deployment.apps/vllm-gemma-1b serverside-applied (server dry run)")
     );
+    // Against existing objects a dry run keeps their resourceVersion whatever it would change:
+    // it never claims `unchanged`.
+    let o = vllm(&config, &["apply", "-f", SET]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let changed = dir.join("changed.yaml");
+    let text = std::fs::read_to_string(super::repo().join(SET).join("deployment.yaml")).unwrap();
+    std::fs::write(
+        &changed,
+        text.replace("--max-model-len=8192", "--max-model-len=4096"),
+    )
+    .unwrap();
+    let o = vllm(
+        &config,
+        &["apply", "-f", changed.to_str().unwrap(), "--dry-run=server"],
+    );
+    assert_eq!(
+        stdout(&o),
+        "deployment.apps/vllm-gemma-1b serverside-applied (server dry run)\n",
+        "{}",
+        stderr(&o)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -270,7 +332,7 @@ fn a_403_names_verb_and_resource_and_a_partial_failure_lists_what_was_applied() 
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("service/vllm-gemma-1b: Service.core \"vllm-gemma-1b\" is invalid"),
+        err.contains("service/vllm-gemma-1b: Service \"vllm-gemma-1b\" is invalid"),
         "{err}"
     );
     assert!(
