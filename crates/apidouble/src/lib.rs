@@ -5,7 +5,8 @@
 //! reference and from responses of real API servers):
 //!
 //! - discovery: `/api`, `/apis`, `/api/v1` and `/apis/{group}/{version}` `APIResourceList`s for
-//!   core, `apps`, `batch`, `storage.k8s.io` and one CRD group (`leaderworkerset.x-k8s.io`);
+//!   core, `apps`, `batch`, `storage.k8s.io`, `apiextensions.k8s.io` and one CRD group
+//!   (`leaderworkerset.x-k8s.io`, served whether or not its CRD was applied);
 //! - `GET` and `LIST` (`labelSelector` and `fieldSelector` equality terms) of every listed resource, `GET` as
 //!   `PartialObjectMetadata` when the client asks for it (`Accept: ...;as=PartialObjectMetadata`);
 //! - server-side apply (`PATCH` with `application/apply-patch+yaml`): field managers, conflicts
@@ -14,12 +15,15 @@
 //! - `watch=true` streams (`ADDED`, then `MODIFIED` as tests change objects) until
 //!   `timeoutSeconds`;
 //! - failures as real servers send them: 401 for a wrong bearer token, 403 `Forbidden` naming
-//!   the verb, resource, group and scope, 404 `NotFound`, and scripted rejections (422
-//!   `Invalid`, as an admission webhook or validation would).
+//!   the verb, resource, group and scope, 404 `NotFound` (also for a namespace that does not
+//!   exist, as NamespaceLifecycle admission answers, dry runs included), and scripted rejections
+//!   (an admission webhook's denial, or validation's 422 `Invalid`).
 //!
 //! Simplifications, stated so tests do not rely on them: lists are atomic in server-side apply
 //! (the real server merges lists by key, such as containers by name); no defaulting, validation
-//! or admission beyond the scripted rejections; one version per group.
+//! or admission beyond the scripted rejections; one version per group; watches always start
+//! with `ADDED` for what exists (as with `resourceVersion=0`) and send no bookmarks; LIST does
+//! not answer as `PartialObjectMetadataList`; every resource lists a `/status` subresource.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -97,6 +101,14 @@ const RESOURCES: &[Resource] = &[
         "StorageClass",
         false,
         &["sc"],
+    ),
+    resource(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        false,
+        &["crd", "crds"],
     ),
     resource(
         "leaderworkerset.x-k8s.io",
@@ -178,13 +190,26 @@ struct Stored {
     managed: Vec<Managed>,
 }
 
+/// How a scripted rejection answers.
+#[derive(Debug, Clone)]
+enum Rejection {
+    /// 422 `Invalid` on a field, as validation answers.
+    Invalid { field: String, message: String },
+    /// A validating admission webhook's denial, with the code it chose.
+    Webhook {
+        webhook: String,
+        code: u16,
+        message: String,
+    },
+}
+
 #[derive(Debug, Default)]
 struct State {
     /// By (resource plural with group, namespace, name).
     objects: BTreeMap<(String, String, String), Stored>,
     requests: Vec<Request>,
     forbidden: BTreeSet<(String, String)>,
-    rejections: BTreeMap<(String, String), (u16, String, String)>,
+    rejections: BTreeMap<(String, String), Rejection>,
     token: Option<String>,
     resource_version: u64,
     /// Bumped on every change, for watches.
@@ -290,7 +315,30 @@ impl ApiDouble {
     pub fn reject(&self, plural: &str, name: &str, field: &str, message: &str) {
         self.shared.lock().rejections.insert(
             (plural.to_string(), name.to_string()),
-            (422, field.to_string(), message.to_string()),
+            Rejection::Invalid {
+                field: field.to_string(),
+                message: message.to_string(),
+            },
+        );
+    }
+
+    /// Denies applies of `plural`/`name` as validating admission webhook `webhook` would, with
+    /// its HTTP `code` (policy engines such as Gatekeeper and Kyverno answer 403).
+    pub fn deny_by_webhook(
+        &self,
+        plural: &str,
+        name: &str,
+        webhook: &str,
+        code: u16,
+        message: &str,
+    ) {
+        self.shared.lock().rejections.insert(
+            (plural.to_string(), name.to_string()),
+            Rejection::Webhook {
+                webhook: webhook.to_string(),
+                code,
+                message: message.to_string(),
+            },
         );
     }
 
@@ -941,19 +989,33 @@ fn apply(
     };
     let name = target.name.clone().unwrap_or_default();
     let namespace = target.namespace.clone().unwrap_or_default();
-    if let Some((code, field, message)) =
-        state.rejections.get(&(r.plural.to_string(), name.clone()))
-    {
-        let group_kind = if r.group.is_empty() {
-            r.kind.to_string()
-        } else {
-            format!("{}.{}", r.kind, r.group)
-        };
-        let full = format!("{group_kind} \"{name}\" is invalid: {field}: {message}");
-        let mut causes = details(&name, r.group, r.kind);
-        causes["causes"] =
-            json!([{"reason": "FieldValueInvalid", "message": message, "field": field}]);
-        return (*code, status(*code, "Invalid", &full, causes));
+    match state.rejections.get(&(r.plural.to_string(), name.clone())) {
+        Some(Rejection::Invalid { field, message }) => {
+            let group_kind = if r.group.is_empty() {
+                r.kind.to_string()
+            } else {
+                format!("{}.{}", r.kind, r.group)
+            };
+            let full = format!("{group_kind} \"{name}\" is invalid: {field}: {message}");
+            let mut causes = details(&name, r.group, r.kind);
+            causes["causes"] =
+                json!([{"reason": "FieldValueInvalid", "message": message, "field": field}]);
+            return (422, status(422, "Invalid", &full, causes));
+        }
+        Some(Rejection::Webhook {
+            webhook,
+            code,
+            message,
+        }) => {
+            let full = format!("admission webhook \"{webhook}\" denied the request: {message}");
+            let reason = if *code == 403 {
+                "Forbidden"
+            } else {
+                "BadRequest"
+            };
+            return (*code, status(*code, reason, &full, json!(null)));
+        }
+        None => {}
     }
     if r.namespaced {
         if target.namespace.is_none() {

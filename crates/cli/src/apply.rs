@@ -378,26 +378,23 @@ pub fn apply_command(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn 
         return 0;
     };
     let namespace = namespace(&args.run.input, Some(&session));
-    let planned =
-        match session
-            .runtime
-            .block_on(cluster::plan(&session.connection, &objects, &namespace))
-        {
-            Ok(planned) => planned,
-            Err(e) => {
-                let _ = writeln!(stderr, "error: {e}; nothing was applied");
-                return 2;
-            }
-        };
     let options = ApplyOptions {
         field_manager: args.run.field_manager.clone(),
         force_conflicts: args.force_conflicts,
         dry_run: args.dry_run == DryRun::Server,
     };
-    let report =
-        session
-            .runtime
-            .block_on(cluster::apply_all(&session.connection, &planned, &options));
+    let (planned, report) = match session.runtime.block_on(plan_and_apply(
+        &session.connection,
+        objects,
+        &namespace,
+        &options,
+    )) {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}; nothing was applied");
+            return 2;
+        }
+    };
     let suffix = if options.dry_run {
         " (server dry run)"
     } else {
@@ -410,6 +407,14 @@ pub fn apply_command(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn 
                     cluster::Outcome::Unchanged => "unchanged",
                     cluster::Outcome::Created | cluster::Outcome::Configured => {
                         "serverside-applied"
+                    }
+                    cluster::Outcome::NotValidated => {
+                        let _ = writeln!(
+                            stdout,
+                            "{} not validated (server dry run): its namespace is created by this apply",
+                            applied.reference
+                        );
+                        continue;
                     }
                 };
                 let _ = writeln!(
@@ -566,6 +571,58 @@ fn wait(
     }
 }
 
+/// Plans and applies `objects`. CustomResourceDefinitions go first, in a run of their own (not
+/// in a dry run, which creates nothing): their custom resources can only be resolved once the
+/// server serves them. Fails only when nothing was sent.
+async fn plan_and_apply(
+    connection: &Connection,
+    objects: Vec<Value>,
+    namespace: &str,
+    options: &ApplyOptions,
+) -> Result<(Vec<cluster::Planned>, cluster::ApplyReport), ClusterError> {
+    let (definitions, rest): (Vec<Value>, Vec<Value>) = objects
+        .into_iter()
+        .partition(|o| o["kind"] == "CustomResourceDefinition" && !options.dry_run);
+    let mut planned = Vec::new();
+    let mut report = cluster::ApplyReport::default();
+    let mut new_groups = Vec::new();
+    if !definitions.is_empty() {
+        planned = cluster::plan(connection, &definitions, namespace, &[]).await?;
+        report = cluster::apply_all(connection, &planned, options).await;
+        if report.failed.is_some() {
+            report.not_applied.extend(rest.iter().map(|o| {
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap_or("").to_lowercase(),
+                    o.pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                )
+            }));
+            return Ok((planned, report));
+        }
+        new_groups = definitions
+            .iter()
+            .filter_map(|d| d.pointer("/spec/group").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+    }
+    let second = match cluster::plan(connection, &rest, namespace, &new_groups).await {
+        Ok(second) => second,
+        Err(e) if report.applied.is_empty() => return Err(e),
+        Err(e) => {
+            report.failed = Some(("discovery".into(), e));
+            return Ok((planned, report));
+        }
+    };
+    let more = cluster::apply_all(connection, &second, options).await;
+    planned.extend(second);
+    report.applied.extend(more.applied);
+    report.failed = more.failed;
+    report.not_applied = more.not_applied;
+    Ok((planned, report))
+}
+
 /// ` (namespace ns)` when an object lands outside the run's namespace; kubectl prints nothing
 /// about namespaces, which hides surprises.
 fn in_ns(namespace: Option<&str>, default: &str) -> String {
@@ -672,7 +729,7 @@ pub fn diff_command(args: &DiffArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         dry_run: true,
     };
     let result = session.runtime.block_on(async {
-        let planned = cluster::plan(&session.connection, &objects, &namespace)
+        let planned = cluster::plan(&session.connection, &objects, &namespace, &[])
             .await
             .map_err(|e| (String::from("discovery"), e))?;
         cluster::diff_all(&session.connection, &planned, &options).await

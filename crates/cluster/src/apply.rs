@@ -45,11 +45,14 @@ pub struct Planned {
 
 /// Orders `objects` for applying and resolves each kind through discovery (one request per
 /// group-version, so CRDs such as LeaderWorkerSet work). Objects of namespaced kinds without a
-/// namespace get `namespace`. Nothing is sent when a kind is unknown to the server.
+/// namespace get `namespace`. Nothing is sent when a kind is unknown to the server. Groups in
+/// `new_groups` belong to CustomResourceDefinitions just applied: their discovery is retried
+/// for up to 10 s while the API server starts serving them.
 pub async fn plan(
     connection: &Connection,
     objects: &[Value],
     namespace: &str,
+    new_groups: &[String],
 ) -> Result<Vec<Planned>, ClusterError> {
     let mut ordered: Vec<&Value> = objects.iter().collect();
     ordered.sort_by_key(|o| rank(o["kind"].as_str().unwrap_or("")));
@@ -62,15 +65,33 @@ pub async fn plan(
         if !groups.contains_key(&api_version) {
             let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
             let gv = GroupVersion::gv(group, version);
-            let found = match discovery::pinned_group(&connection.client, &gv).await {
-                Ok(found) => Some(found),
-                // The group-version is not served.
-                Err(kube::Error::Discovery(_)) => None,
-                Err(e) => match ClusterError::from_kube(e, &connection.server) {
-                    ClusterError::Api { code: 404, .. } => None,
-                    other => return Err(other),
-                },
+            let patience = if new_groups.iter().any(|g| g == group) {
+                20
+            } else {
+                1
             };
+            let mut found = None;
+            for attempt in 0..patience {
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                found = match discovery::pinned_group(&connection.client, &gv).await {
+                    Ok(found) => Some(found),
+                    // The group-version is not served (yet).
+                    Err(kube::Error::Discovery(_)) => None,
+                    Err(e) => match ClusterError::from_kube(e, &connection.server) {
+                        ClusterError::Api { code: 404, .. } => None,
+                        other => return Err(other),
+                    },
+                };
+                if found.as_ref().is_some_and(|g| {
+                    g.versioned_resources(version)
+                        .iter()
+                        .any(|(r, _)| r.kind == kind)
+                }) {
+                    break;
+                }
+            }
             groups.insert(api_version.clone(), found);
         }
         let version = api_version.rsplit('/').next().unwrap_or(&api_version);
@@ -146,6 +167,9 @@ pub enum Outcome {
     Configured,
     /// The apply changed nothing (same resourceVersion).
     Unchanged,
+    /// A dry run could not send it: its namespace is created by this same run, and a server
+    /// refuses dry runs in a namespace that does not exist yet.
+    NotValidated,
 }
 
 /// One applied object.
@@ -195,7 +219,22 @@ pub async fn apply_all(
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
     let params = patch_params(options);
+    // Namespaces a dry run "creates": nothing in them can be dry-run.
+    let mut new_namespaces: Vec<String> = Vec::new();
     for (i, item) in planned.iter().enumerate() {
+        if item
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| new_namespaces.contains(ns))
+        {
+            report.applied.push(Applied {
+                reference: item.reference.clone(),
+                namespace: item.namespace.clone(),
+                outcome: Outcome::NotValidated,
+                object: item.object.clone(),
+            });
+            continue;
+        }
         let api = api_for(connection, item);
         // Metadata only (never a Secret's values); a refused GET just leaves the outcome open.
         let before = api.get_metadata_opt(&item.name).await.ok();
@@ -204,6 +243,12 @@ pub async fn apply_all(
             .await
         {
             Ok(after) => {
+                if options.dry_run
+                    && item.object["kind"] == "Namespace"
+                    && matches!(before, Some(None))
+                {
+                    new_namespaces.push(item.name.clone());
+                }
                 let outcome = match before {
                     Some(None) => Outcome::Created,
                     // A dry run keeps the live resourceVersion whatever it would change.
@@ -248,7 +293,17 @@ pub async fn diff_all(
     let mut params = patch_params(options);
     params.dry_run = true;
     let mut out = Vec::with_capacity(planned.len());
+    let mut new_namespaces: Vec<String> = Vec::new();
     for item in planned {
+        // In a namespace this run creates, the object is new as written.
+        if item
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| new_namespaces.contains(ns))
+        {
+            out.push((item.reference.clone(), None, item.object.clone()));
+            continue;
+        }
         let api = api_for(connection, item);
         let fail = |e| {
             (
@@ -257,6 +312,9 @@ pub async fn diff_all(
             )
         };
         let live = api.get_opt(&item.name).await.map_err(fail)?;
+        if item.object["kind"] == "Namespace" && live.is_none() {
+            new_namespaces.push(item.name.clone());
+        }
         let merged = api
             .patch(&item.name, &params, &Patch::Apply(&item.object))
             .await

@@ -308,7 +308,7 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "weights"}, "spec": {}}),
             json!({"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "metadata": {"name": "big"}, "spec": {}}),
         ];
-        let planned = plan(&connection, &objects, &connection.namespace)
+        let planned = plan(&connection, &objects, &connection.namespace, &[])
             .await
             .unwrap();
         let order: Vec<&str> = planned.iter().map(|p| p.reference.as_str()).collect();
@@ -370,7 +370,9 @@ mod tests {
         );
 
         // Dry run: sent with dryRun=All, nothing stored.
-        let changed = plan(&connection, &[deployment(2)], "ml").await.unwrap();
+        let changed = plan(&connection, &[deployment(2)], "ml", &[])
+            .await
+            .unwrap();
         let dry = ApplyOptions {
             dry_run: true,
             ..options
@@ -388,7 +390,7 @@ mod tests {
         // Unknown kinds fail before anything is sent.
         let unknown =
             json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
-        let error = plan(&connection, &[unknown], "ml").await.unwrap_err();
+        let error = plan(&connection, &[unknown], "ml", &[]).await.unwrap_err();
         assert!(
             error.to_string().contains("no matches for kind \"Widget\""),
             "{error}"

@@ -144,6 +144,28 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
          apiVersion: v1\nkind: Namespace\nmetadata: {name: ml}\n",
     )
     .unwrap();
+    // Without fixes the missing LD_LIBRARY_PATH is an error: refused, nothing sent.
+    let report = dir.join("lint.json");
+    let o = vllm(
+        &config,
+        &[
+            "apply",
+            "-f",
+            fixable.to_str().unwrap(),
+            "--no-fix",
+            "--report",
+            &format!("json={}", report.display()),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(patches(&double).is_empty());
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        written["findings"]
+            .to_string()
+            .contains("runtime-ld-library-path-gke"),
+        "{written}"
+    );
     let o = vllm(&config, &["apply", "-f", fixable.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("fixed "), "{}", stderr(&o));
@@ -319,6 +341,22 @@ fn a_403_names_verb_and_resource_and_a_partial_failure_lists_what_was_applied() 
     );
     assert!(double.object("services", "ml", "vllm-gemma-1b").is_none());
 
+    // A policy webhook's 403 is a rejection, not a missing permission.
+    let double = cluster(&[]);
+    let (_, config) = kubeconfig(&double, "apply-webhook");
+    double.deny_by_webhook(
+        "deployments",
+        "vllm-gemma-1b",
+        "validation.gatekeeper.sh",
+        403,
+        "[gpu-quota] team ml may not request nvidia.com/gpu",
+    );
+    let o = vllm(&config, &["apply", "-f", SET]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("deployment.apps/vllm-gemma-1b: admission webhook \"validation.gatekeeper.sh\" denied the request: [gpu-quota] team ml may not request nvidia.com/gpu (403 Forbidden)"), "{err}");
+    assert!(!err.contains("permission denied"), "{err}");
+
     // A rejected object (validation or a webhook) stops the run the same way.
     let double = cluster(&[]);
     let (_, config) = kubeconfig(&double, "apply-422");
@@ -377,6 +415,49 @@ fn forbidden_node_list_falls_back_to_the_profile_and_secrets_are_read_as_metadat
         stdout(&o).contains("hf-secret-ref-missing"),
         "{}",
         stdout(&o)
+    );
+    // A ServiceAccount the set references but does not contain is read from the cluster, and
+    // policies use it: the set has `vllm-sa` only in namespace `other`, an error until the
+    // cluster shows one in `ml`.
+    let without_sa = dir.join("without-sa");
+    std::fs::create_dir_all(&without_sa).unwrap();
+    for name in [
+        "deployment.yaml",
+        "persistent-volume-claim.yaml",
+        "service.yaml",
+        "storage-class.yaml",
+    ] {
+        std::fs::copy(super::repo().join(SET).join(name), without_sa.join(name)).unwrap();
+    }
+    std::fs::write(
+        without_sa.join("sa-other.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: vllm-sa\n  namespace: other\n  annotations: {iam.gke.io/gcp-service-account: r@p.iam.gserviceaccount.com}\n",
+    )
+    .unwrap();
+    let o = command()
+        .args(["lint", "-n", "ml", without_sa.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("wi-namespace-match"), "{}", stdout(&o));
+    double.seed(
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "vllm-sa", "namespace": "ml"}}),
+        "kubectl-create",
+    );
+    let o = vllm(
+        &config,
+        &["lint", "--cluster", without_sa.to_str().unwrap()],
+    );
+    assert!(
+        !stdout(&o).contains("wi-namespace-match"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(
+        double
+            .requests()
+            .iter()
+            .any(|r| r.line() == "GET /api/v1/namespaces/ml/serviceaccounts/vllm-sa")
     );
     let secret_reads: Vec<_> = double
         .requests()
@@ -690,5 +771,57 @@ fn cluster_apply_dry_run_diff_and_conflicts() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     drop(namespace);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn dry_runs_in_a_namespace_the_set_creates_and_crds_before_their_resources() {
+    // The set creates namespace `ml`: a server dry run cannot validate what goes into it.
+    let double = bare_cluster(&[]);
+    let (dir, config) = kubeconfig(&double, "dry-run-new-namespace");
+    let set = dir.join("set.yaml");
+    std::fs::write(
+        &set,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vllm-env}\ndata: {A: b}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: ml}\n",
+    )
+    .unwrap();
+    let o = vllm(
+        &config,
+        &["apply", "-f", set.to_str().unwrap(), "--dry-run=server"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "namespace/ml serverside-applied (server dry run)\n\
+         configmap/vllm-env not validated (server dry run): its namespace is created by this apply\n"
+    );
+    let o = vllm(&config, &["diff", "-f", set.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("+++ merged/configmap/vllm-env"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A CustomResourceDefinition is applied in a run of its own before its resources.
+    let crds = dir.join("crds.yaml");
+    std::fs::write(
+        &crds,
+        "apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\nmetadata: {name: big, namespace: default}\nspec: {replicas: 1}\n---\n\
+         apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: leaderworkersets.leaderworkerset.x-k8s.io}\n\
+         spec: {group: leaderworkerset.x-k8s.io, scope: Namespaced, names: {kind: LeaderWorkerSet, plural: leaderworkersets}}\n",
+    )
+    .unwrap();
+    let o = vllm(
+        &config,
+        &["apply", "-f", crds.to_str().unwrap(), "-o", "name"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "customresourcedefinition.apiextensions.k8s.io/leaderworkersets.leaderworkerset.x-k8s.io\n\
+         leaderworkerset.leaderworkerset.x-k8s.io/big\n"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
