@@ -39,6 +39,10 @@ pub struct Config {
     /// The cluster profile; default: GKE Standard with its built-in storage classes.
     #[serde(default)]
     pub cluster: ClusterProfile,
+    /// The Kubernetes version whose schemas objects are validated against (`1.35`, `1.36`,
+    /// `1.37`); `--kubernetes-version` overrides it. Default: the newest embedded.
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
     /// Base URL of the rule pages that SARIF reports link to (`<docs-url>/<rule>.md`), for a
     /// fork or a mirror; default: the project's `docs/rules` on GitHub.
     #[serde(default)]

@@ -274,6 +274,16 @@ pub fn all() -> Vec<HostRule> {
         rule::<AcceleratorUnknown>(),
         rule::<SuppressionWithoutReason>(),
         rule::<SuppressionOnPodTemplate>(),
+        rule::<crate::schema_rules::SchemaType>(),
+        rule::<crate::schema_rules::SchemaUnknownField>(),
+        rule::<crate::schema_rules::SchemaEnum>(),
+        rule::<crate::schema_rules::SchemaRequired>(),
+        rule::<crate::schema_rules::SchemaQuantity>(),
+        rule::<crate::schema_rules::SchemaLabel>(),
+        rule::<crate::schema_rules::SchemaName>(),
+        rule::<crate::schema_rules::SchemaRange>(),
+        rule::<crate::schema_rules::SchemaValue>(),
+        rule::<crate::schema_rules::SchemaUnknownKind>(),
     ]
 }
 

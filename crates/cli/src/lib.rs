@@ -11,6 +11,7 @@ pub mod host_rules;
 pub mod lint;
 pub mod output;
 pub mod report;
+pub mod schema_rules;
 pub mod suppress;
 
 use std::ffi::OsString;
@@ -140,6 +141,17 @@ pub struct InputArgs {
     /// context's namespace).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
+    /// Validate against the schemas of this Kubernetes version (`1.35`, `1.36`, `1.37`; default:
+    /// the config's `kubernetes-version`, else the newest).
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// A JSON Schema (with `x-kubernetes-group-version-kind`) or a CustomResourceDefinition
+    /// (YAML or JSON) for custom resources, or a directory of them; repeatable.
+    #[arg(long = "schema", value_name = "PATH")]
+    pub schemas: Vec<PathBuf>,
+    /// Skip schema validation.
+    #[arg(long)]
+    pub no_schema: bool,
     /// Policy options.
     #[command(flatten)]
     pub policies: PolicyArgs,
@@ -632,7 +644,7 @@ fn read_inputs(
         );
         return None;
     }
-    let (linter, mut loaded) = prepare(&args.policies, stderr)?;
+    let (mut linter, mut loaded) = prepare(&args.policies, stderr)?;
     loaded.config.selection = selection;
     // Listing the rules renders their documentation: only when there is a selection to check.
     let selection = &loaded.config.selection;
@@ -686,6 +698,20 @@ fn read_inputs(
         manifests.extend(&paths, &related);
     }
     manifests.reported_files = Some(reported_files);
+    if !args.no_schema {
+        let version = args
+            .kubernetes_version
+            .as_deref()
+            .or(loaded.config.kubernetes_version.as_deref())
+            .unwrap_or(kubectl_vllm_schema::DEFAULT_VERSION);
+        match load_schemas(version, &args.schemas) {
+            Ok(schemas) => linter.set_schemas(Some(schemas)),
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+                return None;
+            }
+        }
+    }
     for note in &manifests.skipped {
         let _ = writeln!(stderr, "info: {note}");
     }
@@ -879,6 +905,53 @@ fn fix_command(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
         return code.max(1);
     }
     code
+}
+
+/// The schemas of Kubernetes `version` plus the JSON Schemas and CRDs under `paths`.
+fn load_schemas(version: &str, paths: &[PathBuf]) -> Result<kubectl_vllm_schema::Schemas, String> {
+    let mut schemas =
+        kubectl_vllm_schema::Schemas::for_version(version).map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| matches!(e, "json" | "yaml" | "yml"))
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read the schema {}: {e}", file.display()))?;
+        let documents: Vec<serde_json::Value> = if file.extension().is_some_and(|e| e == "json") {
+            vec![serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?]
+        } else {
+            let stream = kubectl_vllm_manifest::yaml::parse(&text);
+            if let Some(error) = stream.errors.first() {
+                return Err(format!(
+                    "{}: invalid YAML: {}",
+                    file.display(),
+                    error.message
+                ));
+            }
+            stream.documents.iter().map(|d| d.root.to_json()).collect()
+        };
+        for document in documents.into_iter().filter(|d| !d.is_null()) {
+            schemas
+                .add(&document)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+        }
+    }
+    Ok(schemas)
 }
 
 fn exclude_set(patterns: &[String]) -> Result<Option<globset::GlobSet>, globset::Error> {

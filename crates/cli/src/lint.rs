@@ -43,6 +43,8 @@ pub struct Linter {
     live: Option<Live>,
     /// The inventory of the last run, for its missed lookups.
     last: Option<Arc<Shared>>,
+    /// Kubernetes schemas to validate every object against (`None`: no schema validation).
+    schemas: Option<kubectl_vllm_schema::Schemas>,
 }
 
 /// What a live cluster adds to a run (`--cluster`, `apply`, `diff`).
@@ -147,7 +149,13 @@ impl Linter {
             load_errors,
             live: None,
             last: None,
+            schemas: None,
         })
+    }
+
+    /// Validates every object against `schemas` from now on (`None`: no schema validation).
+    pub fn set_schemas(&mut self, schemas: Option<kubectl_vllm_schema::Schemas>) {
+        self.schemas = schemas;
     }
 
     /// Lints against a live cluster from now on (`None`: the config's cluster profile).
@@ -298,6 +306,9 @@ impl Linter {
                 }
             }
         }
+        if let Some(schemas) = &mut self.schemas {
+            schema_findings(schemas, manifests, &mut findings);
+        }
         let suppressions: Vec<Suppressions> = manifests
             .objects
             .iter()
@@ -416,6 +427,52 @@ fn locate_into(finding: &mut Finding, source: &SourceFile, file: usize, span: Sp
 }
 
 /// A finding about `object` at `pointer`, located with the nearest-ancestor fallback.
+/// Schema validation of every object; a kind without a schema is reported once.
+fn schema_findings(
+    schemas: &mut kubectl_vllm_schema::Schemas,
+    manifests: &Manifests,
+    findings: &mut Vec<Finding>,
+) {
+    let mut unknown = std::collections::HashSet::new();
+    for object in &manifests.objects {
+        match schemas.check(&object.json) {
+            kubectl_vllm_schema::Outcome::Checked(issues) => {
+                for issue in issues {
+                    let mut finding = object_finding(
+                        manifests,
+                        object,
+                        issue.rule,
+                        &issue.pointer,
+                        issue.message,
+                    );
+                    finding.help = issue.help;
+                    findings.push(finding);
+                }
+            }
+            kubectl_vllm_schema::Outcome::UnknownKind => {
+                let r = &object.reference;
+                if unknown.insert((r.api_version.clone(), r.kind.clone())) {
+                    let mut finding = object_finding(
+                        manifests,
+                        object,
+                        "schema-unknown-kind",
+                        "/kind",
+                        format!(
+                            "no schema for {} {}: its fields are not checked (Kubernetes {})",
+                            r.api_version,
+                            r.kind,
+                            schemas.version()
+                        ),
+                    );
+                    finding.severity = Severity::Info;
+                    finding.help = Some("add its CRD or JSON Schema with `--schema PATH`".into());
+                    findings.push(finding);
+                }
+            }
+        }
+    }
+}
+
 fn object_finding(
     manifests: &Manifests,
     object: &Object,

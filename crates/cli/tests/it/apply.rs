@@ -808,9 +808,11 @@ fn dry_runs_in_a_namespace_the_set_creates_and_crds_before_their_resources() {
     let crds = dir.join("crds.yaml");
     std::fs::write(
         &crds,
-        "apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\nmetadata: {name: big, namespace: default}\nspec: {replicas: 1}\n---\n\
+        "apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\nmetadata: {name: big, namespace: default}\n\
+         spec:\n  replicas: 1\n  leaderWorkerTemplate:\n    size: 2\n    workerTemplate:\n      spec:\n        tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]\n        containers: [{name: worker, image: busybox:1.37}]\n---\n\
          apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: leaderworkersets.leaderworkerset.x-k8s.io}\n\
-         spec: {group: leaderworkerset.x-k8s.io, scope: Namespaced, names: {kind: LeaderWorkerSet, plural: leaderworkersets}}\n",
+         spec:\n  group: leaderworkerset.x-k8s.io\n  scope: Namespaced\n  names: {kind: LeaderWorkerSet, plural: leaderworkersets}\n\
+         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n",
     )
     .unwrap();
     let o = vllm(

@@ -127,14 +127,17 @@ fn markers(files: &[PathBuf]) -> (BTreeSet<Marker>, Vec<(Marker, String)>) {
 
 /// A linter with the default policies and the test binary's artifact cache.
 pub fn linter() -> Linter {
-    Linter::new(
+    let mut linter = Linter::new(
         ArtifactCache::new(Some(super::cache_dir())),
         Limits::default(),
         &config::Loaded::default(),
         &[],
         true,
     )
-    .unwrap()
+    .unwrap();
+    let schemas = kubectl_vllm_schema::Schemas::for_version(kubectl_vllm_schema::DEFAULT_VERSION);
+    linter.set_schemas(Some(schemas.unwrap()));
+    linter
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod docs;
 mod fixes;
 mod fixtures;
 mod reports;
+mod schema;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

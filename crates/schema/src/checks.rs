@@ -1,0 +1,540 @@
+//! What the API server enforces and the OpenAPI schemas do not say: enum values (the schemas
+//! carry them only in descriptions), Quantity syntax, label and annotation syntax, DNS-1123
+//! names and port ranges. Each check follows the object alongside its schema, so it knows which
+//! definition a field belongs to.
+
+use serde_json::Value;
+
+use crate::Issue;
+
+const PREFIX: &str = "https://kubernetes.io/api/_definitions.json#/$defs/";
+const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+const LABEL_SELECTOR: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector";
+const POD_SPEC: &str = "io.k8s.api.core.v1.PodSpec";
+
+/// Values the API server accepts, by (definition, field), from the validation code of
+/// k8s.io/kubernetes `pkg/apis/core/validation` and `pkg/apis/storage/validation` (the schemas
+/// list them only in descriptions, so `imagePullPolicy: Sometimes` passes them).
+const ENUMS: &[(&str, &str, &[&str])] = &[
+    (
+        "io.k8s.api.core.v1.Container",
+        "imagePullPolicy",
+        &["Always", "Never", "IfNotPresent"],
+    ),
+    (
+        "io.k8s.api.core.v1.Container",
+        "terminationMessagePolicy",
+        &["File", "FallbackToLogsOnError"],
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "restartPolicy",
+        &["Always", "OnFailure", "Never"],
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "dnsPolicy",
+        &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"],
+    ),
+    (
+        "io.k8s.api.core.v1.Toleration",
+        "operator",
+        &["Exists", "Equal"],
+    ),
+    (
+        "io.k8s.api.core.v1.Toleration",
+        "effect",
+        &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+    ),
+    (
+        "io.k8s.api.core.v1.Taint",
+        "effect",
+        &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeClaimSpec",
+        "accessModes",
+        &[
+            "ReadWriteOnce",
+            "ReadOnlyMany",
+            "ReadWriteMany",
+            "ReadWriteOncePod",
+        ],
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeSpec",
+        "accessModes",
+        &[
+            "ReadWriteOnce",
+            "ReadOnlyMany",
+            "ReadWriteMany",
+            "ReadWriteOncePod",
+        ],
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeClaimSpec",
+        "volumeMode",
+        &["Filesystem", "Block"],
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeSpec",
+        "volumeMode",
+        &["Filesystem", "Block"],
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeSpec",
+        "persistentVolumeReclaimPolicy",
+        &["Retain", "Delete", "Recycle"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceSpec",
+        "type",
+        &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceSpec",
+        "sessionAffinity",
+        &["None", "ClientIP"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServicePort",
+        "protocol",
+        &["TCP", "UDP", "SCTP"],
+    ),
+    (
+        "io.k8s.api.core.v1.ContainerPort",
+        "protocol",
+        &["TCP", "UDP", "SCTP"],
+    ),
+    (
+        "io.k8s.api.core.v1.EmptyDirVolumeSource",
+        "medium",
+        &["", "Memory", "HugePages"],
+    ),
+    (
+        "io.k8s.api.storage.v1.StorageClass",
+        "volumeBindingMode",
+        &["Immediate", "WaitForFirstConsumer"],
+    ),
+    (
+        "io.k8s.api.storage.v1.StorageClass",
+        "reclaimPolicy",
+        &["Retain", "Delete"],
+    ),
+    (
+        "io.k8s.api.apps.v1.DeploymentStrategy",
+        "type",
+        &["Recreate", "RollingUpdate"],
+    ),
+    (
+        "io.k8s.api.core.v1.HTTPGetAction",
+        "scheme",
+        &["HTTP", "HTTPS"],
+    ),
+];
+
+/// Integer ports by (definition, field): 1–65535.
+const PORTS: &[(&str, &str)] = &[
+    ("io.k8s.api.core.v1.ContainerPort", "containerPort"),
+    ("io.k8s.api.core.v1.ContainerPort", "hostPort"),
+    ("io.k8s.api.core.v1.ServicePort", "port"),
+    ("io.k8s.api.core.v1.ServicePort", "targetPort"),
+    ("io.k8s.api.core.v1.HTTPGetAction", "port"),
+    ("io.k8s.api.core.v1.TCPSocketAction", "port"),
+    ("io.k8s.api.core.v1.GRPCAction", "port"),
+];
+
+/// Kinds whose `metadata.name` must be a DNS-1123 label (63 characters, no dots) rather than a
+/// subdomain.
+const LABEL_NAMED: &[&str] = &["Namespace", "Service"];
+
+/// The schema that applies at `pointer` inside an object whose schema is `root`, following
+/// `$ref`s into `defs`.
+pub fn schema_at<'a>(defs: &'a Value, root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let mut schema = resolve(defs, root).1;
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        let next = if let Some(items) = schema
+            .get("items")
+            .filter(|_| segment.parse::<usize>().is_ok())
+        {
+            items
+        } else if let Some(property) = schema.get("properties").and_then(|p| p.get(&segment)) {
+            property
+        } else {
+            schema
+                .get("additionalProperties")
+                .filter(|a| a.is_object())?
+        };
+        schema = resolve(defs, next).1;
+    }
+    Some(schema)
+}
+
+/// Follows a `$ref` into the definitions: (definition name, when it was a reference; schema).
+fn resolve<'a>(defs: &'a Value, schema: &'a Value) -> (Option<&'a str>, &'a Value) {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let name = reference
+                .strip_prefix(PREFIX)
+                .or_else(|| reference.strip_prefix("#/$defs/"))
+                .unwrap_or(reference);
+            match defs["$defs"].get(name) {
+                Some(target) => (Some(name), target),
+                None => (None, schema),
+            }
+        }
+        None => (None, schema),
+    }
+}
+
+/// Runs every check over `object`, whose schema is `root`.
+pub fn walk(defs: &Value, root: &Value, object: &Value, kind: &str, issues: &mut Vec<Issue>) {
+    let mut walker = Walker { defs, issues };
+    if let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) {
+        walker.name(name, kind);
+    }
+    walker.visit(root, "", object, "");
+}
+
+struct Walker<'a> {
+    defs: &'a Value,
+    issues: &'a mut Vec<Issue>,
+}
+
+impl Walker<'_> {
+    fn report(&mut self, rule: &'static str, pointer: &str, message: String, help: Option<String>) {
+        self.issues.push(Issue {
+            rule,
+            pointer: pointer.to_string(),
+            message,
+            help,
+        });
+    }
+
+    /// `schema` applies to `value` at `pointer`; `definition` is the definition it belongs to.
+    fn visit(&mut self, schema: &Value, definition: &str, value: &Value, pointer: &str) {
+        let (name, schema) = resolve(self.defs, schema);
+        let definition = name.unwrap_or(definition);
+        match name {
+            Some(QUANTITY) => return self.quantity(value, pointer),
+            Some(OBJECT_META) => self.metadata(value, pointer),
+            Some(LABEL_SELECTOR) => {
+                if let Some(labels) = value.get("matchLabels").and_then(Value::as_object) {
+                    self.labels(labels, &format!("{pointer}/matchLabels"));
+                }
+            }
+            Some(POD_SPEC) => {
+                if let Some(selector) = value.get("nodeSelector").and_then(Value::as_object) {
+                    self.labels(selector, &format!("{pointer}/nodeSelector"));
+                }
+            }
+            _ => {}
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    if let Some((_, _, allowed)) =
+                        ENUMS.iter().find(|(d, f, _)| *d == definition && f == key)
+                    {
+                        self.enumerated(child, &at, key, allowed);
+                    }
+                    if PORTS.iter().any(|(d, f)| *d == definition && f == key) {
+                        self.port(child, &at, key);
+                    }
+                    let property = schema
+                        .get("properties")
+                        .and_then(|p| p.get(key))
+                        .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
+                    if let Some(property) = property {
+                        self.visit(property, definition, child, &at);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        self.visit(item_schema, definition, item, &format!("{pointer}/{i}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn enumerated(&mut self, value: &Value, pointer: &str, field: &str, allowed: &[&str]) {
+        let values: Vec<(String, &str)> = match value {
+            Value::String(s) => vec![(pointer.to_string(), s.as_str())],
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| Some((format!("{pointer}/{i}"), v.as_str()?)))
+                .collect(),
+            _ => return,
+        };
+        for (at, value) in values {
+            // An empty string means "unset" for these fields, except where "" is listed.
+            if value.is_empty() || allowed.contains(&value) {
+                continue;
+            }
+            let close = allowed.iter().find(|a| a.eq_ignore_ascii_case(value));
+            self.report(
+                "schema-enum",
+                &at,
+                format!(
+                    "`{field}: {value}` is not accepted; the API server allows {}",
+                    allowed
+                        .iter()
+                        .filter(|a| !a.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                close.map(|c| format!("did you mean `{c}`? (values are case-sensitive)")),
+            );
+        }
+    }
+
+    fn port(&mut self, value: &Value, pointer: &str, field: &str) {
+        match value {
+            Value::Number(n) if !n.as_u64().is_some_and(|p| (1..=65535).contains(&p)) => {
+                self.report(
+                    "schema-range",
+                    pointer,
+                    format!("`{field}: {n}` is outside the port range 1–65535"),
+                    None,
+                );
+            }
+            // A named port: an IANA service name (1–15 characters, lower case, a letter).
+            Value::String(name) => {
+                let valid = (1..=15).contains(&name.len())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && name.bytes().any(|b| b.is_ascii_lowercase())
+                    && !name.starts_with('-')
+                    && !name.ends_with('-')
+                    && !name.contains("--");
+                if !valid && name.parse::<u64>().is_err() {
+                    self.report("schema-range", pointer, format!("`{field}: {name}` is neither a port number nor a valid port name (1–15 lower-case letters, digits and `-`)"), None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn quantity(&mut self, value: &Value, pointer: &str) {
+        if let Value::String(text) = value
+            && !is_quantity(text)
+        {
+            self.report(
+                "schema-quantity",
+                pointer,
+                format!(
+                    "`{}: {text}` is not a Kubernetes quantity",
+                    crate::field_name(pointer)
+                ),
+                Some(
+                    "write a number with an optional suffix: `500m`, `2`, `16Gi`, `1.5G`, `1e3`"
+                        .into(),
+                ),
+            );
+        }
+    }
+
+    fn metadata(&mut self, value: &Value, pointer: &str) {
+        if let Some(labels) = value.get("labels").and_then(Value::as_object) {
+            self.labels(labels, &format!("{pointer}/labels"));
+        }
+        if let Some(annotations) = value.get("annotations").and_then(Value::as_object) {
+            for key in annotations.keys() {
+                let at = format!(
+                    "{pointer}/annotations/{}",
+                    key.replace('~', "~0").replace('/', "~1")
+                );
+                if let Err(why) = qualified_name(key) {
+                    self.report(
+                        "schema-label",
+                        &at,
+                        format!("annotation key `{key}` is invalid: {why}"),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    fn labels(&mut self, labels: &serde_json::Map<String, Value>, pointer: &str) {
+        for (key, value) in labels {
+            let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+            if let Err(why) = qualified_name(key) {
+                self.report(
+                    "schema-label",
+                    &at,
+                    format!("label key `{key}` is invalid: {why}"),
+                    None,
+                );
+            }
+            if let Some(text) = value.as_str()
+                && !text.is_empty()
+                && !(text.len() <= 63 && is_name_part(text))
+            {
+                self.report(
+                    "schema-label",
+                    &at,
+                    format!("label value `{text}` is invalid: at most 63 characters, alphanumeric at both ends, `-`, `_` and `.` inside"),
+                    None,
+                );
+            }
+        }
+    }
+
+    fn name(&mut self, name: &str, kind: &str) {
+        let label = LABEL_NAMED.contains(&kind);
+        let valid = if label {
+            name.len() <= 63 && is_dns_label(name)
+        } else {
+            name.len() <= 253 && name.split('.').all(is_dns_label)
+        };
+        if !valid {
+            let what = if label {
+                "a DNS-1123 label: at most 63 lower-case letters, digits and `-`, alphanumeric at both ends"
+            } else {
+                "a DNS-1123 subdomain: lower-case letters, digits, `-` and `.`, alphanumeric at both ends, at most 253 characters"
+            };
+            let help = (name != name.to_lowercase() || name.contains('_'))
+                .then(|| format!("for example `{}`", name.to_lowercase().replace('_', "-")));
+            self.report(
+                "schema-name",
+                "/metadata/name",
+                format!("{kind} name `{name}` must be {what}"),
+                help,
+            );
+        }
+    }
+}
+
+/// Kubernetes resource.Quantity syntax: a signed decimal number with an optional binary
+/// (`Ki`…`Ei`), decimal (`n`, `u`, `m`, `k`, `M`…`E`) or exponent (`e3`) suffix.
+fn is_quantity(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let digits_start = i;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    let mut digits = i - digits_start;
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        let fraction = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        digits += i - fraction;
+    }
+    if digits == 0 {
+        return false;
+    }
+    let suffix = &text[i..];
+    matches!(
+        suffix,
+        "" | "Ki"
+            | "Mi"
+            | "Gi"
+            | "Ti"
+            | "Pi"
+            | "Ei"
+            | "n"
+            | "u"
+            | "m"
+            | "k"
+            | "M"
+            | "G"
+            | "T"
+            | "P"
+            | "E"
+    ) || suffix
+        .strip_prefix(['e', 'E'])
+        .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
+        .is_some_and(|exp| !exp.is_empty() && exp.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A qualified name (label or annotation key): an optional DNS-1123 subdomain prefix and `/`
+/// (exactly one), then a name of at most 63 characters.
+fn qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if name.contains('/') {
+        return Err("a key has at most one `/` (prefix/name)".into());
+    }
+    if let Some(prefix) = prefix
+        && (prefix.is_empty() || prefix.len() > 253 || !prefix.split('.').all(is_dns_label))
+    {
+        return Err(format!(
+            "the prefix `{prefix}` must be a DNS subdomain (lower case, like `example.com`)"
+        ));
+    }
+    if name.is_empty() || name.len() > 63 || !is_name_part(name) {
+        return Err(format!(
+            "the name `{name}` must be 1–63 characters, alphanumeric at both ends, with `-`, `_` and `.` inside"
+        ));
+    }
+    Ok(())
+}
+
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`
+fn is_name_part(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+fn is_dns_label(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        for good in [
+            "1", "500m", "16Gi", "1.5G", "+2", "-1", ".5", "1e3", "1E-2", "0.25Ki", "2k",
+        ] {
+            assert!(is_quantity(good), "{good}");
+        }
+        for bad in ["lots", "16GB", "1.2.3", "Gi", "", "1 Gi", "1e", "16gi"] {
+            assert!(!is_quantity(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_and_names() {
+        assert!(qualified_name("app.kubernetes.io/name").is_ok());
+        assert!(qualified_name("cloud.google.com/gke-accelerator").is_ok());
+        assert!(qualified_name("ignore.kubectl-vllm/shm-size").is_ok());
+        assert!(qualified_name("kubectl-vllm/ignore/all").is_err());
+        assert!(qualified_name("Example.com/x").is_err());
+        assert!(qualified_name("-bad").is_err());
+        assert!(
+            is_dns_label("vllm-gemma-1b") && !is_dns_label("vllm_gemma") && !is_dns_label("Vllm")
+        );
+    }
+}

@@ -1,0 +1,542 @@
+//! Offline Kubernetes schema validation, stricter than OpenAPI.
+//!
+//! Every object of a known kind is validated against the embedded "local-strict" JSON Schema of
+//! the selected Kubernetes version (`kubernetes/v1.3X/_definitions.json`, vendored from
+//! kubernetes-validate; see `kubernetes/PROVENANCE.md`) with the `jsonschema` crate, offline.
+//! Validators are compiled per kind, on first use. On top of what the schemas say, this crate
+//! checks what the API server enforces and OpenAPI does not describe ([`checks`]): enum values,
+//! Quantity syntax, label and annotation syntax, DNS-1123 names, port ranges.
+//!
+//! Results are [`Issue`]s: a rule id (`schema-*`), an RFC 6901 pointer inside the object and a
+//! message. The host owns locating them in the source.
+
+mod checks;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{Draft, Registry, Validator};
+use serde_json::{Value, json};
+
+/// The `$id` of the embedded definitions documents.
+pub const DEFINITIONS_ID: &str = "https://kubernetes.io/api/_definitions.json";
+
+/// Kubernetes minor versions whose schemas are embedded, oldest first.
+pub const VERSIONS: &[&str] = &["1.35", "1.36", "1.37"];
+
+/// The version used unless `--kubernetes-version` says otherwise: the newest embedded one (an
+/// older cluster rejects what it lacks; a newer schema never invents an error).
+pub const DEFAULT_VERSION: &str = "1.37";
+
+static SOURCES: [&str; 3] = [
+    include_str!("../kubernetes/v1.35/_definitions.json"),
+    include_str!("../kubernetes/v1.36/_definitions.json"),
+    include_str!("../kubernetes/v1.37/_definitions.json"),
+];
+
+static DEFINITIONS: [OnceLock<Value>; 3] = [const { OnceLock::new() }; 3];
+
+/// The LeaderWorkerSet schema (vLLM multi-host), derived from the CRD; see its description.
+const LEADER_WORKER_SET: &str = include_str!("../crds/leaderworkerset-v1.json");
+
+fn definitions(index: usize) -> &'static Value {
+    DEFINITIONS[index].get_or_init(|| {
+        serde_json::from_str(SOURCES[index]).expect("embedded schemas are valid JSON (tested)")
+    })
+}
+
+/// One problem found in one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// `schema-type`, `schema-unknown-field`, ...
+    pub rule: &'static str,
+    /// RFC 6901 pointer inside the object.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to repair it, when known (a "did you mean").
+    pub help: Option<String>,
+}
+
+/// The result of checking one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Checked against its schema.
+    Checked(Vec<Issue>),
+    /// No schema for this apiVersion and kind (a CRD without `--schema`).
+    UnknownKind,
+}
+
+/// Where a kind's schema lives.
+#[derive(Debug, Clone)]
+enum Source {
+    /// A definition of the Kubernetes document.
+    Builtin(String),
+    /// A schema added with [`Schemas::add`] (a CRD's), stored here.
+    Added(usize),
+}
+
+/// The schemas of one Kubernetes version, plus added ones; validators compiled on first use.
+pub struct Schemas {
+    version: &'static str,
+    registry: Registry<'static>,
+    kinds: HashMap<(String, String), Source>,
+    added: Vec<Value>,
+    validators: HashMap<(String, String), Validator>,
+}
+
+/// Errors of [`Schemas::add`] and [`Schemas::for_version`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    /// A version that is not embedded.
+    #[error("no schemas for Kubernetes {0}: this build has {versions}", versions = VERSIONS.join(", "))]
+    UnknownVersion(String),
+    /// A schema that does not say which kind it is for, or does not compile.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Schemas {
+    /// The schemas of Kubernetes `version` (`1.36`, `v1.36` or `1.36.2`).
+    pub fn for_version(version: &str) -> Result<Self, SchemaError> {
+        let wanted = version.trim_start_matches('v');
+        let index = VERSIONS
+            .iter()
+            .position(|v| {
+                wanted == *v
+                    || wanted
+                        .strip_prefix(v)
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .ok_or_else(|| SchemaError::UnknownVersion(version.to_string()))?;
+        let defs = definitions(index);
+        let registry = Registry::new()
+            .add(DEFINITIONS_ID, defs)
+            .and_then(referencing::RegistryBuilder::prepare)
+            .map_err(|e| SchemaError::Invalid(e.to_string()))?;
+        let mut kinds = HashMap::new();
+        for (name, def) in defs["$defs"].as_object().into_iter().flatten() {
+            for gvk in def["x-kubernetes-group-version-kind"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let key = gvk_key(gvk);
+                // Shared definitions (DeleteOptions, WatchEvent) list many kinds; the one named
+                // after its kind wins.
+                if name.ends_with(&format!(".{}", key.1)) || !kinds.contains_key(&key) {
+                    kinds.insert(key, Source::Builtin(name.clone()));
+                }
+            }
+        }
+        let mut schemas = Self {
+            version: VERSIONS[index],
+            registry,
+            kinds,
+            added: Vec::new(),
+            validators: HashMap::new(),
+        };
+        let lws: Value =
+            serde_json::from_str(LEADER_WORKER_SET).expect("the LWS schema is valid JSON (tested)");
+        schemas.add(&lws)?;
+        Ok(schemas)
+    }
+
+    /// The Kubernetes version.
+    #[must_use]
+    pub fn version(&self) -> &'static str {
+        self.version
+    }
+
+    /// Adds a JSON Schema for the kinds its `x-kubernetes-group-version-kind` names, or, given
+    /// a CustomResourceDefinition, a schema per served version from its `openAPIV3Schema`
+    /// (objects without `x-kubernetes-preserve-unknown-fields` closed, as the API server prunes
+    /// unknown fields). Returns the `apiVersion kind` pairs added.
+    pub fn add(&mut self, schema: &Value) -> Result<Vec<String>, SchemaError> {
+        let mut entries: Vec<((String, String), Value)> = Vec::new();
+        if schema["kind"] == "CustomResourceDefinition" {
+            let group = schema
+                .pointer("/spec/group")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let kind = schema
+                .pointer("/spec/names/kind")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            for version in schema
+                .pointer("/spec/versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(open_api) = version.pointer("/schema/openAPIV3Schema") else {
+                    continue;
+                };
+                let name = version["name"].as_str().unwrap_or("");
+                let mut closed = open_api.clone();
+                // The API server supplies these to every custom resource's schema.
+                if let Some(properties) = closed
+                    .as_object_mut()
+                    .map(|root| root.entry("properties").or_insert_with(|| json!({})))
+                    .and_then(Value::as_object_mut)
+                {
+                    properties
+                        .entry("apiVersion")
+                        .or_insert_with(|| json!({"type": "string"}));
+                    properties
+                        .entry("kind")
+                        .or_insert_with(|| json!({"type": "string"}));
+                    properties.entry("metadata").or_insert_with(|| {
+                        json!({"$ref": format!("{DEFINITIONS_ID}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")})
+                    });
+                }
+                close_structural(&mut closed);
+                entries.push(((format!("{group}/{name}"), kind.to_string()), closed));
+            }
+        } else {
+            for gvk in schema["x-kubernetes-group-version-kind"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                entries.push((gvk_key(gvk), schema.clone()));
+            }
+        }
+        if entries.is_empty() {
+            return Err(SchemaError::Invalid(
+                "a schema needs `x-kubernetes-group-version-kind`, or must be a CustomResourceDefinition with an openAPIV3Schema".into(),
+            ));
+        }
+        let mut added = Vec::new();
+        for (key, schema) in entries {
+            added.push(format!("{} {}", key.0, key.1));
+            self.validators.remove(&key);
+            self.kinds.insert(key, Source::Added(self.added.len()));
+            self.added.push(schema);
+        }
+        Ok(added)
+    }
+
+    /// Checks one object: every schema error, then the checks OpenAPI does not express.
+    pub fn check(&mut self, object: &Value) -> Outcome {
+        let key = (
+            object["apiVersion"].as_str().unwrap_or("").to_string(),
+            object["kind"].as_str().unwrap_or("").to_string(),
+        );
+        let Some(source) = self.kinds.get(&key).cloned() else {
+            return Outcome::UnknownKind;
+        };
+        if !self.validators.contains_key(&key) {
+            let schema = match &source {
+                Source::Builtin(name) => json!({"$ref": format!("{DEFINITIONS_ID}#/$defs/{name}")}),
+                Source::Added(i) => self.added[*i].clone(),
+            };
+            let validator = jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .with_registry(&self.registry)
+                .build(&schema);
+            match validator {
+                Ok(validator) => {
+                    self.validators.insert(key.clone(), validator);
+                }
+                Err(e) => {
+                    return Outcome::Checked(vec![Issue {
+                        rule: "schema-value",
+                        pointer: String::new(),
+                        message: format!(
+                            "the schema for {} {} does not compile: {e}",
+                            key.0, key.1
+                        ),
+                        help: None,
+                    }]);
+                }
+            }
+        }
+        let root = match &source {
+            Source::Builtin(name) => &self.defs()["$defs"][name],
+            Source::Added(i) => &self.added[*i],
+        };
+        let mut issues: Vec<Issue> = self.validators[&key]
+            .iter_errors(object)
+            .flat_map(|e| self.issues_of(&e, root))
+            .collect();
+        checks::walk(self.defs(), root, object, &key.1, &mut issues);
+        issues.sort_by(|a, b| (&a.pointer, a.rule).cmp(&(&b.pointer, b.rule)));
+        issues.dedup();
+        Outcome::Checked(issues)
+    }
+
+    fn index(&self) -> usize {
+        VERSIONS
+            .iter()
+            .position(|v| *v == self.version)
+            .unwrap_or(0)
+    }
+
+    fn defs(&self) -> &'static Value {
+        definitions(self.index())
+    }
+
+    /// Issues of one validation error.
+    fn issues_of(&self, error: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<Issue> {
+        let pointer = error.instance_path().as_str().to_string();
+        let field = field_name(&pointer);
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let allowed = checks::schema_at(self.defs(), root, &pointer)
+                    .and_then(|s| s.get("properties"))
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default();
+                unexpected
+                    .iter()
+                    .map(|name| Issue {
+                        rule: "schema-unknown-field",
+                        pointer: format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1")),
+                        message: format!(
+                            "unknown field `{name}`{}: the API server drops it or rejects the object",
+                            if pointer.is_empty() { String::new() } else { format!(" in `{}`", dotted(&pointer)) }
+                        ),
+                        help: suggestion(name, &allowed).map(|s| format!("did you mean `{s}`?")),
+                    })
+                    .collect()
+            }
+            ValidationErrorKind::Type { kind } => vec![Issue {
+                rule: "schema-type",
+                pointer,
+                message: format!(
+                    "`{field}` must be {}, not {}",
+                    type_name(kind),
+                    describe(error.instance())
+                ),
+                help: None,
+            }],
+            ValidationErrorKind::Required { property } => {
+                let property = property.as_str().unwrap_or_default();
+                vec![Issue {
+                    rule: "schema-required",
+                    pointer,
+                    message: format!(
+                        "missing required field `{property}`{}",
+                        if field.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" in `{}`", dotted(error.instance_path().as_str()))
+                        }
+                    ),
+                    help: None,
+                }]
+            }
+            ValidationErrorKind::Enum { options } => vec![Issue {
+                rule: "schema-enum",
+                pointer,
+                message: format!(
+                    "`{field}` is {}, not one of {options}",
+                    describe(error.instance())
+                ),
+                help: None,
+            }],
+            // Quantity and IntOrString are a oneOf of a string and a number.
+            ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+                vec![Issue {
+                    rule: "schema-type",
+                    pointer,
+                    message: format!(
+                        "`{field}` must be a string or a number, not {}",
+                        describe(error.instance())
+                    ),
+                    help: None,
+                }]
+            }
+            _ => vec![Issue {
+                rule: "schema-value",
+                pointer,
+                message: format!("`{field}`: {error}"),
+                help: None,
+            }],
+        }
+    }
+}
+
+fn gvk_key(gvk: &Value) -> (String, String) {
+    let group = gvk["group"].as_str().unwrap_or("");
+    let version = gvk["version"].as_str().unwrap_or("");
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    (api_version, gvk["kind"].as_str().unwrap_or("").to_string())
+}
+
+/// Closes every object schema with `properties` that does not preserve unknown fields: the API
+/// server prunes unknown fields of structural schemas, which silently loses a typo.
+fn close_structural(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let preserves = map
+                .get("x-kubernetes-preserve-unknown-fields")
+                .and_then(Value::as_bool)
+                == Some(true);
+            if map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+                && !preserves
+            {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for value in map.values_mut() {
+                close_structural(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_structural),
+        _ => {}
+    }
+}
+
+/// The last segment of a pointer, unescaped (the field a message is about).
+fn field_name(pointer: &str) -> String {
+    pointer
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .replace("~1", "/")
+        .replace("~0", "~")
+}
+
+/// `/spec/template/spec/containers/0` → `spec.template.spec.containers[0]`.
+fn dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').filter(|s| !s.is_empty()) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push('[');
+            out.push_str(&segment);
+            out.push(']');
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        }
+    }
+    out
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    let name = match kind {
+        jsonschema::error::TypeKind::Single(t) => t.to_string(),
+        jsonschema::error::TypeKind::Multiple(set) => set
+            .iter()
+            .map(|t| t.to_string())
+            .filter(|t| t != "null")
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    match name.as_str() {
+        "integer" => "an integer".into(),
+        "object" => "an object (a mapping)".into(),
+        "array" => "a list".into(),
+        "string" => "a string".into(),
+        "boolean" => "a boolean".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A value as a message shows it: its type and a short rendering.
+fn describe(value: &Value) -> String {
+    let text = value.to_string();
+    let short = if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    };
+    match value {
+        Value::String(_) => format!("the string {short}"),
+        Value::Number(_) => format!("the number {short}"),
+        Value::Bool(_) => format!("the boolean {short}"),
+        Value::Null => "null".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+/// The closest allowed name: the same ignoring case, or within two edits (one for short names).
+fn suggestion(name: &str, allowed: &[String]) -> Option<String> {
+    let lower = name.to_lowercase();
+    if let Some(same) = allowed.iter().find(|a| a.to_lowercase() == lower) {
+        return Some(same.clone());
+    }
+    let limit = if name.len() <= 4 { 1 } else { 2 };
+    allowed
+        .iter()
+        .map(|a| (strsim::levenshtein(&lower, &a.to_lowercase()), a))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, a)| (*d, a.len()))
+        .map(|(_, a)| a.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_and_index_every_builtin_kind() {
+        for version in VERSIONS {
+            let schemas = Schemas::for_version(version).unwrap();
+            assert!(
+                schemas
+                    .kinds
+                    .contains_key(&("apps/v1".into(), "Deployment".into()))
+            );
+            assert!(
+                schemas
+                    .kinds
+                    .contains_key(&("v1".into(), "PersistentVolumeClaim".into()))
+            );
+            assert!(
+                schemas
+                    .kinds
+                    .contains_key(&("storage.k8s.io/v1".into(), "StorageClass".into()))
+            );
+            assert!(schemas.kinds.contains_key(&(
+                "leaderworkerset.x-k8s.io/v1".into(),
+                "LeaderWorkerSet".into()
+            )));
+        }
+        assert_eq!(Schemas::for_version("v1.36.2").unwrap().version(), "1.36");
+        assert!(matches!(
+            Schemas::for_version("1.20"),
+            Err(SchemaError::UnknownVersion(_))
+        ));
+    }
+
+    #[test]
+    fn suggestions() {
+        let allowed: Vec<String> = ["tolerations", "nodeSelector", "volumeMounts", "env"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        assert_eq!(
+            suggestion("tolerration", &allowed).as_deref(),
+            Some("tolerations")
+        );
+        assert_eq!(
+            suggestion("nodeSelecter", &allowed).as_deref(),
+            Some("nodeSelector")
+        );
+        assert_eq!(
+            suggestion("volumeMount", &allowed).as_deref(),
+            Some("volumeMounts")
+        );
+        assert_eq!(
+            suggestion("NODESELECTOR", &allowed).as_deref(),
+            Some("nodeSelector")
+        );
+        assert_eq!(suggestion("replicas", &allowed), None);
+        assert_eq!(
+            dotted("/spec/template/spec/containers/0/env"),
+            "spec.template.spec.containers[0].env"
+        );
+    }
+}
