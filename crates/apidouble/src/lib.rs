@@ -694,6 +694,19 @@ fn not_found(target: &Target, name: &str) -> (u16, Value) {
     )
 }
 
+/// The 404 for a path the server does not serve.
+fn no_route() -> (u16, Value) {
+    (
+        404,
+        status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            json!({}),
+        ),
+    )
+}
+
 /// `details` of a Status about one object; a core group is left out, as the server does.
 fn details(name: &str, group: &str, kind: &str) -> Value {
     let mut details = json!({"name": name});
@@ -763,15 +776,7 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
         Route::Document(document) if incoming.method == "GET" => return (200, document),
         Route::Target(target) => target,
         Route::Document(_) | Route::NotFound => {
-            return (
-                404,
-                status(
-                    404,
-                    "NotFound",
-                    "the server could not find the requested resource",
-                    json!({}),
-                ),
-            );
+            return no_route();
         }
     };
     let r = target.resource;
@@ -1019,15 +1024,7 @@ fn apply(
     }
     if r.namespaced {
         if target.namespace.is_none() {
-            return (
-                404,
-                status(
-                    404,
-                    "NotFound",
-                    "the server could not find the requested resource",
-                    json!({}),
-                ),
-            );
+            return no_route();
         }
         let body_namespace = applied
             .pointer("/metadata/namespace")
