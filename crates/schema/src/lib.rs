@@ -370,8 +370,9 @@ fn gvk_key(gvk: &Value) -> (String, String) {
     (api_version, gvk["kind"].as_str().unwrap_or("").to_string())
 }
 
-/// Closes every object schema with `properties` that does not preserve unknown fields: the API
-/// server prunes unknown fields of structural schemas, which silently loses a typo.
+/// Closes every object schema with `properties` that does not preserve unknown fields (the API
+/// server prunes unknown fields of structural schemas, which silently loses a typo), and turns
+/// OpenAPI's `nullable` and `x-kubernetes-int-or-string` into JSON Schema.
 fn close_structural(schema: &mut Value) {
     match schema {
         Value::Object(map) => {
@@ -384,6 +385,24 @@ fn close_structural(schema: &mut Value) {
                 && !preserves
             {
                 map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            // OpenAPI v3 spellings JSON Schema does not know.
+            if map.get("nullable").and_then(Value::as_bool) == Some(true)
+                && let Some(Value::String(kind)) = map.get("type").cloned()
+            {
+                map.insert("type".into(), json!([kind, "null"]));
+            }
+            if map
+                .get("x-kubernetes-int-or-string")
+                .and_then(Value::as_bool)
+                == Some(true)
+                && !map.contains_key("anyOf")
+            {
+                map.remove("type");
+                map.insert(
+                    "anyOf".into(),
+                    json!([{"type": "integer"}, {"type": "string"}]),
+                );
             }
             for value in map.values_mut() {
                 close_structural(value);
@@ -509,6 +528,25 @@ mod tests {
             Schemas::for_version("1.20"),
             Err(SchemaError::UnknownVersion(_))
         ));
+    }
+
+    #[test]
+    fn crd_schemas_are_closed_and_openapi_spellings_translated() {
+        let mut schema = json!({"type": "object", "properties": {
+        "spec": {"type": "object", "properties": {
+            "port": {"x-kubernetes-int-or-string": true},
+            "note": {"type": "string", "nullable": true},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true, "properties": {"a": {"type": "string"}}}
+        }}}});
+        close_structural(&mut schema);
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        assert!(
+            validator
+                .is_valid(&json!({"spec": {"port": 80, "note": null, "free": {"a": "x", "b": 1}}}))
+        );
+        assert!(validator.is_valid(&json!({"spec": {"port": "http"}})));
+        assert!(!validator.is_valid(&json!({"spec": {"prot": 80}})));
+        assert!(!validator.is_valid(&json!({"spec": {"port": 1.5}})));
     }
 
     #[test]
