@@ -452,20 +452,41 @@ fn schema_findings(
             kubectl_vllm_schema::Outcome::UnknownKind => {
                 let r = &object.reference;
                 if unknown.insert((r.api_version.clone(), r.kind.clone())) {
-                    let mut finding = object_finding(
-                        manifests,
-                        object,
-                        "schema-unknown-kind",
-                        "/kind",
-                        format!(
-                            "no schema for {} {}: its fields are not checked (Kubernetes {})",
-                            r.api_version,
-                            r.kind,
-                            schemas.version()
-                        ),
-                    );
-                    finding.severity = Severity::Info;
-                    finding.help = Some("add its CRD or JSON Schema with `--schema PATH`".into());
+                    let served = schemas.served_api_versions(&r.kind);
+                    let finding = if served.is_empty() {
+                        let mut finding = object_finding(
+                            manifests,
+                            object,
+                            "schema-unknown-kind",
+                            "/kind",
+                            format!(
+                                "no schema for {} {}: its fields are not checked (Kubernetes {})",
+                                r.api_version,
+                                r.kind,
+                                schemas.version()
+                            ),
+                        );
+                        finding.severity = Severity::Info;
+                        finding.help =
+                            Some("add its CRD or JSON Schema with `--schema PATH`".into());
+                        finding
+                    } else {
+                        // A kind Kubernetes has, under an apiVersion it no longer serves.
+                        let mut finding = object_finding(
+                            manifests,
+                            object,
+                            "schema-unknown-kind",
+                            "/apiVersion",
+                            format!(
+                                "Kubernetes {} does not serve {} {}: the API server refuses it",
+                                schemas.version(),
+                                r.api_version,
+                                r.kind
+                            ),
+                        );
+                        finding.help = Some(format!("use apiVersion {}", served.join(" or ")));
+                        finding
+                    };
                     findings.push(finding);
                 }
             }

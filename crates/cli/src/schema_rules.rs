@@ -308,11 +308,15 @@ declare_rule! {
 declare_rule! {
     /// ## What it does
     /// Says, once per run and kind, that objects of a kind have no schema, so their fields are
-    /// not checked: a custom resource whose CRD was not given with `--schema`.
+    /// not checked: a custom resource whose CRD was not given with `--schema`. A kind Kubernetes
+    /// has under an apiVersion the selected version does not serve (`extensions/v1beta1`
+    /// Deployment) is an error instead, naming the apiVersion to use.
     ///
     /// ## Why is this bad?
-    /// It is not: it is information, so a clean report is not mistaken for a checked one.
-    /// Kubernetes kinds and LeaderWorkerSet (`leaderworkerset.x-k8s.io/v1`) are built in.
+    /// For a custom resource it is information, so a clean report is not mistaken for a checked
+    /// one. Kubernetes kinds and LeaderWorkerSet (`leaderworkerset.x-k8s.io/v1`) are built in. A
+    /// removed apiVersion is refused by the API server: `no matches for kind "Deployment" in
+    /// version "extensions/v1beta1"`.
     ///
     /// ## Example
     /// `no schema for monitoring.coreos.com/v1 ServiceMonitor: its fields are not checked`

@@ -149,6 +149,20 @@ impl Schemas {
         self.version
     }
 
+    /// The apiVersions this version serves `kind` under (for an object written against an API
+    /// that was removed, such as `extensions/v1beta1` Deployments).
+    #[must_use]
+    pub fn served_api_versions(&self, kind: &str) -> Vec<String> {
+        let mut served: Vec<String> = self
+            .kinds
+            .keys()
+            .filter(|(_, k)| k == kind)
+            .map(|(api_version, _)| api_version.clone())
+            .collect();
+        served.sort();
+        served
+    }
+
     /// Adds a JSON Schema for the kinds its `x-kubernetes-group-version-kind` names, or, given
     /// a CustomResourceDefinition, a schema per served version from its `openAPIV3Schema`
     /// (objects without `x-kubernetes-preserve-unknown-fields` closed, as the API server prunes
