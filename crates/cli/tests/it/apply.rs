@@ -570,7 +570,8 @@ fn wait_watches_the_rollout_and_names_why_a_pod_is_stuck() {
     // A controller that makes the Deployment available shortly after it is applied.
     let o = std::thread::scope(|scope| {
         scope.spawn(|| {
-            for _ in 0..400 {
+            // Generous: under load the apply itself (lint, fixes) can take a while.
+            for _ in 0..2400 {
                 if let Some(d) = double.object("deployments.apps", "ml", "vllm-gemma-1b") {
                     std::thread::sleep(std::time::Duration::from_millis(300));
                     double.set_status(
