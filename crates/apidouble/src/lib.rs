@@ -717,7 +717,7 @@ fn details(name: &str, group: &str, kind: &str) -> Value {
     details
 }
 
-/// Handles one request; false when the connection must close (after a watch).
+/// Handles one request; false when the connection must close (the client went away).
 fn respond(shared: &Shared, incoming: &Incoming, writer: &mut TcpStream) -> bool {
     let body: Option<Value> = serde_json::from_slice(&incoming.body).ok();
     let watch = incoming
@@ -737,10 +737,12 @@ fn respond(shared: &Shared, incoming: &Incoming, writer: &mut TcpStream) -> bool
         });
     }
     if watch && code == 200 {
-        if let Route::Target(target) = route(&incoming.path) {
-            stream_watch(shared, incoming, &target, writer);
-        }
-        return false;
+        // A finished watch leaves the connection reusable, as a real server does: closing it
+        // would race with the client's connection pool.
+        return match route(&incoming.path) {
+            Route::Target(target) => stream_watch(shared, incoming, &target, writer),
+            _ => false,
+        };
     }
     let text = response.to_string();
     let reason = match code {
@@ -1354,12 +1356,18 @@ fn without_metadata(object: &Value) -> Value {
 }
 
 /// A watch: `ADDED` for what matches now, then `MODIFIED` as objects change, as chunked JSON
-/// lines, until `timeoutSeconds` (default 5) or the double stops.
-fn stream_watch(shared: &Shared, incoming: &Incoming, target: &Target, writer: &mut TcpStream) {
+/// lines, until `timeoutSeconds` (default 5) or the double stops. True when the connection can
+/// serve the next request.
+fn stream_watch(
+    shared: &Shared,
+    incoming: &Incoming,
+    target: &Target,
+    writer: &mut TcpStream,
+) -> bool {
     let head =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     if writer.write_all(head.as_bytes()).is_err() {
-        return;
+        return false;
     }
     let timeout = incoming
         .query
@@ -1397,13 +1405,12 @@ fn stream_watch(shared: &Shared, incoming: &Incoming, target: &Target, writer: &
             let line = format!("{event}\n");
             let chunk = format!("{:x}\r\n{line}\r\n", line.len());
             if writer.write_all(chunk.as_bytes()).is_err() {
-                return;
+                return false;
             }
         }
         let now = Instant::now();
         if now >= deadline || shared.stop.load(Ordering::SeqCst) {
-            let _ = writer.write_all(b"0\r\n\r\n");
-            return;
+            return writer.write_all(b"0\r\n\r\n").is_ok() && !shared.stop.load(Ordering::SeqCst);
         }
         state = shared.lock();
         let changes = state.changes;

@@ -82,7 +82,22 @@ async fn wait_one(
         let params = WatchParams::default()
             .fields(&format!("metadata.name={}", item.name))
             .timeout(u32::try_from(seconds).unwrap_or(10));
-        let mut events = Box::pin(api.watch(&params, "0").await.map_err(fail)?);
+        // A dropped connection (a load balancer's idle reset) is retried, not fatal.
+        let mut retries = 0;
+        let mut events = loop {
+            match api.watch(&params, "0").await {
+                Ok(stream) => break Box::pin(stream),
+                Err(e) => match fail(e) {
+                    ClusterError::Unreachable { .. }
+                        if retries < 3 && Instant::now() < deadline =>
+                    {
+                        retries += 1;
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                    other => return Err(other),
+                },
+            }
+        };
         while let Some(event) = events.next().await {
             match event.map_err(fail)? {
                 WatchEvent::Added(object) | WatchEvent::Modified(object) => {
