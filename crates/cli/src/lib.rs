@@ -945,7 +945,15 @@ fn load_schemas(version: &str, paths: &[PathBuf]) -> Result<kubectl_vllm_schema:
             }
             stream.documents.iter().map(|d| d.root.to_json()).collect()
         };
-        for document in documents.into_iter().filter(|d| !d.is_null()) {
+        // `kubectl get crd -o yaml` writes a List.
+        let documents = documents.into_iter().flat_map(|d| {
+            if d["kind"] == "List" {
+                d["items"].as_array().cloned().unwrap_or_default()
+            } else {
+                vec![d]
+            }
+        });
+        for document in documents.filter(|d| !d.is_null()) {
             schemas
                 .add(&document)
                 .map_err(|e| format!("{}: {e}", file.display()))?;

@@ -216,9 +216,11 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it does
-    /// Checks `metadata.name`: a DNS-1123 subdomain for most kinds (lower-case letters, digits,
-    /// `-` and `.`, at most 253 characters), a DNS-1123 label for Services and Namespaces (at
-    /// most 63 characters, no dots).
+    /// Checks `metadata.name` as the API server does for its kind: a DNS-1123 subdomain for most
+    /// kinds (lower-case letters, digits, `-` and `.`, at most 253 characters), a DNS-1123 label
+    /// for Namespaces (at most 63 characters, no dots), a DNS-1035 label for Services (also
+    /// starting with a letter), a path segment for RBAC roles and bindings
+    /// (`system:controller:x` is fine).
     ///
     /// ## Why is this bad?
     /// The API server refuses the object (`metadata.name: Invalid value: "vLLM_gemma": a

@@ -40,7 +40,7 @@ const ENUMS: &[(&str, &str, &[&str])] = &[
     (
         "io.k8s.api.core.v1.Toleration",
         "operator",
-        &["Exists", "Equal"],
+        &["Exists", "Equal", "Lt", "Gt"],
     ),
     (
         "io.k8s.api.core.v1.Toleration",
@@ -134,20 +134,65 @@ const ENUMS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-/// Integer ports by (definition, field): 1–65535.
-const PORTS: &[(&str, &str)] = &[
-    ("io.k8s.api.core.v1.ContainerPort", "containerPort"),
-    ("io.k8s.api.core.v1.ContainerPort", "hostPort"),
-    ("io.k8s.api.core.v1.ServicePort", "port"),
-    ("io.k8s.api.core.v1.ServicePort", "targetPort"),
-    ("io.k8s.api.core.v1.HTTPGetAction", "port"),
-    ("io.k8s.api.core.v1.TCPSocketAction", "port"),
-    ("io.k8s.api.core.v1.GRPCAction", "port"),
+/// How a port field is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Port {
+    /// 1–65535 or an IANA port name.
+    Required,
+    /// 0 means unset (`hostPort`; a Service's `targetPort`, defaulted to `port`).
+    ZeroUnset,
+    /// An IANA port name (`ContainerPort.name`).
+    Name,
+}
+
+/// Ports by (definition, field), from k8s.io/kubernetes `pkg/apis/core/validation`
+/// (`validateContainerPorts`, `validateServicePort`, `validatePortNumOrName`).
+const PORTS: &[(&str, &str, Port)] = &[
+    (
+        "io.k8s.api.core.v1.ContainerPort",
+        "containerPort",
+        Port::Required,
+    ),
+    (
+        "io.k8s.api.core.v1.ContainerPort",
+        "hostPort",
+        Port::ZeroUnset,
+    ),
+    ("io.k8s.api.core.v1.ContainerPort", "name", Port::Name),
+    ("io.k8s.api.core.v1.ServicePort", "port", Port::Required),
+    (
+        "io.k8s.api.core.v1.ServicePort",
+        "targetPort",
+        Port::ZeroUnset,
+    ),
+    ("io.k8s.api.core.v1.HTTPGetAction", "port", Port::Required),
+    ("io.k8s.api.core.v1.TCPSocketAction", "port", Port::Required),
+    ("io.k8s.api.core.v1.GRPCAction", "port", Port::Required),
 ];
 
-/// Kinds whose `metadata.name` must be a DNS-1123 label (63 characters, no dots) rather than a
-/// subdomain.
-const LABEL_NAMED: &[&str] = &["Namespace", "Service"];
+/// How a kind's `metadata.name` is validated (`ValidateXName` in k8s.io/kubernetes): most kinds
+/// take a DNS-1123 subdomain.
+fn name_rule(kind: &str) -> NameRule {
+    match kind {
+        "Namespace" => NameRule::Dns1123Label,
+        "Service" => NameRule::Dns1035Label,
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => NameRule::PathSegment,
+        "CertificateSigningRequest" => NameRule::Any,
+        _ => NameRule::Dns1123Subdomain,
+    }
+}
+
+/// Name syntaxes of `k8s.io/apimachinery/pkg/api/validation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameRule {
+    Dns1123Subdomain,
+    Dns1123Label,
+    /// A label that starts with a letter (Service names become DNS names and env vars).
+    Dns1035Label,
+    /// Not `.` or `..`, no `/` or `%` (RBAC names such as `system:controller:x`).
+    PathSegment,
+    Any,
+}
 
 /// The schema that applies at `pointer` inside an object whose schema is `root`, following
 /// `$ref`s into `defs`.
@@ -172,6 +217,25 @@ pub fn schema_at<'a>(defs: &'a Value, root: &'a Value, pointer: &str) -> Option<
     Some(schema)
 }
 
+/// The definition name the schema at `pointer` refers to, when it is a `$ref`.
+pub fn ref_name_at<'a>(defs: &'a Value, root: &'a Value, pointer: &str) -> Option<&'a str> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    let parent = schema_at(defs, root, parent)?;
+    let last = last.replace("~1", "/").replace("~0", "~");
+    let child = if let Some(items) = parent
+        .get("items")
+        .filter(|_| last.parse::<usize>().is_ok())
+    {
+        items
+    } else {
+        parent
+            .get("properties")
+            .and_then(|p| p.get(&last))
+            .or_else(|| parent.get("additionalProperties").filter(|a| a.is_object()))?
+    };
+    resolve(defs, child).0
+}
+
 /// Follows a `$ref` into the definitions: (definition name, when it was a reference; schema).
 fn resolve<'a>(defs: &'a Value, schema: &'a Value) -> (Option<&'a str>, &'a Value) {
     match schema.get("$ref").and_then(Value::as_str) {
@@ -190,12 +254,20 @@ fn resolve<'a>(defs: &'a Value, schema: &'a Value) -> (Option<&'a str>, &'a Valu
 }
 
 /// Runs every check over `object`, whose schema is `root`.
-pub fn walk(defs: &Value, root: &Value, object: &Value, kind: &str, issues: &mut Vec<Issue>) {
+/// `definition` names the root's definition (empty for an added schema).
+pub fn walk(
+    defs: &Value,
+    root: &Value,
+    definition: &str,
+    object: &Value,
+    kind: &str,
+    issues: &mut Vec<Issue>,
+) {
     let mut walker = Walker { defs, issues };
     if let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) {
         walker.name(name, kind);
     }
-    walker.visit(root, "", object, "");
+    walker.visit(root, definition, object, "");
 }
 
 struct Walker<'a> {
@@ -236,20 +308,24 @@ impl Walker<'_> {
             Value::Object(map) => {
                 for (key, child) in map {
                     let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-                    if let Some((_, _, allowed)) =
-                        ENUMS.iter().find(|(d, f, _)| *d == definition && f == key)
-                    {
-                        self.enumerated(child, &at, key, allowed);
-                    }
-                    if PORTS.iter().any(|(d, f)| *d == definition && f == key) {
-                        self.port(child, &at, key);
-                    }
-                    let property = schema
-                        .get("properties")
-                        .and_then(|p| p.get(key))
-                        .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
-                    if let Some(property) = property {
+                    // A declared field of this definition; a map's keys (a selector's `type`)
+                    // are data, not fields.
+                    if let Some(property) = schema.get("properties").and_then(|p| p.get(key)) {
+                        if let Some((_, _, allowed)) =
+                            ENUMS.iter().find(|(d, f, _)| *d == definition && f == key)
+                        {
+                            self.enumerated(child, &at, key, allowed);
+                        }
+                        if let Some((_, _, kind)) =
+                            PORTS.iter().find(|(d, f, _)| *d == definition && f == key)
+                        {
+                            self.port(child, &at, key, *kind);
+                        }
                         self.visit(property, definition, child, &at);
+                    } else if let Some(values) =
+                        schema.get("additionalProperties").filter(|a| a.is_object())
+                    {
+                        self.visit(values, "", child, &at);
                     }
                 }
             }
@@ -275,11 +351,15 @@ impl Walker<'_> {
             _ => return,
         };
         for (at, value) in values {
-            // An empty string means "unset" for these fields, except where "" is listed.
-            if value.is_empty() || allowed.contains(&value) {
+            // An empty string means "unset"; `HugePages-<size>` is a hugepage medium.
+            if value.is_empty()
+                || allowed.contains(&value)
+                || (field == "medium" && value.starts_with("HugePages-"))
+            {
                 continue;
             }
-            let close = allowed.iter().find(|a| a.eq_ignore_ascii_case(value));
+            let names: Vec<String> = allowed.iter().map(|a| (*a).to_string()).collect();
+            let close = crate::suggestion(value, &names);
             self.report(
                 "schema-enum",
                 &at,
@@ -292,14 +372,18 @@ impl Walker<'_> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                close.map(|c| format!("did you mean `{c}`? (values are case-sensitive)")),
+                close.map(|c| format!("did you mean `{c}`?")),
             );
         }
     }
 
-    fn port(&mut self, value: &Value, pointer: &str, field: &str) {
+    fn port(&mut self, value: &Value, pointer: &str, field: &str, kind: Port) {
         match value {
-            Value::Number(n) if !n.as_u64().is_some_and(|p| (1..=65535).contains(&p)) => {
+            Value::Number(n) if kind == Port::ZeroUnset && n.as_u64() == Some(0) => {}
+            Value::String(name) if kind == Port::ZeroUnset && name.is_empty() => {}
+            Value::Number(n)
+                if kind != Port::Name && !n.as_u64().is_some_and(|p| (1..=65535).contains(&p)) =>
+            {
                 self.report(
                     "schema-range",
                     pointer,
@@ -307,7 +391,8 @@ impl Walker<'_> {
                     None,
                 );
             }
-            // A named port: an IANA service name (1–15 characters, lower case, a letter).
+            // A named port: an IANA service name (IsValidPortName): 1–15 characters, lower-case
+            // letters, digits and `-`, at least one letter, no `-` at either end or twice in a row.
             Value::String(name) => {
                 let valid = (1..=15).contains(&name.len())
                     && name
@@ -317,8 +402,16 @@ impl Walker<'_> {
                     && !name.starts_with('-')
                     && !name.ends_with('-')
                     && !name.contains("--");
-                if !valid && name.parse::<u64>().is_err() {
-                    self.report("schema-range", pointer, format!("`{field}: {name}` is neither a port number nor a valid port name (1–15 lower-case letters, digits and `-`)"), None);
+                if !valid {
+                    self.report(
+                        "schema-range",
+                        pointer,
+                        format!(
+                            "`{field}: {name}` is not a valid port name (1–15 lower-case letters, digits and `-`, with a letter){}",
+                            if kind == Port::Name { "" } else { " nor a port number" }
+                        ),
+                        None,
+                    );
                 }
             }
             _ => {}
@@ -327,7 +420,7 @@ impl Walker<'_> {
 
     fn quantity(&mut self, value: &Value, pointer: &str) {
         if let Value::String(text) = value
-            && !is_quantity(text)
+            && !is_quantity(text.trim())
         {
             self.report(
                 "schema-quantity",
@@ -354,7 +447,8 @@ impl Walker<'_> {
                     "{pointer}/annotations/{}",
                     key.replace('~', "~0").replace('/', "~1")
                 );
-                if let Err(why) = qualified_name(key) {
+                // Kubernetes checks annotation keys in lower case.
+                if let Err(why) = qualified_name(&key.to_ascii_lowercase()) {
                     self.report(
                         "schema-label",
                         &at,
@@ -392,20 +486,29 @@ impl Walker<'_> {
     }
 
     fn name(&mut self, name: &str, kind: &str) {
-        let label = LABEL_NAMED.contains(&kind);
-        let valid = if label {
-            name.len() <= 63 && is_dns_label(name)
-        } else {
-            name.len() <= 253 && name.split('.').all(is_dns_label)
+        let rule = name_rule(kind);
+        let (valid, what) = match rule {
+            NameRule::Any => return,
+            NameRule::PathSegment => (
+                name != "." && name != ".." && !name.contains('/') && !name.contains('%'),
+                "a path segment: not `.` or `..`, without `/` or `%`",
+            ),
+            NameRule::Dns1123Label => (
+                is_dns_label(name),
+                "a DNS-1123 label: at most 63 lower-case letters, digits and `-`, alphanumeric at both ends",
+            ),
+            NameRule::Dns1035Label => (
+                is_dns_label(name) && name.as_bytes()[0].is_ascii_lowercase(),
+                "a DNS-1035 label: at most 63 lower-case letters, digits and `-`, starting with a letter and ending alphanumeric",
+            ),
+            NameRule::Dns1123Subdomain => (
+                is_dns_subdomain(name),
+                "a DNS-1123 subdomain: lower-case letters, digits, `-` and `.`, alphanumeric at both ends, at most 253 characters",
+            ),
         };
         if !valid {
-            let what = if label {
-                "a DNS-1123 label: at most 63 lower-case letters, digits and `-`, alphanumeric at both ends"
-            } else {
-                "a DNS-1123 subdomain: lower-case letters, digits, `-` and `.`, alphanumeric at both ends, at most 253 characters"
-            };
-            let help = (name != name.to_lowercase() || name.contains('_'))
-                .then(|| format!("for example `{}`", name.to_lowercase().replace('_', "-")));
+            let suggested = name.to_lowercase().replace('_', "-");
+            let help = (suggested != name).then(|| format!("for example `{suggested}`"));
             self.report(
                 "schema-name",
                 "/metadata/name",
@@ -472,7 +575,7 @@ fn qualified_name(key: &str) -> Result<(), String> {
         return Err("a key has at most one `/` (prefix/name)".into());
     }
     if let Some(prefix) = prefix
-        && (prefix.is_empty() || prefix.len() > 253 || !prefix.split('.').all(is_dns_label))
+        && !is_dns_subdomain(prefix)
     {
         return Err(format!(
             "the prefix `{prefix}` must be a DNS subdomain (lower case, like `example.com`)"
@@ -484,6 +587,22 @@ fn qualified_name(key: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A DNS-1123 subdomain: dot-separated `[a-z0-9]([-a-z0-9]*[a-z0-9])?` parts, at most 253
+/// characters in all (`IsDNS1123Subdomain` limits only the total).
+fn is_dns_subdomain(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 253
+        && text.split('.').all(|part| {
+            let bytes = part.as_bytes();
+            !bytes.is_empty()
+                && bytes[0].is_ascii_alphanumeric()
+                && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        })
 }
 
 /// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`

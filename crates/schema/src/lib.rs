@@ -137,8 +137,10 @@ impl Schemas {
             added: Vec::new(),
             validators: HashMap::new(),
         };
-        let lws: Value =
+        let mut lws: Value =
             serde_json::from_str(LEADER_WORKER_SET).expect("the LWS schema is valid JSON (tested)");
+        // Required fields with defaults are filled in before validation, as for the CRD.
+        close_structural(&mut lws);
         schemas.add(&lws)?;
         Ok(schemas)
     }
@@ -190,20 +192,8 @@ impl Schemas {
                 let name = version["name"].as_str().unwrap_or("");
                 let mut closed = open_api.clone();
                 // The API server supplies these to every custom resource's schema.
-                if let Some(properties) = closed
-                    .as_object_mut()
-                    .map(|root| root.entry("properties").or_insert_with(|| json!({})))
-                    .and_then(Value::as_object_mut)
-                {
-                    properties
-                        .entry("apiVersion")
-                        .or_insert_with(|| json!({"type": "string"}));
-                    properties
-                        .entry("kind")
-                        .or_insert_with(|| json!({"type": "string"}));
-                    properties.entry("metadata").or_insert_with(|| {
-                        json!({"$ref": format!("{DEFINITIONS_ID}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")})
-                    });
+                if let Some(root) = closed.as_object_mut() {
+                    add_object_fields(root);
                 }
                 close_structural(&mut closed);
                 entries.push(((format!("{group}/{name}"), kind.to_string()), closed));
@@ -275,7 +265,11 @@ impl Schemas {
             .iter_errors(object)
             .flat_map(|e| self.issues_of(&e, root))
             .collect();
-        checks::walk(self.defs(), root, object, &key.1, &mut issues);
+        let definition = match &source {
+            Source::Builtin(name) => name.as_str(),
+            Source::Added(_) => "",
+        };
+        checks::walk(self.defs(), root, definition, object, &key.1, &mut issues);
         issues.sort_by(|a, b| (&a.pointer, a.rule).cmp(&(&b.pointer, b.rule)));
         issues.dedup();
         Outcome::Checked(issues)
@@ -295,7 +289,13 @@ impl Schemas {
     /// Issues of one validation error.
     fn issues_of(&self, error: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<Issue> {
         let pointer = error.instance_path().as_str().to_string();
-        let field = field_name(&pointer);
+        let last = field_name(&pointer);
+        // A list item is named by its path (`spec.containers[0].args[1]`), not its index.
+        let field = if last.bytes().all(|b| b.is_ascii_digit()) && !last.is_empty() {
+            dotted(&pointer)
+        } else {
+            last
+        };
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let allowed = checks::schema_at(self.defs(), root, &pointer)
@@ -351,13 +351,26 @@ impl Schemas {
                 ),
                 help: None,
             }],
-            // Quantity and IntOrString are a oneOf of a string and a number.
-            ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+            // Quantity and IntOrString are a oneOf of a string and a number, both nullable: null
+            // (an unset Helm value) matches both branches, and Kubernetes reads it as unset.
+            ValidationErrorKind::OneOfMultipleValid { .. } if error.instance().is_null() => {
+                Vec::new()
+            }
+            ValidationErrorKind::OneOfNotValid { .. }
+            | ValidationErrorKind::OneOfMultipleValid { .. }
+            | ValidationErrorKind::AnyOf { .. } => {
+                let expected = match checks::ref_name_at(self.defs(), root, &pointer) {
+                    Some(name) if name.ends_with("IntOrString") => "an integer or a string",
+                    Some(name) if name.ends_with("resource.Quantity") => {
+                        "a quantity (a string such as `16Gi`, or a number)"
+                    }
+                    _ => "one of the forms its schema allows",
+                };
                 vec![Issue {
                     rule: "schema-type",
                     pointer,
                     message: format!(
-                        "`{field}` must be a string or a number, not {}",
+                        "`{field}` must be {expected}, not {}",
                         describe(error.instance())
                     ),
                     help: None,
@@ -388,23 +401,43 @@ fn gvk_key(gvk: &Value) -> (String, String) {
 /// server prunes unknown fields of structural schemas, which silently loses a typo), and turns
 /// OpenAPI's `nullable` and `x-kubernetes-int-or-string` into JSON Schema.
 fn close_structural(schema: &mut Value) {
+    close_within(schema, false);
+}
+
+/// `in_combinator`: under `anyOf`/`oneOf`/`allOf`/`not`, where a structural schema repeats
+/// properties declared outside; closing there would reject valid objects.
+fn close_within(schema: &mut Value, in_combinator: bool) {
     match schema {
         Value::Object(map) => {
             let preserves = map
                 .get("x-kubernetes-preserve-unknown-fields")
                 .and_then(Value::as_bool)
                 == Some(true);
+            // An embedded resource carries apiVersion, kind and metadata of its own.
+            if map
+                .get("x-kubernetes-embedded-resource")
+                .and_then(Value::as_bool)
+                == Some(true)
+            {
+                add_object_fields(map);
+            }
             if map.contains_key("properties")
                 && !map.contains_key("additionalProperties")
                 && !preserves
+                && !in_combinator
             {
                 map.insert("additionalProperties".into(), Value::Bool(false));
             }
             // OpenAPI v3 spellings JSON Schema does not know.
-            if map.get("nullable").and_then(Value::as_bool) == Some(true)
-                && let Some(Value::String(kind)) = map.get("type").cloned()
-            {
-                map.insert("type".into(), json!([kind, "null"]));
+            if map.get("nullable").and_then(Value::as_bool) == Some(true) {
+                if let Some(Value::String(kind)) = map.get("type").cloned() {
+                    map.insert("type".into(), json!([kind, "null"]));
+                }
+                if let Some(Value::Array(values)) = map.get_mut("enum")
+                    && !values.contains(&Value::Null)
+                {
+                    values.push(Value::Null);
+                }
             }
             if map
                 .get("x-kubernetes-int-or-string")
@@ -418,12 +451,51 @@ fn close_structural(schema: &mut Value) {
                     json!([{"type": "integer"}, {"type": "string"}]),
                 );
             }
-            for value in map.values_mut() {
-                close_structural(value);
+            // The API server applies defaults before it validates: a required field with a
+            // default is never missing.
+            let defaulted: Vec<String> = map
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| {
+                    p.iter()
+                        .filter(|(_, v)| v.get("default").is_some())
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Array(required)) = map.get_mut("required") {
+                required.retain(|r| r.as_str().is_none_or(|r| !defaulted.iter().any(|d| d == r)));
+            }
+            for (key, value) in map.iter_mut() {
+                let combinator = matches!(key.as_str(), "anyOf" | "oneOf" | "allOf" | "not");
+                close_within(value, in_combinator || combinator);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(close_structural),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| close_within(i, in_combinator)),
         _ => {}
+    }
+}
+
+/// Declares `apiVersion`, `kind` and `metadata` (as ObjectMeta, whatever the schema said of it)
+/// on an object schema: the API server supplies them to every resource.
+fn add_object_fields(map: &mut serde_json::Map<String, Value>) {
+    if let Some(properties) = map
+        .entry("properties")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+    {
+        properties
+            .entry("apiVersion")
+            .or_insert_with(|| json!({"type": "string"}));
+        properties
+            .entry("kind")
+            .or_insert_with(|| json!({"type": "string"}));
+        properties.insert(
+            "metadata".into(),
+            json!({"$ref": format!("{DEFINITIONS_ID}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")}),
+        );
     }
 }
 
@@ -561,6 +633,18 @@ mod tests {
         assert!(validator.is_valid(&json!({"spec": {"port": "http"}})));
         assert!(!validator.is_valid(&json!({"spec": {"prot": 80}})));
         assert!(!validator.is_valid(&json!({"spec": {"port": 1.5}})));
+
+        // Branches of a combinator stay open; nullable enums take null; defaulted fields are
+        // not required.
+        let mut schema = json!({"type": "object", "required": ["mode"], "properties": {
+            "mode": {"type": "string", "enum": ["A", "B"], "nullable": true, "default": "A"},
+            "spec": {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+                     "anyOf": [{"properties": {"a": {"type": "string"}}, "required": ["a"]},
+                               {"properties": {"b": {"type": "string"}}, "required": ["b"]}]}}});
+        close_structural(&mut schema);
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        assert!(validator.is_valid(&json!({"spec": {"a": "x", "b": "y"}, "mode": null})));
+        assert!(!validator.is_valid(&json!({"spec": {"a": "x", "c": "y"}})));
     }
 
     #[test]
