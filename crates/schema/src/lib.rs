@@ -214,8 +214,19 @@ impl Schemas {
         }
         let mut added = Vec::new();
         for (key, schema) in entries {
+            // Compiled now, so a broken schema fails once, where it is given.
+            let validator = jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .with_registry(&self.registry)
+                .build(&schema)
+                .map_err(|e| {
+                    SchemaError::Invalid(format!(
+                        "the schema for {} {} does not compile: {e}",
+                        key.0, key.1
+                    ))
+                })?;
             added.push(format!("{} {}", key.0, key.1));
-            self.validators.remove(&key);
+            self.validators.insert(key.clone(), validator);
             self.kinds.insert(key, Source::Added(self.added.len()));
             self.added.push(schema);
         }
@@ -316,16 +327,24 @@ impl Schemas {
                     })
                     .collect()
             }
-            ValidationErrorKind::Type { kind } => vec![Issue {
-                rule: "schema-type",
-                pointer,
-                message: format!(
-                    "`{field}` must be {}, not {}",
-                    type_name(kind),
-                    describe(error.instance())
-                ),
-                help: None,
-            }],
+            ValidationErrorKind::Type { kind } => {
+                let expected = type_name(kind);
+                // YAML 1.1 (as Kubernetes reads it) turns yes/no/on/off into booleans.
+                let help =
+                    (error.instance().is_boolean() && expected.contains("string")).then(|| {
+                        "YAML 1.1 reads yes, no, on and off as booleans: quote the value"
+                            .to_string()
+                    });
+                vec![Issue {
+                    rule: "schema-type",
+                    pointer,
+                    message: format!(
+                        "`{field}` must be {expected}, not {}",
+                        describe(error.instance())
+                    ),
+                    help,
+                }]
+            }
             ValidationErrorKind::Required { property } => {
                 let property = property.as_str().unwrap_or_default();
                 vec![Issue {
@@ -645,6 +664,29 @@ mod tests {
         let validator = jsonschema::validator_for(&schema).unwrap();
         assert!(validator.is_valid(&json!({"spec": {"a": "x", "b": "y"}, "mode": null})));
         assert!(!validator.is_valid(&json!({"spec": {"a": "x", "c": "y"}})));
+    }
+
+    #[test]
+    fn added_schemas_compile_when_added_and_booleans_get_a_quoting_hint() {
+        let mut schemas = Schemas::for_version(DEFAULT_VERSION).unwrap();
+        let broken = json!({"x-kubernetes-group-version-kind": [{"group": "x.io", "version": "v1", "kind": "X"}],
+                            "type": "object", "properties": {"a": {"type": "no-such-type"}}});
+        assert!(
+            matches!(schemas.add(&broken), Err(SchemaError::Invalid(e)) if e.contains("does not compile"))
+        );
+        let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"ENABLED": true}});
+        let Outcome::Checked(issues) = schemas.check(&config_map) else {
+            panic!()
+        };
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].pointer, "/data/ENABLED");
+        assert!(
+            issues[0]
+                .help
+                .as_deref()
+                .unwrap_or("")
+                .contains("quote the value")
+        );
     }
 
     #[test]
