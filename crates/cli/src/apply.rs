@@ -655,13 +655,7 @@ fn printable(object: &Value) -> Value {
         metadata.remove("managedFields");
     }
     if object["kind"] == "Secret" {
-        for field in ["data", "stringData"] {
-            if let Some(map) = object.get_mut(field).and_then(Value::as_object_mut) {
-                for value in map.values_mut() {
-                    *value = json!(kubectl_vllm_manifest::load::REDACTED);
-                }
-            }
-        }
+        kubectl_vllm_manifest::load::redact_secret(&mut object);
         redact_last_applied(&mut object);
     }
     object

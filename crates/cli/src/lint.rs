@@ -452,15 +452,7 @@ fn schema_findings(
             kubectl_vllm_schema::Outcome::UnknownKind => {
                 let r = &object.reference;
                 if unknown.insert((r.api_version.clone(), r.kind.clone())) {
-                    // Only Kubernetes' own groups: a CRD may reuse a built-in kind's name
-                    // (Knative's Service, Volcano's Job).
-                    let group = r.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-                    let kubernetes_group = !group.contains('.') || group.ends_with(".k8s.io");
-                    let served = if kubernetes_group {
-                        schemas.served_api_versions(&r.kind)
-                    } else {
-                        Vec::new()
-                    };
+                    let served = schemas.served_instead(&r.api_version, &r.kind);
                     let finding = if served.is_empty() {
                         let mut finding = object_finding(
                             manifests,

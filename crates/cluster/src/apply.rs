@@ -43,6 +43,15 @@ pub struct Planned {
     pub reference: String,
 }
 
+impl Planned {
+    /// Whether it goes into one of `namespaces` (those a dry run "creates").
+    fn lands_in(&self, namespaces: &[String]) -> bool {
+        self.namespace
+            .as_ref()
+            .is_some_and(|ns| namespaces.contains(ns))
+    }
+}
+
 /// Orders `objects` for applying and resolves each kind through discovery (one request per
 /// group-version, so CRDs such as LeaderWorkerSet work). Objects of namespaced kinds without a
 /// namespace get `namespace`. Nothing is sent when a kind is unknown to the server. Groups in
@@ -222,11 +231,7 @@ pub async fn apply_all(
     // Namespaces a dry run "creates": nothing in them can be dry-run.
     let mut new_namespaces: Vec<String> = Vec::new();
     for (i, item) in planned.iter().enumerate() {
-        if item
-            .namespace
-            .as_ref()
-            .is_some_and(|ns| new_namespaces.contains(ns))
-        {
+        if item.lands_in(&new_namespaces) {
             report.applied.push(Applied {
                 reference: item.reference.clone(),
                 namespace: item.namespace.clone(),
@@ -296,11 +301,7 @@ pub async fn diff_all(
     let mut new_namespaces: Vec<String> = Vec::new();
     for item in planned {
         // In a namespace this run creates, the object is new as written.
-        if item
-            .namespace
-            .as_ref()
-            .is_some_and(|ns| new_namespaces.contains(ns))
-        {
+        if item.lands_in(&new_namespaces) {
             out.push((item.reference.clone(), None, item.object.clone()));
             continue;
         }

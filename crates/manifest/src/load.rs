@@ -493,7 +493,8 @@ impl Manifests {
 /// The placeholder that replaces every Secret value.
 pub const REDACTED: &str = "<redacted>";
 
-fn redact_secret(json: &mut Json) {
+/// Replaces every value under a Secret's `data` and `stringData` with [`REDACTED`].
+pub fn redact_secret(json: &mut Json) {
     for field in ["data", "stringData"] {
         if let Some(map) = json.get_mut(field).and_then(Json::as_object_mut) {
             for value in map.values_mut() {

@@ -5,6 +5,9 @@
 
 use serde_json::Value;
 
+use kubectl_vllm_manifest::locate::parse_pointer;
+use kubectl_vllm_manifest::yaml::escape_token;
+
 use crate::Issue;
 
 const PREFIX: &str = "https://kubernetes.io/api/_definitions.json#/$defs/";
@@ -198,42 +201,32 @@ enum NameRule {
 /// `$ref`s into `defs`.
 pub fn schema_at<'a>(defs: &'a Value, root: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut schema = resolve(defs, root).1;
-    for segment in pointer.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
-        let next = if let Some(items) = schema
-            .get("items")
-            .filter(|_| segment.parse::<usize>().is_ok())
-        {
-            items
-        } else if let Some(property) = schema.get("properties").and_then(|p| p.get(&segment)) {
-            property
-        } else {
-            schema
-                .get("additionalProperties")
-                .filter(|a| a.is_object())?
-        };
-        schema = resolve(defs, next).1;
+    for segment in parse_pointer(pointer).ok()? {
+        schema = resolve(defs, child(schema, &segment)?).1;
     }
     Some(schema)
 }
 
 /// The definition name the schema at `pointer` refers to, when it is a `$ref`.
 pub fn ref_name_at<'a>(defs: &'a Value, root: &'a Value, pointer: &str) -> Option<&'a str> {
-    let (parent, last) = pointer.rsplit_once('/')?;
-    let parent = schema_at(defs, root, parent)?;
-    let last = last.replace("~1", "/").replace("~0", "~");
-    let child = if let Some(items) = parent
+    let (parent, _) = pointer.rsplit_once('/')?;
+    let last = parse_pointer(pointer).ok()?.pop()?;
+    resolve(defs, child(schema_at(defs, root, parent)?, &last)?).0
+}
+
+/// The schema of `segment` inside `schema`: a list's items, a declared property, or a map's
+/// values.
+fn child<'a>(schema: &'a Value, segment: &str) -> Option<&'a Value> {
+    if let Some(items) = schema
         .get("items")
-        .filter(|_| last.parse::<usize>().is_ok())
+        .filter(|_| segment.parse::<usize>().is_ok())
     {
-        items
-    } else {
-        parent
-            .get("properties")
-            .and_then(|p| p.get(&last))
-            .or_else(|| parent.get("additionalProperties").filter(|a| a.is_object()))?
-    };
-    resolve(defs, child).0
+        return Some(items);
+    }
+    schema
+        .get("properties")
+        .and_then(|p| p.get(segment))
+        .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()))
 }
 
 /// Follows a `$ref` into the definitions: (definition name, when it was a reference; schema).
@@ -307,7 +300,7 @@ impl Walker<'_> {
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
-                    let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    let at = format!("{pointer}/{}", escape_token(key));
                     // A declared field of this definition; a map's keys (a selector's `type`)
                     // are data, not fields.
                     if let Some(property) = schema.get("properties").and_then(|p| p.get(key)) {
@@ -443,10 +436,7 @@ impl Walker<'_> {
         }
         if let Some(annotations) = value.get("annotations").and_then(Value::as_object) {
             for key in annotations.keys() {
-                let at = format!(
-                    "{pointer}/annotations/{}",
-                    key.replace('~', "~0").replace('/', "~1")
-                );
+                let at = format!("{pointer}/annotations/{}", escape_token(key));
                 // Kubernetes checks annotation keys in lower case.
                 if let Err(why) = qualified_name(&key.to_ascii_lowercase()) {
                     self.report(
@@ -462,7 +452,7 @@ impl Walker<'_> {
 
     fn labels(&mut self, labels: &serde_json::Map<String, Value>, pointer: &str) {
         for (key, value) in labels {
-            let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+            let at = format!("{pointer}/{}", escape_token(key));
             if let Err(why) = qualified_name(key) {
                 self.report(
                     "schema-label",
