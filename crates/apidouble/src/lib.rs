@@ -211,6 +211,8 @@ struct State {
     forbidden: BTreeSet<(String, String)>,
     rejections: BTreeMap<(String, String), Rejection>,
     token: Option<String>,
+    /// API groups discovery lists beside the built-in resources' (`config.openshift.io`).
+    extra_groups: Vec<String>,
     resource_version: u64,
     /// Bumped on every change, for watches.
     changes: u64,
@@ -294,6 +296,12 @@ impl ApiDouble {
         );
         std::fs::write(&path, text).expect("write the kubeconfig");
         path
+    }
+
+    /// Lists `group` in `/apis` discovery, with no resources, as an OpenShift cluster lists
+    /// `config.openshift.io`.
+    pub fn serve_group(&self, group: &str) {
+        self.shared.lock().extra_groups.push(group.to_string());
     }
 
     /// Requires `Authorization: Bearer <token>`; anything else is 401.
@@ -569,7 +577,7 @@ fn route(path: &str) -> Route {
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]
             }));
         }
-        ["apis"] => return Route::Document(group_list()),
+        ["apis"] => return Route::Document(group_list(&[])),
         ["api", "v1", rest @ ..] => ("", "v1", rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return Route::NotFound,
@@ -603,13 +611,15 @@ fn route(path: &str) -> Route {
     target.map_or(Route::NotFound, Route::Target)
 }
 
-fn group_list() -> Value {
+/// The `APIGroupList` of `/apis`: the built-in resources' groups, then `extra`.
+fn group_list(extra: &[String]) -> Value {
     let mut groups: Vec<&str> = RESOURCES
         .iter()
         .map(|r| r.group)
         .filter(|g| !g.is_empty())
         .collect();
     groups.dedup();
+    groups.extend(extra.iter().map(String::as_str));
     let groups: Vec<Value> = groups
         .iter()
         .map(|group| {
@@ -773,6 +783,9 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
                 status(401, "Unauthorized", "Unauthorized", json!(null)),
             );
         }
+    }
+    if incoming.method == "GET" && incoming.path.trim_matches('/') == "apis" {
+        return (200, group_list(&state.extra_groups));
     }
     let target = match route(&incoming.path) {
         Route::Document(document) if incoming.method == "GET" => return (200, document),

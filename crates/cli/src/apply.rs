@@ -185,9 +185,8 @@ impl Session {
         for warning in &facts.warnings {
             let _ = writeln!(stderr, "warning: {warning}");
         }
-        let live = cluster::live_cluster(&config.cluster, &facts);
         linter.set_live(Some(Live {
-            cluster: live.clone(),
+            facts: facts.clone(),
             objects: Vec::new(),
         }));
         // One evaluation finds what the policies look up and the set lacks.
@@ -213,10 +212,7 @@ impl Session {
                 for warning in &warnings {
                     let _ = writeln!(stderr, "warning: {warning}");
                 }
-                linter.set_live(Some(Live {
-                    cluster: live,
-                    objects,
-                }));
+                linter.set_live(Some(Live { facts, objects }));
                 true
             }
             Err(e) => {

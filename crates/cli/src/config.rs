@@ -51,6 +51,10 @@ pub struct Config {
     #[serde(skip)]
     #[schemars(skip)]
     pub selection: Selection,
+    /// `--provider` from the command line (not a config key; it wins over `cluster.provider`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub provider: Option<kubectl_vllm_host::ProviderSetting>,
 }
 
 /// Which rules a run reports, as ruff's `--select`/`--ignore`: each entry is a rule id or an id
@@ -322,11 +326,15 @@ facts: {}
 #  - {id: acme/llama-8b, aliases: [llama-8b], weights-mib: 15320, repository-mib: 15320,
 #     attention-heads: 32, kv-heads: 8, max-context: 8192, source: "model card"}
 
-# The cluster the manifests deploy to (default: GKE Standard with GKE's storage classes):
+# The cluster the manifests deploy to. Without a provider here or `--provider`, it comes from the
+# live cluster or the manifests' provider-specific keys; unknown, provider-specific rules are
+# skipped with one `provider-unknown` info. `generic` runs none of them.
 cluster: {}
-#  provider: gke
+#  provider: gke   # gke, eks, aks, openshift, generic
 #  node-pools:
 #  - {name: l4-pool, accelerator: nvidia-l4, gpus-per-node: 1}
+#  existing:       # objects made outside the manifests (kubectl create secret, sealed secrets)
+#  - {kind: Secret, namespace: ml, name: hf-secret}
 
 # Where SARIF reports (`-o sarif`) link rule pages; default: the project's docs/rules on GitHub.
 # docs-url: https://docs.example.com/kubectl-vllm/rules
@@ -364,6 +372,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e:?}\n{uncommented}"));
         assert_eq!(config.ignores.len(), 1);
         assert_eq!(config.cluster.node_pools.len(), 1);
+        assert_eq!(config.cluster.existing.len(), 1);
     }
 
     #[test]
@@ -392,7 +401,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.rules["shm-size"], RuleLevel::Off);
         assert_eq!(c.cluster.node_pools[0].taints[0].key, "k");
-        assert_eq!(c.facts.accelerators[0].label, "nvidia-x");
+        assert_eq!(c.facts.accelerators[0].id, "nvidia-x");
     }
 
     #[test]

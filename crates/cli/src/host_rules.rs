@@ -101,15 +101,17 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it does
-    /// Says that a check was skipped because the model is not in the model fact table, and how to
-    /// add it.
+    /// Says that checks were skipped because the model is not in the model fact table: which
+    /// rules, on which model (at the model's place in the command line), and how to add it.
     ///
     /// ## Why is this bad?
-    /// It is not: it is information. Size and parallelism checks need the model's weights size,
-    /// heads and context length, and guessing them would produce wrong errors.
+    /// It is not: it is information. Size, parallelism and context checks need the model's
+    /// weights size, heads and context length, and guessing them would produce wrong errors. The
+    /// rules that skipped say so (the contract's `skipped(model-unknown)`); this finding gathers
+    /// them, one per model and object.
     ///
     /// ## Example
-    /// `Deployment/vllm serves `/models/my-llama`, which is not in the model fact table`
+    /// `` `/models/my-llama` is not in the model fact table: model-weights-exceed-gpu-mem and vllm-tp-heads did not check it ``
     ///
     /// Add the model to `.kubectl-vllm.yaml`:
     /// ```yaml
@@ -134,31 +136,153 @@ declare_rule! {
         id: "model-unknown",
         severity: Info,
         fix: None,
-        summary: "a check was skipped because the model is not in the fact table",
+        summary: "checks were skipped because the model is not in the fact table",
     }
 }
 
 declare_rule! {
     /// ## What it does
-    /// Says that a check was skipped because the accelerator is not in the accelerator fact
-    /// table, and how to add it under `facts.accelerators` in `.kubectl-vllm.yaml`.
+    /// Says that checks were skipped because the pod's accelerator is not known: no node label,
+    /// node pool or MIG resource names a GPU model of the accelerator table. It lists the rules
+    /// and how to add the GPU.
     ///
     /// ## Why is this bad?
-    /// It is not: it is information. GPU memory and per-node counts are needed for those checks.
+    /// It is not: it is information. GPU memory, compute capability and per-node counts are
+    /// needed for those checks. The accelerator is found from `cloud.google.com/gke-accelerator`,
+    /// NVIDIA GPU Feature Discovery's `nvidia.com/gpu.product`, `node.kubernetes.io/instance-type`
+    /// (EC2, Azure and GCE machine types), Karpenter's `karpenter.k8s.aws/instance-gpu-name`, the
+    /// cluster profile's node pools, or a `nvidia.com/mig-*` request.
     ///
     /// ## Example
-    /// `accelerator `nvidia-future-gpu` is not in the accelerator fact table`
+    /// `the accelerator is not known (nvidia.com/gpu.product=NVIDIA-Future-GPU): model-weights-exceed-gpu-mem did not check this pod`
+    ///
+    /// Add it under `facts.accelerators` in `.kubectl-vllm.yaml`:
+    /// ```yaml
+    /// facts:
+    ///   accelerators:
+    ///   - {id: nvidia-future, name: Future GPU, memory-mib: 98304, compute-capability: 100,
+    ///      gfd-products: [NVIDIA-Future-GPU], source: "vendor data sheet"}
+    /// ```
     ///
     /// ## Fix safety
     /// No fix.
     ///
     /// ## Source
-    /// product.md, "Rule ids".
+    /// product.md, "Rule ids" and "Inputs" (accelerator requests).
     pub struct AcceleratorUnknown {
         id: "accelerator-unknown",
         severity: Info,
         fix: None,
-        summary: "a check was skipped because the accelerator is not in the fact table",
+        summary: "checks were skipped because the accelerator is not known",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Once per run, when the provider is unknown and provider-specific rules would have checked
+    /// objects of the run: which rules were skipped, on how many objects, and how to set the
+    /// provider. When the manifests hold hints for two providers, it names both.
+    ///
+    /// ## Why is this bad?
+    /// It is not: it is information. A rule that only holds on one provider (GKE's accelerator
+    /// labels, GKE's driver path, GCS FUSE, Workload Identity) would give false errors elsewhere,
+    /// so without a provider it does not run. The provider comes from `--provider`, the config's
+    /// `cluster.provider`, the live cluster (`--cluster`, `apply`, `diff`), or keys and values in
+    /// the manifests that only one provider uses (`cloud.google.com/*`, `eks.amazonaws.com/*`,
+    /// `kubernetes.azure.com/*`, `*.openshift.io` groups...); `generic` runs no provider-specific
+    /// rule and says nothing.
+    ///
+    /// ## Example
+    /// `the provider is unknown: 3 provider-specific rules (gke-accel-selector-missing, gke-gpu-toleration, runtime-ld-library-path-gke) were skipped on 2 objects`
+    ///
+    /// Set it:
+    /// ```yaml
+    /// cluster:
+    ///   provider: eks
+    /// ```
+    ///
+    /// ## Fix safety
+    /// No fix.
+    ///
+    /// ## Source
+    /// product.md, "Cluster profile and provider".
+    pub struct ProviderUnknown {
+        id: "provider-unknown",
+        severity: Info,
+        fix: None,
+        summary: "provider-specific rules were skipped because the provider is unknown",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Says that checks were skipped on a container that looks like a vLLM server (a vLLM image,
+    /// or `vllm` on its command line) whose command line cannot be read from the manifest: a
+    /// script run from a file, an image whose entrypoint the image table does not know, a flag
+    /// whose value comes from a Secret, or a KServe model whose ServingRuntime is not in the set.
+    ///
+    /// ## Why is this bad?
+    /// It is not: it is information, so that a clean report never hides a server nothing
+    /// checked. The rules that could not read the server say so (`skipped(unparsed)`); this
+    /// finding gathers them per container.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    /// - name: vllm
+    ///   image: vllm/vllm-openai:v0.10.1
+    ///   command: ["/bin/bash", "/scripts/start.sh"]
+    /// ```
+    ///
+    /// Use instead: the vLLM command line in `command`/`args` (`vllm serve MODEL --flags`), or
+    /// an inline `bash -c` script.
+    ///
+    /// ## Fix safety
+    /// No fix.
+    ///
+    /// ## Source
+    /// Catalogue §0 (how to extract vLLM settings from a pod spec).
+    pub struct ServerUnparsed {
+        id: "server-unparsed",
+        severity: Info,
+        fix: None,
+        summary: "checks were skipped because a vLLM server's command line cannot be read",
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a Secret of the input set whose value is a placeholder: `REPLACE…`, `<…>`,
+    /// `changeme`, `your-…`, `xxx…`, `TODO`, an empty value, `{{…}}` or `${…}` / `$VAR` (an
+    /// unrendered template), in `stringData`, or in `data` once base64-decoded. The message names
+    /// the Secret and the key, never the value. The host checks the values before it hides them
+    /// from policies and reports.
+    ///
+    /// ## Why is this bad?
+    /// The pod starts, and fails only when it uses the token: `401 Unauthorized` from Hugging
+    /// Face on a gated model, after the pod was scheduled on a GPU node. A `data` value that is
+    /// not base64 at all is a `schema-value` error instead: the API server rejects the Secret.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Secret
+    /// stringData:
+    ///   hf_api_token: <your token>
+    /// ```
+    ///
+    /// Use instead: create the Secret outside the manifests (`kubectl create secret generic
+    /// hf-secret --from-literal=hf_api_token=...`), or render the template before linting.
+    ///
+    /// ## Fix safety
+    /// No fix: only its owner has the value.
+    ///
+    /// ## Source
+    /// product.md, "Rule ids"; GKE Llama 4 sample (`hf_api_token: {{HF_TOKEN}}`).
+    pub struct SecretValuePlaceholder {
+        id: "secret-value-placeholder",
+        severity: Warning,
+        fix: None,
+        summary: "a Secret in the set holds a placeholder instead of a value",
     }
 }
 
@@ -255,8 +379,8 @@ fn rule<T: RuleMeta>() -> HostRule {
         severity: Severity::from(T::SEVERITY),
         fix: match T::FIX {
             FixAvailability::None => ("none", None),
-            FixAvailability::Sometimes => ("sometimes", Some(applicability(T::APPLICABILITY))),
-            FixAvailability::Always => ("always", Some(applicability(T::APPLICABILITY))),
+            FixAvailability::Sometimes(a) => ("sometimes", Some(applicability(a))),
+            FixAvailability::Always(a) => ("always", Some(applicability(a))),
         },
         summary: T::SUMMARY,
         documentation: unindent_doc(T::DOC),
@@ -272,6 +396,9 @@ pub fn all() -> Vec<HostRule> {
         rule::<RuntimeDuplicateKeys>(),
         rule::<ModelUnknown>(),
         rule::<AcceleratorUnknown>(),
+        rule::<ProviderUnknown>(),
+        rule::<ServerUnparsed>(),
+        rule::<SecretValuePlaceholder>(),
         rule::<SuppressionWithoutReason>(),
         rule::<SuppressionOnPodTemplate>(),
         rule::<crate::schema_rules::SchemaType>(),
@@ -304,13 +431,4 @@ pub const NOT_SILENCED_BY_ANNOTATIONS: &[&str] = &[
     "policy-error",
     "suppression-without-reason",
     "suppression-on-pod-template",
-];
-
-/// Rules that report a referenced object as missing. product.md: while any input failed to load,
-/// the set is incomplete and they are not reported.
-pub const REFERENCE_RULES: &[&str] = &[
-    "sc-not-found",
-    "pvc-empty-class-without-pv",
-    "hf-secret-ref-missing",
-    "wi-namespace-match",
 ];

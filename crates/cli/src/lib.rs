@@ -141,6 +141,11 @@ pub struct InputArgs {
     /// context's namespace).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
+    /// The provider the manifests deploy to (default: the config's `cluster.provider`, else
+    /// `auto`: the live cluster, else hints in the manifests, else unknown). `generic` runs no
+    /// provider-specific rule.
+    #[arg(long, value_name = "PROVIDER", value_parser = provider_parser())]
+    pub provider: Option<kubectl_vllm_host::ProviderSetting>,
     /// Validate against the schemas of this Kubernetes version (`1.35`, `1.36`, `1.37`; default:
     /// the config's `kubernetes-version`, else the newest).
     #[arg(long, value_name = "VERSION")]
@@ -219,6 +224,15 @@ pub struct LintArgs {
     /// Cluster access (with --cluster).
     #[command(flatten)]
     pub access: ClusterArgs,
+}
+
+/// `--provider`: one of [`kubectl_vllm_host::ProviderSetting::NAMES`] (listed in `--help` and
+/// completions).
+fn provider_parser()
+-> impl clap::builder::TypedValueParser<Value = kubectl_vllm_host::ProviderSetting> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(kubectl_vllm_host::ProviderSetting::NAMES)
+        .map(|s| s.parse().expect("one of the listed values"))
 }
 
 /// Parses `--report FORMAT=PATH`.
@@ -326,7 +340,7 @@ impl FailOn {
 }
 
 /// The version of the policy contract this host implements.
-pub const CONTRACT: &str = "kubectl-vllm:policy@0.1.0";
+pub const CONTRACT: &str = kubectl_vllm_host::Contract::CURRENT;
 
 /// Runs the command line `args` (including the program name); returns the exit code.
 pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
@@ -489,7 +503,7 @@ fn facts_table(facts: &kubectl_vllm_host::FactTables) -> String {
         let _ = writeln!(
             out,
             "{:<24} {:<18} {:>6.1}Gi {:>4.1} {:<14} {:<14} {}",
-            a.label,
+            a.id,
             a.name,
             a.memory_mib as f64 / 1024.0,
             f64::from(a.compute_capability) / 10.0,
@@ -500,6 +514,55 @@ fn facts_table(facts: &kubectl_vllm_host::FactTables) -> String {
                 list(&a.autopilot_counts)
             },
             a.source
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<28} {:<9} {:<24} {:>4} SOURCE",
+        "MACHINE TYPE", "PROVIDER", "ACCELERATOR", "GPUS"
+    );
+    for t in &facts.instance_types {
+        let _ = writeln!(
+            out,
+            "{:<28} {:<9} {:<24} {:>4} {}",
+            t.instance_type,
+            format!("{:?}", t.provider).to_ascii_lowercase(),
+            t.accelerator,
+            t.gpus,
+            t.source
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<44} {:<18} {:<10} {:<6} {:<12} SOURCE",
+        "IMAGE", "TAGS", "VLLM", "CUDA", "DRIVER PATH"
+    );
+    for i in &facts.images {
+        let tags = if i.tags.floating {
+            "floating".to_string()
+        } else if !i.tags.exact.is_empty() {
+            i.tags.exact.join(",")
+        } else {
+            format!(
+                "{}..{}",
+                i.tags.from.as_deref().unwrap_or(""),
+                i.tags.below.as_deref().unwrap_or("")
+            )
+        };
+        let driver = match i.driver_dir() {
+            None => "unknown",
+            Some(true) => "yes",
+            Some(false) => "no",
+        };
+        let _ = writeln!(
+            out,
+            "{:<44} {:<18} {:<10} {:<6} {:<12} {}",
+            i.repositories.join(","),
+            tags,
+            i.vllm_version.as_deref().unwrap_or("-"),
+            i.cuda.as_deref().unwrap_or("-"),
+            driver,
+            i.source
         );
     }
     out
@@ -646,6 +709,7 @@ fn read_inputs(
     }
     let (mut linter, mut loaded) = prepare(&args.policies, stderr)?;
     loaded.config.selection = selection;
+    loaded.config.provider = args.provider;
     // Listing the rules renders their documentation: only when there is a selection to check.
     let selection = &loaded.config.selection;
     let rules = if selection.select.is_empty() && selection.ignore.is_empty() {

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use kubectl_vllm_host::facts::LiveFacts;
+use kubectl_vllm_host::provider::{Hint, Provider, ProviderSource, Resolved};
 use kubectl_vllm_host::{
-    ArtifactCache, Cluster, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef, Policy,
-    PolicyError, Shared,
+    ArtifactCache, Cluster, Contract, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef,
+    Outcome, Policy, PolicyError, RunFacts, Shared, Skip, SkipReason,
 };
 use kubectl_vllm_manifest::{Manifests, Object, SourceFile, Span};
 
@@ -51,7 +53,7 @@ pub struct Linter {
 #[derive(Debug, Clone)]
 pub struct Live {
     /// Node pools, storage classes and provider from the cluster, over the config's profile.
-    pub cluster: Cluster,
+    pub facts: LiveFacts,
     /// Objects the set references and the cluster has (read once, metadata only for Secrets
     /// and ConfigMaps); policies find them through `inventory.get`.
     pub objects: Vec<serde_json::Value>,
@@ -190,21 +192,17 @@ impl Linter {
             .collect();
         for policy in &self.policies {
             for rule in &policy.info.rules {
-                use kubectl_vllm_host::{Applicability, FixAvailability};
-                let fix = match rule.fix_availability {
-                    FixAvailability::None => "none",
-                    FixAvailability::Sometimes => "sometimes",
-                    FixAvailability::Always => "always",
+                use kubectl_vllm_host::FixAvailability;
+                let (fix, applicability) = match rule.fix {
+                    FixAvailability::None => ("none", None),
+                    FixAvailability::Sometimes(a) => ("sometimes", Some(a)),
+                    FixAvailability::Always(a) => ("always", Some(a)),
                 };
                 rows.push(RuleRow {
                     id: rule.id.clone(),
                     severity: rule.default_severity.into(),
                     fix,
-                    applicability: (fix != "none").then_some(match rule.fix_applicability {
-                        Applicability::Safe => "safe",
-                        Applicability::Unsafe => "unsafe",
-                        Applicability::DisplayOnly => "display-only",
-                    }),
+                    applicability: applicability.map(kubectl_vllm_host::applicability_name),
                     policy: Some(policy.name().to_string()),
                     summary: rule.summary.clone(),
                     documentation: rule.documentation.clone(),
@@ -223,7 +221,7 @@ impl Linter {
         let mut facts = FactTables::builtin();
         facts.apply(&config.facts);
         let mut inventory = Inventory::default();
-        let evaluations: Vec<Evaluation> = manifests
+        let mut evaluations: Vec<Evaluation> = manifests
             .objects
             .iter()
             .map(|o| {
@@ -232,9 +230,14 @@ impl Linter {
                 Evaluation {
                     object_ref: reference,
                     object: o.json.to_string(),
+                    rules: Vec::new(),
                 }
             })
             .collect();
+        for existing in &config.cluster.existing {
+            let (reference, object) = stand_in(existing);
+            inventory.insert(reference, &object);
+        }
         if let Some(live) = &self.live {
             for object in &live.objects {
                 let text =
@@ -248,13 +251,28 @@ impl Linter {
                 inventory.insert(reference, object);
             }
         }
+        let hints = provider_hints(manifests, &facts);
+        // Autopilot is GKE's: a profile that says so names the provider.
+        let configured = match config.cluster.provider {
+            kubectl_vllm_host::ProviderSetting::Auto if config.cluster.autopilot => {
+                kubectl_vllm_host::ProviderSetting::Gke
+            }
+            setting => setting,
+        };
+        let provider = Resolved::resolve(
+            config.provider,
+            configured,
+            self.live.as_ref().and_then(|l| l.facts.provider),
+            &hints,
+        );
+        let cluster = match &self.live {
+            Some(live) => Cluster::live(&config.cluster, provider.clone(), &live.facts),
+            None => Cluster::from_profile(&config.cluster, provider.clone()),
+        };
         let shared = Arc::new(Shared {
             inventory,
             facts,
-            cluster: self.live.as_ref().map_or_else(
-                || Cluster::from_profile(&config.cluster),
-                |l| l.cluster.clone(),
-            ),
+            cluster,
         });
         self.last = Some(Arc::clone(&shared));
         let mut findings = Vec::new();
@@ -276,13 +294,41 @@ impl Linter {
         }
         duplicate_keys(manifests, &mut findings);
         suppression_problems(manifests, &mut findings);
+        secret_values(manifests, &mut findings);
+        let run = RunFacts {
+            provider: provider.provider,
+            complete: manifests.errors.is_empty(),
+        };
+        let enabled = |id: &str| {
+            config.selection.allows(id)
+                && !matches!(config.rules.get(id), Some(crate::config::RuleLevel::Off))
+        };
+        let note = provider_note(manifests, &provider);
+        let mut skips: Vec<(usize, Skip)> = Vec::new();
         for policy in &mut self.policies {
+            let rules = policy.runnable_rules(run, &enabled);
+            // A 0.2 policy with nothing to run is not called; a 0.1 policy runs all its rules.
+            if rules.is_empty() && policy.contract != Contract::V0_1 {
+                continue;
+            }
             policy.set_shared(Arc::clone(&shared));
-            for (object, evaluation) in manifests.objects.iter().zip(&evaluations) {
+            for (index, (object, evaluation)) in
+                manifests.objects.iter().zip(&mut evaluations).enumerate()
+            {
+                evaluation.rules.clone_from(&rules);
                 match policy.evaluate(evaluation) {
-                    Ok(results) => {
-                        for result in results {
-                            findings.push(policy_finding(manifests, object, policy, result));
+                    Ok(outcomes) => {
+                        for outcome in outcomes {
+                            match outcome {
+                                Outcome::Finding(result) => findings.push(policy_finding(
+                                    manifests,
+                                    object,
+                                    policy,
+                                    result,
+                                    note.as_deref(),
+                                )),
+                                Outcome::Skipped(skip) => skips.push((index, skip)),
+                            }
                         }
                     }
                     Err(error) => {
@@ -306,6 +352,7 @@ impl Linter {
                 }
             }
         }
+        skip_findings(manifests, &skips, &provider, &mut findings);
         if let Some(schemas) = &mut self.schemas {
             schema_findings(schemas, manifests, &mut findings);
         }
@@ -318,22 +365,12 @@ impl Linter {
             findings: Vec::new(),
             ..Report::default()
         };
-        let generic = config.cluster.provider == kubectl_vllm_host::facts::Provider::Generic;
-        let incomplete = !manifests.errors.is_empty();
         let reported = manifests.reported_files.unwrap_or(manifests.files.len());
         for mut finding in findings {
             // `--related` files are there for lookups only; what fails to load still counts.
             if finding.file_index.is_some_and(|f| f >= reported)
                 && !host_rules::UNSUPPRESSIBLE.contains(&finding.rule.as_str())
             {
-                continue;
-            }
-            // product.md: `provider: generic` turns off the gke-* rules, whatever a policy says.
-            if generic && finding.rule.starts_with("gke-") {
-                continue;
-            }
-            // An incomplete set cannot prove that a referenced object is missing.
-            if incomplete && host_rules::REFERENCE_RULES.contains(&finding.rule.as_str()) {
                 continue;
             }
             if !config.selection.allows(&finding.rule)
@@ -371,6 +408,195 @@ impl Linter {
             .count();
         report.finish();
         report
+    }
+}
+
+/// The object a config's `cluster.existing` entry stands for: its kind, namespace and name, and
+/// the annotation that says it is known by name only.
+fn stand_in(existing: &kubectl_vllm_host::facts::ExistingObject) -> (ObjectRef, serde_json::Value) {
+    let api_version = match existing.kind.as_str() {
+        "StorageClass" => "storage.k8s.io/v1",
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => "apps/v1",
+        _ => "v1",
+    };
+    let mut metadata = serde_json::json!({
+        "name": existing.name,
+        "annotations": {kubectl_vllm_sdk::k8s::SOURCE_ANNOTATION: "existing, metadata-only"},
+    });
+    if let Some(namespace) = &existing.namespace {
+        metadata["namespace"] = serde_json::Value::String(namespace.clone());
+    }
+    let object = serde_json::json!({
+        "apiVersion": api_version,
+        "kind": existing.kind,
+        "metadata": metadata,
+    });
+    let reference = ObjectRef {
+        api_version: api_version.to_string(),
+        kind: existing.kind.clone(),
+        namespace: existing.namespace.clone(),
+        name: existing.name.clone(),
+    };
+    (reference, object)
+}
+
+/// Every provider hint of the input set, in input order.
+fn provider_hints(manifests: &Manifests, facts: &FactTables) -> Vec<Hint> {
+    let instance_type = |name: &str| facts.instance_type(name).map(|t| t.provider);
+    let mut hints = Vec::new();
+    for (index, object) in manifests.objects.iter().enumerate() {
+        kubectl_vllm_host::provider::hints(index, &object.json, &instance_type, &mut hints);
+    }
+    hints
+}
+
+/// Where a hint is: `nodeSelector cloud.google.com/gke-accelerator at deploy.yaml:31`.
+fn describe_hint(manifests: &Manifests, hint: &Hint) -> String {
+    let object = &manifests.objects[hint.object];
+    let file = &manifests.files[object.file].source;
+    match manifests.locate(object, &hint.pointer) {
+        Some(located) => {
+            let at = file.position(located.span.start);
+            format!("{} at {}:{}", hint.what, file.name, at.line)
+        }
+        None => format!("{} in {}", hint.what, file.name),
+    }
+}
+
+/// What messages of provider-specific rules add when the provider was inferred from a hint:
+/// `GKE, from nodeSelector cloud.google.com/gke-accelerator at deploy.yaml:31`.
+fn provider_note(manifests: &Manifests, provider: &Resolved) -> Option<String> {
+    let hint = provider
+        .hint
+        .as_ref()
+        .filter(|_| provider.source == ProviderSource::Hints)?;
+    Some(format!(
+        "{}, from {}",
+        provider.provider.display(),
+        describe_hint(manifests, hint)
+    ))
+}
+
+/// The host's own infos for checks the policies skipped: one `model-unknown`,
+/// `accelerator-unknown` or `server-unparsed` per object, place and reason, naming every rule
+/// that skipped there; one unlocated `provider-unknown` per run.
+fn skip_findings(
+    manifests: &Manifests,
+    skips: &[(usize, Skip)],
+    provider: &Resolved,
+    findings: &mut Vec<Finding>,
+) {
+    use std::collections::BTreeMap;
+    type Key = (usize, String, Option<(u32, u32)>, String);
+    let mut located: BTreeMap<Key, (&SkipReason, Vec<&str>)> = BTreeMap::new();
+    let mut provider_rules: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let mut provider_objects: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+    for (object, skip) in skips {
+        if skip.reason == SkipReason::ProviderUnknown {
+            provider_rules.insert(&skip.rule);
+            provider_objects.insert(*object);
+            continue;
+        }
+        let reason = format!("{:?}", skip.reason);
+        let key = (
+            *object,
+            skip.pointer.clone(),
+            skip.sub_span.map(|s| (s.start, s.end)),
+            reason,
+        );
+        let entry = located.entry(key).or_insert((&skip.reason, Vec::new()));
+        if !entry.1.contains(&skip.rule.as_str()) {
+            entry.1.push(&skip.rule);
+        }
+    }
+    for ((index, pointer, sub_span, _), (reason, rules)) in located {
+        let object = &manifests.objects[index];
+        let rules = join_rules(&rules);
+        let (rule, message, help) = match reason {
+            SkipReason::ModelUnknown(name) => (
+                "model-unknown",
+                format!("`{name}` is not in the model fact table: {rules} did not check it"),
+                "add it under `facts.models` in .kubectl-vllm.yaml (id, aliases, weights-mib, attention-heads, kv-heads, layers, head-dim, max-context)".to_string(),
+            ),
+            SkipReason::AcceleratorUnknown(what) => (
+                "accelerator-unknown",
+                format!("the GPU model is not known ({what}): {rules} did not check this pod"),
+                "select the GPU with a node label (cloud.google.com/gke-accelerator, nvidia.com/gpu.product, node.kubernetes.io/instance-type), describe the node pools under `cluster.node-pools`, or add it under `facts.accelerators`".to_string(),
+            ),
+            SkipReason::Unparsed(why) => (
+                "server-unparsed",
+                format!("{why}: {rules} did not check it"),
+                "write the vLLM command line in `command`/`args` (or an inline `sh -c` script) so it can be checked".to_string(),
+            ),
+            SkipReason::ProviderUnknown => unreachable!("gathered above"),
+        };
+        let mut finding = object_finding(manifests, object, rule, &pointer, message);
+        finding.severity = Severity::Info;
+        finding.help = Some(help);
+        if let Some((start, end)) = sub_span {
+            narrow_to_sub_span(
+                manifests,
+                object,
+                &pointer,
+                kubectl_vllm_host::SubSpan { start, end },
+                &mut finding,
+            );
+        }
+        findings.push(finding);
+    }
+    if provider.provider != Provider::Unknown {
+        return;
+    }
+    let why = match provider.conflict.as_slice() {
+        [] => {
+            "no --provider, cluster.provider or provider-specific key in the manifests says which"
+                .to_string()
+        }
+        hints => format!(
+            "the manifests hold hints for {}",
+            hints
+                .iter()
+                .map(|h| format!("{} ({})", h.provider.display(), describe_hint(manifests, h)))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    };
+    if provider_rules.is_empty() && provider.conflict.is_empty() {
+        return;
+    }
+    let skipped = if provider_rules.is_empty() {
+        "no provider-specific rule had anything to check".to_string()
+    } else {
+        let rules: Vec<&str> = provider_rules.into_iter().collect();
+        format!(
+            "{} provider-specific rule{} ({}) {} skipped on {} object{}",
+            rules.len(),
+            if rules.len() == 1 { "" } else { "s" },
+            rules.join(", "),
+            if rules.len() == 1 { "was" } else { "were" },
+            provider_objects.len(),
+            if provider_objects.len() == 1 { "" } else { "s" },
+        )
+    };
+    let mut finding = Finding::new(
+        "provider-unknown",
+        String::new(),
+        format!("the provider is unknown ({why}): {skipped}"),
+    );
+    finding.severity = Severity::Info;
+    finding.help = Some(
+        "set it with `--provider gke|eks|aks|openshift|generic` or `cluster.provider` in .kubectl-vllm.yaml"
+            .into(),
+    );
+    findings.push(finding);
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_rules(rules: &[&str]) -> String {
+    match rules {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -437,15 +663,30 @@ fn schema_findings(
     for object in &manifests.objects {
         match schemas.check(&object.json) {
             kubectl_vllm_schema::Outcome::Checked(issues) => {
+                let r = &object.reference;
+                // The cluster's CRD may be newer than the schema built in here: a field it does
+                // not know may be one the cluster does.
+                let skew = schemas.is_builtin_crd(&r.api_version, &r.kind);
                 for issue in issues {
-                    let mut finding = object_finding(
-                        manifests,
-                        object,
-                        issue.rule,
-                        &issue.pointer,
-                        issue.message,
-                    );
+                    let advisory = skew && issue.rule == "schema-unknown-field";
+                    let message = if advisory {
+                        format!(
+                            "{} (as far as the {} schema built into kubectl-vllm knows; a newer CRD may have it)",
+                            issue.message, r.kind
+                        )
+                    } else {
+                        issue.message
+                    };
+                    let mut finding =
+                        object_finding(manifests, object, issue.rule, &issue.pointer, message);
                     finding.help = issue.help;
+                    if advisory {
+                        finding.severity = Severity::Info;
+                        finding.help = Some(finding.help.map_or_else(
+                            || "check the field against the CRD your cluster runs, or add it with `--schema`".to_string(),
+                            |h| format!("{h}; or add the CRD your cluster runs with `--schema`"),
+                        ));
+                    }
                     findings.push(finding);
                 }
             }
@@ -519,7 +760,15 @@ fn policy_finding(
     object: &Object,
     policy: &Policy,
     result: kubectl_vllm_host::Finding,
+    provider_note: Option<&str>,
 ) -> Finding {
+    let rule = policy.info.rules.iter().find(|r| r.id == result.rule);
+    let message = match (provider_note, rule) {
+        (Some(note), Some(rule)) if kubectl_vllm_host::provider_specific(rule) => {
+            format!("{} ({note})", result.message)
+        }
+        _ => result.message.clone(),
+    };
     let default = policy
         .info
         .rules
@@ -533,24 +782,14 @@ fn policy_finding(
                 .map(|r| r.severity)
         })
         .unwrap_or(Severity::Error);
-    let mut finding = object_finding(
-        manifests,
-        object,
-        &result.rule,
-        &result.pointer,
-        result.message,
-    );
+    let mut finding = object_finding(manifests, object, &result.rule, &result.pointer, message);
     finding.severity = result.severity.map_or(default, Severity::from);
     finding.help = result.help;
     finding.policy = Some(policy.name().to_string());
     finding.patch = result.fix.as_ref().map(|fix| fix.operations.clone());
     finding.fix = result.fix.map(|fix| FixSummary {
         title: fix.title,
-        applicability: match fix.applicability {
-            kubectl_vllm_host::Applicability::Safe => "safe",
-            kubectl_vllm_host::Applicability::Unsafe => "unsafe",
-            kubectl_vllm_host::Applicability::DisplayOnly => "display-only",
-        },
+        applicability: kubectl_vllm_host::applicability_name(fix.applicability),
     });
     if let Some(sub) = result.sub_span {
         narrow_to_sub_span(manifests, object, &result.pointer, sub, &mut finding);
@@ -564,7 +803,7 @@ fn narrow_to_sub_span(
     manifests: &Manifests,
     object: &Object,
     pointer: &str,
-    sub: kubectl_vllm_host::bindings::kubectl_vllm::policy::types::SubSpan,
+    sub: kubectl_vllm_host::SubSpan,
     finding: &mut Finding,
 ) {
     let Some(value) = object.json.pointer(pointer).and_then(|v| v.as_str()) else {
@@ -689,4 +928,127 @@ fn ignored_by(config: &Config, finding: &Finding) -> Option<String> {
             rule_ok && kind_ok && ns_ok && name_ok && path_ok
         })
         .map(|ignore| format!("config ignore: {}", ignore.reason))
+}
+
+/// Secret values, read from the source before they are hidden: `secret-value-placeholder` for a
+/// placeholder (in `stringData`, or in `data` once decoded), `schema-value` for a `data` value
+/// that is not base64 (the API server rejects the Secret). Messages name the key, never the value.
+fn secret_values(manifests: &Manifests, findings: &mut Vec<Finding>) {
+    use base64::Engine as _;
+    for object in manifests
+        .objects
+        .iter()
+        .filter(|o| o.reference.kind == "Secret")
+    {
+        let Some(raw) = raw_object(manifests, object) else {
+            continue;
+        };
+        let name = &object.reference.name;
+        for field in ["stringData", "data"] {
+            let Some(values) = raw.get(field).and_then(serde_json::Value::as_object) else {
+                continue;
+            };
+            for (key, value) in values {
+                let Some(text) = value.as_str() else {
+                    continue; // not a string: schema validation reports the type
+                };
+                let pointer = format!(
+                    "/{field}/{}",
+                    kubectl_vllm_manifest::yaml::escape_token(key)
+                );
+                let decoded = if field == "data" {
+                    let compact: String = text.split_whitespace().collect();
+                    let Ok(bytes) =
+                        base64::engine::general_purpose::STANDARD.decode(compact.as_bytes())
+                    else {
+                        let mut finding = object_finding(
+                            manifests,
+                            object,
+                            "schema-value",
+                            &pointer,
+                            format!(
+                                "Secret `{name}`: the value of `data.{key}` is not base64, so the API server rejects the Secret"
+                            ),
+                        );
+                        finding.help = Some(
+                            "base64-encode it, or move the key to `stringData` (an unrendered template is a placeholder: render it first)"
+                                .to_string(),
+                        );
+                        findings.push(finding);
+                        continue;
+                    };
+                    String::from_utf8_lossy(&bytes).into_owned()
+                } else {
+                    text.to_string()
+                };
+                if let Some(kind) = placeholder(&decoded) {
+                    let mut finding = object_finding(
+                        manifests,
+                        object,
+                        "secret-value-placeholder",
+                        &pointer,
+                        format!(
+                            "Secret `{name}` key `{key}` is {kind}, not a real value: the pod starts and fails when it uses it"
+                        ),
+                    );
+                    finding.severity = Severity::Warning;
+                    finding.help = Some(
+                        "create the Secret outside the manifests (kubectl create secret), or render the template before linting"
+                            .into(),
+                    );
+                    findings.push(finding);
+                }
+            }
+        }
+    }
+}
+
+/// The object as written, Secret values included (the loaded copy hides them).
+fn raw_object(manifests: &Manifests, object: &Object) -> Option<serde_json::Value> {
+    let document = manifests.files[object.file]
+        .stream
+        .documents
+        .iter()
+        .find(|d| d.index == object.document)?;
+    let root = document.root.to_json();
+    if object.prefix.is_empty() {
+        Some(root)
+    } else {
+        root.pointer(&object.prefix).cloned()
+    }
+}
+
+/// What kind of placeholder a Secret value is (product.md, `secret-value-placeholder`), if it is
+/// one: words for the message, never the value itself.
+fn placeholder(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    let is_var = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if v.is_empty() {
+        Some("empty")
+    } else if v.starts_with("{{") && v.ends_with("}}") || v.contains("{{") && v.contains("}}") {
+        Some("an unrendered template (`{{…}}`)")
+    } else if v.starts_with("${") && v.ends_with('}') || v.strip_prefix('$').is_some_and(is_var) {
+        Some("an unexpanded variable")
+    } else if v.starts_with('<') && v.ends_with('>') {
+        Some("a placeholder in angle brackets")
+    } else if lower.starts_with("replace") {
+        Some("a `REPLACE…` placeholder")
+    } else if lower.starts_with("your-") || lower.starts_with("your_") || lower.starts_with("your ")
+    {
+        Some("a `your-…` placeholder")
+    } else if lower.starts_with("xxx") {
+        Some("an `xxx…` placeholder")
+    } else if matches!(
+        lower.as_str(),
+        "changeme" | "change-me" | "change_me" | "todo" | "tbd"
+    ) {
+        Some("a placeholder word")
+    } else {
+        None
+    }
 }

@@ -14,24 +14,12 @@ use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
 use kubectl_vllm_host::facts::{NodePoolFact, Provider, StorageClassFact, TaintFact};
-use kubectl_vllm_host::{Cluster, ClusterProfile};
 
 use crate::{ClusterError, Connection};
 
 use kubectl_vllm_sdk::k8s::SOURCE_ANNOTATION;
 
-/// What the nodes and storage classes say.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveFacts {
-    /// GKE when the nodes are GCE instances; `None` when the nodes could not be read.
-    pub provider: Option<Provider>,
-    /// Node pools (nodes grouped by pool label); `None` when listing nodes was forbidden.
-    pub node_pools: Option<Vec<NodePoolFact>>,
-    /// Storage classes; `None` when listing them was forbidden.
-    pub storage_classes: Option<Vec<StorageClassFact>>,
-    /// Facts that could not be read, and what was used instead.
-    pub warnings: Vec<String>,
-}
+pub use kubectl_vllm_host::facts::LiveFacts;
 
 /// Labels that name a node's pool, by provider.
 const POOL_LABELS: &[&str] = &[
@@ -52,24 +40,7 @@ pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterErr
     let nodes: Api<Node> = Api::all(connection.client.clone());
     match nodes.list(&ListParams::default()).await {
         Ok(list) => {
-            let gce = list.items.iter().any(|n| {
-                n.spec
-                    .as_ref()
-                    .and_then(|s| s.provider_id.as_deref())
-                    .is_some_and(|id| id.starts_with("gce://"))
-                    || n.metadata
-                        .labels
-                        .as_ref()
-                        .is_some_and(|l| l.contains_key("cloud.google.com/gke-nodepool"))
-            });
-            // No node at all (everything scaled to zero) says nothing about the provider.
-            if !list.items.is_empty() {
-                facts.provider = Some(if gce {
-                    Provider::Gke
-                } else {
-                    Provider::Generic
-                });
-            }
+            facts.provider = provider_of(&list.items);
             facts.node_pools = Some(node_pools(&list.items));
         }
         Err(e) => match ClusterError::from_kube(e, &connection.server) {
@@ -78,6 +49,22 @@ pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterErr
             )),
             other => return Err(other),
         },
+    }
+    // OpenShift serves its cluster configuration API whatever cloud its nodes run on.
+    match connection.client.list_api_groups().await {
+        Ok(groups)
+            if groups
+                .groups
+                .iter()
+                .any(|g| g.name == "config.openshift.io") =>
+        {
+            facts.provider = Some(Provider::Openshift);
+        }
+        Ok(_) => {}
+        Err(e) => facts.warnings.push(format!(
+            "cannot read the API groups ({}); an OpenShift cluster is not recognised",
+            ClusterError::from_kube(e, &connection.server)
+        )),
     }
     let classes: Api<StorageClass> = Api::all(connection.client.clone());
     match classes.list(&ListParams::default()).await {
@@ -90,6 +77,39 @@ pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterErr
         },
     }
     Ok(facts)
+}
+
+/// The cloud the nodes run on, from their `spec.providerID` (`gce://`, `aws://`, `azure://`) or
+/// GKE's pool label; `None` when no node tells (none at all, bare metal, another cloud) or they
+/// disagree.
+fn provider_of(nodes: &[Node]) -> Option<Provider> {
+    let mut found: Option<Provider> = None;
+    for node in nodes {
+        let id = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.provider_id.as_deref())
+            .unwrap_or("");
+        let gke_label = node
+            .metadata
+            .labels
+            .as_ref()
+            .is_some_and(|l| l.contains_key("cloud.google.com/gke-nodepool"));
+        let provider = if id.starts_with("gce://") || gke_label {
+            Provider::Gke
+        } else if id.starts_with("aws://") {
+            Provider::Eks
+        } else if id.starts_with("azure://") {
+            Provider::Aks
+        } else {
+            continue;
+        };
+        match found {
+            Some(p) if p != provider => return None,
+            _ => found = Some(provider),
+        }
+    }
+    found
 }
 
 /// Groups nodes into pools by their pool label (a node without one is its own pool).
@@ -178,34 +198,6 @@ fn storage_class(class: &StorageClass) -> StorageClassFact {
             .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
             .is_some_and(|v| v == "true"),
     }
-}
-
-/// The cluster facts a run uses: the profile, with live node pools and storage classes in
-/// place of the profile's. Profile pools with no live node (scaled to zero, so invisible in the
-/// node list) are kept.
-#[must_use]
-pub fn live_cluster(profile: &ClusterProfile, facts: &LiveFacts) -> Cluster {
-    let mut profile = profile.clone();
-    if let Some(provider) = facts.provider {
-        profile.provider = provider;
-    }
-    let mut cluster = Cluster::from_profile(&profile);
-    cluster.live = true;
-    if let Some(live) = &facts.node_pools {
-        let mut pools = live.clone();
-        pools.extend(
-            profile
-                .node_pools
-                .iter()
-                .filter(|p| live.iter().all(|l| l.name != p.name))
-                .cloned(),
-        );
-        cluster.node_pools = pools;
-    }
-    if let Some(classes) = &facts.storage_classes {
-        cluster.storage_classes.clone_from(classes);
-    }
-    cluster
 }
 
 /// An object a policy looked up and the input set does not have.
@@ -326,6 +318,7 @@ fn annotate(object: &mut Value, source: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kubectl_vllm_host::ClusterProfile;
 
     fn node(name: &str, labels: &Value, gpus: &str, taints: &Value) -> Node {
         serde_json::from_value(json!({
@@ -395,7 +388,11 @@ mod tests {
             storage_classes: Some(Vec::new()),
             warnings: Vec::new(),
         };
-        let cluster = live_cluster(&profile, &facts);
+        let cluster = kubectl_vllm_host::Cluster::live(
+            &profile,
+            kubectl_vllm_host::Resolved::fixed(Provider::Gke),
+            &facts,
+        );
         assert!(cluster.live);
         let names: Vec<(&str, u32)> = cluster
             .node_pools

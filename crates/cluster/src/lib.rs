@@ -17,7 +17,7 @@ use kube::{Client, Config};
 pub use apply::{
     Applied, ApplyOptions, ApplyReport, Outcome, Planned, apply_all, diff_all, plan, rank,
 };
-pub use facts::{LiveFacts, ObjectKey, fetch_referenced, live_cluster, read_facts};
+pub use facts::{LiveFacts, ObjectKey, fetch_referenced, read_facts};
 pub use wait::{Rollout, wait_for, waits_for};
 
 /// Where to connect: kubectl's `--kubeconfig` and `--context`.
@@ -395,6 +395,44 @@ mod tests {
             error.to_string().contains("no matches for kind \"Widget\""),
             "{error}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_provider_comes_from_the_nodes_and_openshift_from_its_api_group() {
+        use kubectl_vllm_host::facts::Provider;
+        let double = ApiDouble::start();
+        double.require_token("t0ken");
+        // An EKS GPU node as GPU feature discovery labels it.
+        double.seed(
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-1-2", "labels": {
+                "eks.amazonaws.com/nodegroup": "gpu", "node.kubernetes.io/instance-type": "g6.12xlarge",
+                "nvidia.com/gpu.product": "NVIDIA-L4", "nvidia.com/gpu.count": "4"}},
+                "spec": {"providerID": "aws:///us-east-1a/i-0abc"},
+                "status": {"allocatable": {"nvidia.com/gpu": "4"}}}),
+            "kubelet",
+        );
+        let connection = connected(&double, "provider").await;
+        let facts = read_facts(&connection).await.unwrap();
+        assert_eq!(facts.provider, Some(Provider::Eks));
+        assert!(facts.warnings.is_empty(), "{:?}", facts.warnings);
+        let pools = facts.node_pools.unwrap();
+        assert_eq!((pools[0].name.as_str(), pools[0].gpus_per_node), ("gpu", 4));
+        // The same nodes under OpenShift, which serves config.openshift.io on every cloud.
+        double.serve_group("config.openshift.io");
+        let facts = read_facts(&connection).await.unwrap();
+        assert_eq!(facts.provider, Some(Provider::Openshift));
+        // Nodes that name no cloud leave the provider unknown.
+        let bare = ApiDouble::start();
+        bare.require_token("t0ken");
+        bare.seed(
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "metal-1"},
+                "status": {"allocatable": {"nvidia.com/gpu": "8"}}}),
+            "kubelet",
+        );
+        let facts = read_facts(&connected(&bare, "provider-bare").await)
+            .await
+            .unwrap();
+        assert_eq!(facts.provider, None);
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! Fact tables (models, accelerators) and the cluster profile: the data policies reach through the
-//! `facts` and `cluster` interfaces. The built-in tables are the YAML files next to this module,
-//! each row with its source; the user's config adds or overrides rows by id / label.
+//! Fact tables (models, accelerators, machine types, images) and the cluster profile: the data
+//! policies reach through the `facts` and `cluster` interfaces. The built-in tables are the YAML
+//! files next to this module, each row with its source; the user's config adds or overrides rows.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use crate::images::{ImageFact, Vendor};
+pub use crate::provider::{Provider, ProviderSetting, ProviderSource, Resolved};
 
 /// A model row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -61,17 +64,23 @@ pub struct ModelFact {
     pub source: String,
 }
 
-/// An accelerator row.
+/// An accelerator row: one GPU (or other device) model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AcceleratorFact {
-    /// `cloud.google.com/gke-accelerator` value.
-    pub label: String,
+    /// Id: the `cloud.google.com/gke-accelerator` value where GKE offers the GPU, else an id in
+    /// the same style (`nvidia-a10g`). `label` is accepted for it (the 0.1 name).
+    #[serde(alias = "label")]
+    pub id: String,
     /// GPU name.
     pub name: String,
-    /// Memory per GPU, MiB.
+    /// Who makes it (default `nvidia`).
+    #[serde(default)]
+    pub vendor: Vendor,
+    /// Memory per device, MiB.
     pub memory_mib: u64,
-    /// Compute capability × 10.
+    /// Compute capability × 10 (0 for non-NVIDIA devices).
+    #[serde(default)]
     pub compute_capability: u32,
     /// Native bfloat16 (default: compute capability >= 8.0).
     #[serde(default)]
@@ -79,16 +88,65 @@ pub struct AcceleratorFact {
     /// Native FP8 (default: compute capability >= 8.9).
     #[serde(default)]
     pub fp8: Option<bool>,
-    /// GPU counts per node offered by machine shapes.
+    /// GPU counts per node GKE machine shapes offer (empty: not on GKE).
+    #[serde(default)]
     pub gpus_per_node: Vec<u32>,
-    /// Quantities Autopilot accepts (empty: not offered).
+    /// Whether GKE offers it under `id` (default: when `gpus-per-node` lists shapes).
+    #[serde(default)]
+    pub on_gke: Option<bool>,
+    /// Quantities GKE Autopilot accepts (empty: not offered).
     #[serde(default)]
     pub autopilot_counts: Vec<u32>,
-    /// Misspellings that mean this type.
+    /// Misspellings of the GKE label that mean this type.
     #[serde(default)]
     pub typos: Vec<String>,
+    /// Values of NVIDIA GPU Feature Discovery's `nvidia.com/gpu.product` label for this GPU.
+    #[serde(default)]
+    pub gfd_products: Vec<String>,
+    /// The value of Karpenter's `karpenter.k8s.aws/instance-gpu-name` for EC2 types with it.
+    #[serde(default)]
+    pub karpenter_gpu_name: Option<String>,
     /// Where the numbers come from.
     pub source: String,
+    /// What of the row was not verified.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl AcceleratorFact {
+    /// Whether GKE offers it under its id.
+    #[must_use]
+    pub fn on_gke(&self) -> bool {
+        self.on_gke.unwrap_or(!self.gpus_per_node.is_empty())
+    }
+}
+
+/// A machine type that fixes the GPU model and count (EC2, Azure and GCE types).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct InstanceTypeFact {
+    /// The `node.kubernetes.io/instance-type` value (`p4d.24xlarge`, `Standard_NC24ads_A100_v4`).
+    pub instance_type: String,
+    /// Whose machine type it is.
+    pub provider: Provider,
+    /// The accelerator id (a row of the accelerator table).
+    pub accelerator: String,
+    /// GPUs per machine.
+    pub gpus: u32,
+    /// Where the numbers come from.
+    pub source: String,
+    /// What of the row was not verified.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What a node label says about a node's accelerators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceleratorMatch<'a> {
+    /// The model.
+    pub accelerator: &'a AcceleratorFact,
+    /// Devices per node, when the label fixes it.
+    pub devices_per_node: Option<u32>,
 }
 
 fn default_dtype() -> String {
@@ -99,7 +157,7 @@ fn default_min_cc() -> u32 {
     70
 }
 
-/// Both fact tables.
+/// The fact tables: models, accelerators, machine types and images.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FactTables {
@@ -109,6 +167,12 @@ pub struct FactTables {
     /// Accelerators.
     #[serde(default)]
     pub accelerators: Vec<AcceleratorFact>,
+    /// Machine types with GPUs.
+    #[serde(default)]
+    pub instance_types: Vec<InstanceTypeFact>,
+    /// Container images.
+    #[serde(default)]
+    pub images: Vec<ImageFact>,
 }
 
 impl FactTables {
@@ -118,27 +182,32 @@ impl FactTables {
         Self {
             models: parse_table(include_str!("facts/models.yaml")),
             accelerators: parse_table(include_str!("facts/accelerators.yaml")),
+            instance_types: parse_table(include_str!("facts/instance-types.yaml")),
+            images: parse_table(include_str!("facts/images.yaml")),
         }
     }
 
-    /// Adds rows, replacing those with the same id (models) or label (accelerators).
+    /// Adds rows, replacing those with the same id (models, accelerators) or machine type;
+    /// image rows are appended and win over the built-in ones for the tags they match.
     pub fn apply(&mut self, overrides: &FactTables) {
-        for model in &overrides.models {
-            match self.models.iter_mut().find(|m| m.id == model.id) {
-                Some(existing) => *existing = model.clone(),
-                None => self.models.push(model.clone()),
+        fn merge<T: Clone>(rows: &mut Vec<T>, new: &[T], same: impl Fn(&T, &T) -> bool) {
+            for row in new {
+                match rows.iter_mut().find(|r| same(r, row)) {
+                    Some(existing) => *existing = row.clone(),
+                    None => rows.push(row.clone()),
+                }
             }
         }
-        for accelerator in &overrides.accelerators {
-            match self
-                .accelerators
-                .iter_mut()
-                .find(|a| a.label == accelerator.label)
-            {
-                Some(existing) => *existing = accelerator.clone(),
-                None => self.accelerators.push(accelerator.clone()),
-            }
-        }
+        merge(&mut self.models, &overrides.models, |a, b| a.id == b.id);
+        merge(&mut self.accelerators, &overrides.accelerators, |a, b| {
+            a.id == b.id
+        });
+        merge(
+            &mut self.instance_types,
+            &overrides.instance_types,
+            |a, b| a.instance_type == b.instance_type,
+        );
+        self.images.extend(overrides.images.iter().cloned());
     }
 
     /// The model with this id or alias (case-insensitive).
@@ -150,10 +219,73 @@ impl FactTables {
         })
     }
 
-    /// The accelerator with this label.
+    /// The accelerator with this id.
     #[must_use]
-    pub fn accelerator(&self, label: &str) -> Option<&AcceleratorFact> {
-        self.accelerators.iter().find(|a| a.label == label)
+    pub fn accelerator(&self, id: &str) -> Option<&AcceleratorFact> {
+        self.accelerators.iter().find(|a| a.id == id)
+    }
+
+    /// The machine type's row (names compared as the providers do: EC2 and GCE in lower case,
+    /// Azure case-insensitively).
+    #[must_use]
+    pub fn instance_type(&self, name: &str) -> Option<&InstanceTypeFact> {
+        self.instance_types
+            .iter()
+            .find(|t| t.instance_type.eq_ignore_ascii_case(name))
+    }
+
+    /// The accelerator a node label identifies (see the WIT's `find-accelerator`).
+    #[must_use]
+    pub fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch<'_>> {
+        fn only(accelerator: &AcceleratorFact) -> AcceleratorMatch<'_> {
+            AcceleratorMatch {
+                accelerator,
+                devices_per_node: None,
+            }
+        }
+        match key {
+            "cloud.google.com/gke-accelerator" => self
+                .accelerators
+                .iter()
+                .find(|a| a.on_gke() && a.id == value)
+                .map(only),
+            "nvidia.com/gpu.product" => {
+                // GFD appends `-SHARED` under time-slicing and `-MIG-<profile>` with the single
+                // MIG strategy; the memory of a MIG slice is not the GPU's, so those stay unknown.
+                let product = value.strip_suffix("-SHARED").unwrap_or(value);
+                if product.contains("-MIG-") {
+                    return None;
+                }
+                self.accelerators
+                    .iter()
+                    .find(|a| {
+                        a.gfd_products
+                            .iter()
+                            .any(|p| p.eq_ignore_ascii_case(product))
+                    })
+                    .map(only)
+            }
+            // Several GPUs share a Karpenter name (a100 is 40 or 80 GB): the one with the most
+            // memory, so that a fit check never fails a manifest that could fit.
+            "karpenter.k8s.aws/instance-gpu-name" => self
+                .accelerators
+                .iter()
+                .filter(|a| {
+                    a.karpenter_gpu_name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(value))
+                })
+                .max_by_key(|a| a.memory_mib)
+                .map(only),
+            _ if crate::provider::INSTANCE_TYPE_LABELS.contains(&key) => {
+                let machine = self.instance_type(value)?;
+                Some(AcceleratorMatch {
+                    accelerator: self.accelerator(&machine.accelerator)?,
+                    devices_per_node: Some(machine.gpus),
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -161,17 +293,6 @@ fn parse_table<T: serde::de::DeserializeOwned>(text: &str) -> Vec<T> {
     let stream = kubectl_vllm_manifest::yaml::parse(text);
     let root = &stream.documents[0].root;
     serde_json::from_value(root.to_json()).expect("built-in fact tables are valid (tested)")
-}
-
-/// The kind of cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Provider {
-    /// Google Kubernetes Engine.
-    #[default]
-    Gke,
-    /// Any other Kubernetes.
-    Generic,
 }
 
 /// A node taint.
@@ -230,13 +351,14 @@ fn default_binding_mode() -> String {
     "WaitForFirstConsumer".into()
 }
 
-/// The cluster profile of the config file (product.md, "Cluster profile").
+/// The cluster profile of the config file (product.md, "Cluster profile and provider").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ClusterProfile {
-    /// `gke` (default) or `generic`.
+    /// `auto` (default: the live cluster, else hints in the manifests, else unknown), `gke`,
+    /// `eks`, `aks`, `openshift` or `generic`. `--provider` overrides it.
     #[serde(default)]
-    pub provider: Provider,
+    pub provider: ProviderSetting,
     /// GKE Autopilot.
     #[serde(default)]
     pub autopilot: bool,
@@ -246,16 +368,34 @@ pub struct ClusterProfile {
     /// Node pools.
     #[serde(default)]
     pub node_pools: Vec<NodePoolFact>,
-    /// Storage classes (default on GKE: the built-in `standard-rwo`, `premium-rwo`, `standard`).
+    /// Storage classes (default on GKE: the built-in `standard-rwo`, `premium-rwo`, `standard`;
+    /// elsewhere unknown).
     #[serde(default)]
     pub storage_classes: Option<Vec<StorageClassFact>>,
+    /// Objects that exist outside the input set (a Secret created with `kubectl create secret`,
+    /// a sealed or external secret, a PVC made by another team): they count as present.
+    #[serde(default)]
+    pub existing: Vec<ExistingObject>,
+}
+
+/// An object that exists outside the input set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExistingObject {
+    /// Its kind (`Secret`).
+    pub kind: String,
+    /// Its namespace (unset: any, or cluster-scoped).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Its name.
+    pub name: String,
 }
 
 /// The cluster facts one run uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
-    /// Provider.
-    pub provider: Provider,
+    /// Provider, and how it was found.
+    pub provider: Resolved,
     /// Autopilot.
     pub autopilot: bool,
     /// ExtendedResourceToleration.
@@ -264,21 +404,23 @@ pub struct Cluster {
     pub live: bool,
     /// Node pools.
     pub node_pools: Vec<NodePoolFact>,
-    /// Storage classes.
+    /// Storage classes (empty: unknown).
     pub storage_classes: Vec<StorageClassFact>,
 }
 
 impl Default for Cluster {
     fn default() -> Self {
-        Self::from_profile(&ClusterProfile::default())
+        Self::from_profile(&ClusterProfile::default(), Resolved::default())
     }
 }
 
 impl Cluster {
-    /// Facts from a profile, with product.md's defaults for what it leaves out.
+    /// Facts from a profile for the resolved provider, with product.md's defaults for what the
+    /// profile leaves out: on GKE its built-in storage classes and ExtendedResourceToleration;
+    /// elsewhere neither.
     #[must_use]
-    pub fn from_profile(profile: &ClusterProfile) -> Self {
-        let gke = profile.provider == Provider::Gke;
+    pub fn from_profile(profile: &ClusterProfile, provider: Resolved) -> Self {
+        let gke = provider.provider == Provider::Gke;
         let storage_classes = profile.storage_classes.clone().unwrap_or_else(|| {
             if gke {
                 gke_builtin_storage_classes()
@@ -287,13 +429,53 @@ impl Cluster {
             }
         });
         Self {
-            provider: profile.provider,
+            provider,
             autopilot: profile.autopilot,
             extended_resource_toleration: profile.extended_resource_toleration.unwrap_or(gke),
             live: false,
             node_pools: profile.node_pools.clone(),
             storage_classes,
         }
+    }
+}
+
+/// What a live cluster says: read once per run (`--cluster`, `apply`, `diff`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveFacts {
+    /// From the nodes' `spec.providerID` (`gce://`, `aws://`, `azure://`) or, for OpenShift, the
+    /// served `config.openshift.io` group; `None` when they do not tell (no node, another cloud).
+    pub provider: Option<Provider>,
+    /// Node pools (nodes grouped by pool label); `None` when listing nodes was forbidden.
+    pub node_pools: Option<Vec<NodePoolFact>>,
+    /// Storage classes; `None` when listing them was forbidden.
+    pub storage_classes: Option<Vec<StorageClassFact>>,
+    /// Facts that could not be read, and what was used instead.
+    pub warnings: Vec<String>,
+}
+
+impl Cluster {
+    /// The cluster facts of a run with a live cluster: the profile's, with live node pools and
+    /// storage classes in place of the profile's. Profile pools with no live node (scaled to
+    /// zero, so invisible in the node list) are kept.
+    #[must_use]
+    pub fn live(profile: &ClusterProfile, provider: Resolved, facts: &LiveFacts) -> Self {
+        let mut cluster = Self::from_profile(profile, provider);
+        cluster.live = true;
+        if let Some(live) = &facts.node_pools {
+            let mut pools = live.clone();
+            pools.extend(
+                profile
+                    .node_pools
+                    .iter()
+                    .filter(|p| live.iter().all(|l| l.name != p.name))
+                    .cloned(),
+            );
+            cluster.node_pools = pools;
+        }
+        if let Some(classes) = &facts.storage_classes {
+            cluster.storage_classes.clone_from(classes);
+        }
+        cluster
     }
 }
 
@@ -359,7 +541,7 @@ mod tests {
         gemma.weights_mib = 1;
         let overrides = FactTables {
             models: vec![gemma],
-            accelerators: vec![],
+            ..FactTables::default()
         };
         facts.apply(&overrides);
         assert_eq!(facts.model("gemma-1b").unwrap().weights_mib, 1);

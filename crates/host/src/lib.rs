@@ -1,22 +1,28 @@
 //! The sandboxed WebAssembly policy host.
 //!
-//! Policies are components of the world in `wit/policy.wit`. Each gets WASI p2 linked with nothing
-//! granted (no preopened directories, environment, arguments, network or inherited stdio; stderr is
-//! captured to show a panic message), a memory cap, and a time limit per call enforced with epoch
-//! interruption. A policy that loops, traps, runs out of memory or answers with malformed output
-//! yields a [`PolicyError`] naming it; its instance is dropped and re-created from the
-//! `InstancePre` for the next object, and the other policies carry on.
+//! Policies are components of the world in `wit/policy.wit` (`kubectl-vllm:policy@0.2.0`); the
+//! host still loads components built against 0.1 (`wit/v0.1/policy.wit`) through the adapter in
+//! [`v0_1`]. Each gets WASI p2 linked with nothing granted (no preopened directories,
+//! environment, arguments, network or inherited stdio; stderr is captured to show a panic
+//! message), a memory cap, and a time limit per call enforced with epoch interruption. A policy
+//! that loops, traps, runs out of memory or answers with malformed output yields a
+//! [`PolicyError`] naming it; its instance is dropped and re-created from the `InstancePre` for
+//! the next object, and the other policies carry on.
 
 pub mod cache;
 pub mod facts;
+pub mod images;
+mod imports;
 pub mod inventory;
 pub mod patch;
+pub mod provider;
+mod v0_1;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -24,27 +30,80 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub use cache::{ArtifactCache, Origin};
 pub use facts::{Cluster, ClusterProfile, FactTables};
 pub use inventory::Inventory;
+pub use provider::{Provider, ProviderSetting, ProviderSource, Resolved};
 
-/// Bindings generated from the WIT contract.
+/// Bindings generated from the WIT contract, version 0.2.
 #[allow(missing_docs, clippy::pedantic)]
 pub mod bindings {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../wit/policy.wit",
         world: "policy-world",
         additional_derives: [PartialEq, Eq],
     });
 }
 
 pub use bindings::kubectl_vllm::policy::types::{
-    Applicability, Evaluation, Finding, Fix, FixAvailability, ObjectRef, PatchOp, PolicyInfo,
-    RuleInfo, Severity,
-};
-use bindings::kubectl_vllm::policy::{
-    cluster, facts as wit_facts, inventory as wit_inventory, types,
+    Applicability, Evaluation, Finding, Fix, FixAvailability, ObjectRef, Outcome, PatchOp,
+    PathValue, PolicyInfo, Requirements, RuleInfo, Severity, Skip, SkipReason, SubSpan,
 };
 
-/// Rule ids owned by the host that a policy may also report (checks skipped for lack of a fact).
-pub const HOST_RULES_FOR_POLICIES: &[&str] = &["model-unknown", "accelerator-unknown"];
+/// The contract version a policy was built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Contract {
+    /// `kubectl-vllm:policy@0.1.x`: still loaded, through an adapter; deprecated.
+    V0_1,
+    /// `kubectl-vllm:policy@0.2.x`: the current contract.
+    V0_2,
+}
+
+impl Contract {
+    /// The newest contract, as `wit/policy.wit` declares it.
+    pub const CURRENT: &'static str = "kubectl-vllm:policy@0.2.0";
+
+    /// The export name prefix every policy has.
+    const EXPORT: &'static str = "kubectl-vllm:policy/policy@";
+
+    /// Which contract a component exports, from its `policy` export's version.
+    fn of(component: &Component, engine: &Engine) -> Result<Self, String> {
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let version = exports
+            .iter()
+            .find_map(|name| name.strip_prefix(Self::EXPORT))
+            .ok_or_else(|| {
+                format!(
+                    "it exports no `{}*` interface (exports: {})",
+                    Self::EXPORT,
+                    if exports.is_empty() {
+                        "none".to_string()
+                    } else {
+                        exports.join(", ")
+                    }
+                )
+            })?;
+        if version.starts_with("0.2.") {
+            Ok(Self::V0_2)
+        } else if version.starts_with("0.1.") {
+            Ok(Self::V0_1)
+        } else {
+            Err(format!(
+                "it was built against contract {version}; this kubectl-vllm loads 0.2 (and 0.1, deprecated)"
+            ))
+        }
+    }
+}
+
+impl std::fmt::Display for Contract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::V0_1 => "0.1",
+            Self::V0_2 => "0.2",
+        })
+    }
+}
 
 /// Limits for every policy call.
 #[derive(Debug, Clone)]
@@ -155,6 +214,7 @@ impl Host {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load_error)?;
         bindings::PolicyWorld::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
             .map_err(load_error)?;
+        v0_1::add_to_linker(&mut linker).map_err(load_error)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&ticker_stop);
         let ticking = engine.clone();
@@ -187,19 +247,24 @@ impl Host {
         wasm: &[u8],
         shared: Arc<Shared>,
     ) -> Result<Policy, PolicyError> {
-        let load_error = |e: wasmtime::Error| PolicyError::Load {
+        let load_error = |message: String| PolicyError::Load {
             policy: label.to_string(),
-            message: format!("{e:#}"),
+            message,
         };
+        let wasm_error = |e: wasmtime::Error| load_error(format!("{e:#}"));
         let (component, origin) = self
             .cache
             .component(&self.engine, wasm)
-            .map_err(load_error)?;
+            .map_err(wasm_error)?;
+        let contract = Contract::of(&component, &self.engine).map_err(load_error)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(load_error)?;
-        let pre = bindings::PolicyWorldPre::new(pre).map_err(load_error)?;
+            .map_err(wasm_error)?;
+        let pre = match contract {
+            Contract::V0_2 => Pre::V0_2(bindings::PolicyWorldPre::new(pre).map_err(wasm_error)?),
+            Contract::V0_1 => Pre::V0_1(v0_1::Pre::new(pre).map_err(wasm_error)?),
+        };
         let mut policy = Policy {
             name: label.to_string(),
             info: PolicyInfo {
@@ -207,6 +272,7 @@ impl Host {
                 version: String::new(),
                 rules: Vec::new(),
             },
+            contract,
             origin,
             pre,
             instance: None,
@@ -214,8 +280,10 @@ impl Host {
             limits: self.limits.clone(),
             engine: self.engine.clone(),
         };
-        let info = policy
-            .call(|instance, store| instance.kubectl_vllm_policy_policy().call_metadata(store))?;
+        let info = policy.call(|instance, store| match instance {
+            Bound::V0_2(world) => world.kubectl_vllm_policy_policy().call_metadata(store),
+            Bound::V0_1(world) => v0_1::metadata(world, store),
+        })?;
         validate_info(&info).map_err(|message| PolicyError::Malformed {
             policy: label.to_string(),
             message,
@@ -232,15 +300,57 @@ impl Drop for Host {
     }
 }
 
+/// What a run offers the rules: which provider it targets and whether the input set is whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunFacts {
+    /// The resolved provider.
+    pub provider: Provider,
+    /// Every input loaded (no file failed).
+    pub complete: bool,
+}
+
+/// Whether a rule's requirements hold for a run (product.md: a provider-specific rule runs under
+/// its providers, and under an unknown provider only to say it skipped).
+#[must_use]
+pub fn requirements_met(requires: &Requirements, run: RunFacts) -> bool {
+    let provider_ok = requires.providers.is_empty()
+        || run.provider == Provider::Unknown
+        || requires
+            .providers
+            .iter()
+            .any(|p| imports::provider(run.provider) == *p);
+    provider_ok && (run.complete || !requires.complete_set)
+}
+
+/// Whether a rule is provider-specific.
+#[must_use]
+pub fn provider_specific(rule: &RuleInfo) -> bool {
+    !rule.requires.providers.is_empty()
+}
+
+enum Pre {
+    V0_1(v0_1::Pre),
+    V0_2(bindings::PolicyWorldPre<State>),
+}
+
+/// A live instance of either contract.
+enum Bound {
+    V0_1(v0_1::World),
+    V0_2(bindings::PolicyWorld),
+}
+
 /// A loaded policy, ready to evaluate objects.
 pub struct Policy {
     name: String,
-    /// Its metadata.
+    /// Its metadata (a 0.1 policy's translated: no requirements, applicability folded into
+    /// `fix`).
     pub info: PolicyInfo,
+    /// The contract it was built against.
+    pub contract: Contract,
     /// Whether it was compiled in this process or loaded from the artifact cache.
     pub origin: Origin,
-    pre: bindings::PolicyWorldPre<State>,
-    instance: Option<(Store<State>, bindings::PolicyWorld)>,
+    pre: Pre,
+    instance: Option<(Store<State>, Bound)>,
     shared: Arc<Shared>,
     limits: Limits,
     engine: Engine,
@@ -259,41 +369,61 @@ impl Policy {
         self.instance = None;
     }
 
-    /// Evaluates one object. Findings are validated against the contract.
-    pub fn evaluate(&mut self, input: &Evaluation) -> Result<Vec<Finding>, PolicyError> {
-        let result = self.call(|instance, store| {
-            instance
+    /// The ids of this policy's rules that should run: those `enabled` accepts whose
+    /// requirements the run meets.
+    #[must_use]
+    pub fn runnable_rules(&self, run: RunFacts, enabled: &dyn Fn(&str) -> bool) -> Vec<String> {
+        self.info
+            .rules
+            .iter()
+            .filter(|r| enabled(&r.id) && requirements_met(&r.requires, run))
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// Evaluates one object, running the rules `input.rules` names. Outcomes are validated
+    /// against the contract.
+    pub fn evaluate(&mut self, input: &Evaluation) -> Result<Vec<Outcome>, PolicyError> {
+        let result = self.call(|instance, store| match instance {
+            Bound::V0_2(world) => world
                 .kubectl_vllm_policy_policy()
-                .call_evaluate(store, input)
+                .call_evaluate(store, input),
+            Bound::V0_1(world) => v0_1::evaluate(world, store, input),
         })?;
-        let findings = result.map_err(|message| PolicyError::Failed {
+        let outcomes = result.map_err(|message| PolicyError::Failed {
             policy: self.name.clone(),
             message,
         })?;
-        for finding in &findings {
-            self.validate(finding)
-                .map_err(|message| PolicyError::Malformed {
-                    policy: self.name.clone(),
-                    message,
-                })?;
+        let provider = self.shared.cluster.provider.provider;
+        for outcome in &outcomes {
+            let checked = match (self.contract, outcome) {
+                (Contract::V0_1, Outcome::Finding(f)) => v0_1::validate(&self.info, f),
+                (_, Outcome::Finding(f)) => validate_finding(&self.info, input, f),
+                (_, Outcome::Skipped(s)) => validate_skip(input, s, provider),
+            };
+            checked.map_err(|message| PolicyError::Malformed {
+                policy: self.name.clone(),
+                message,
+            })?;
         }
-        Ok(findings)
+        Ok(outcomes)
     }
 
     /// Runs `f` against a live instance with fresh limits; on a trap the instance is discarded.
     fn call<R>(
         &mut self,
-        f: impl FnOnce(&bindings::PolicyWorld, &mut Store<State>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Bound, &mut Store<State>) -> wasmtime::Result<R>,
     ) -> Result<R, PolicyError> {
         if self.instance.is_none() {
             let mut store = Store::new(&self.engine, State::new(&self.shared, &self.limits));
             store.limiter(|s| &mut s.limiter);
             store.set_epoch_deadline(ticks(self.limits.timeout));
-            let instance = self
-                .pre
-                .instantiate(&mut store)
-                .map_err(|e| self.classify(&store, &e))?;
-            self.instance = Some((store, instance));
+            let bound = match &self.pre {
+                Pre::V0_2(pre) => pre.instantiate(&mut store).map(Bound::V0_2),
+                Pre::V0_1(pre) => pre.instantiate(&mut store).map(Bound::V0_1),
+            }
+            .map_err(|e| self.classify(&store, &e))?;
+            self.instance = Some((store, bound));
         }
         let (store, instance) = self.instance.as_mut().expect("instantiated above");
         store.set_epoch_deadline(ticks(self.limits.timeout));
@@ -333,46 +463,103 @@ impl Policy {
             }
         }
     }
+}
 
-    fn validate(&self, finding: &Finding) -> Result<(), String> {
-        let known = self.info.rules.iter().any(|r| r.id == finding.rule)
-            || HOST_RULES_FOR_POLICIES.contains(&finding.rule.as_str());
-        if !known {
-            return Err(format!(
-                "finding for rule `{}`, which the policy does not declare",
-                finding.rule
-            ));
-        }
-        kubectl_vllm_manifest::parse_pointer(&finding.pointer)
-            .map_err(|e| format!("rule `{}`: {e}", finding.rule))?;
-        if finding.message.trim().is_empty() {
-            return Err(format!("rule `{}`: empty message", finding.rule));
-        }
-        if let Some(span) = finding.sub_span
-            && span.start > span.end
-        {
-            return Err(format!(
-                "rule `{}`: sub-span ends before it starts",
-                finding.rule
-            ));
-        }
-        if let Some(fix) = &finding.fix {
-            for op in &fix.operations {
-                let (path, value) = match op {
-                    PatchOp::Replace(pv) | PatchOp::Add(pv) => (&pv.path, Some(&pv.value)),
-                    PatchOp::Remove(path) => (path, None),
-                };
-                kubectl_vllm_manifest::parse_pointer(path)
-                    .map_err(|e| format!("rule `{}` fix: {e}", finding.rule))?;
-                if let Some(value) = value {
-                    serde_json::from_str::<serde_json::Value>(value).map_err(|e| {
-                        format!("rule `{}` fix: value is not JSON: {e}", finding.rule)
-                    })?;
-                }
-            }
-        }
-        Ok(())
+/// A 0.2 finding: for a rule the evaluation asked for, located, with a fix no safer than the
+/// rule declares.
+fn validate_finding(
+    info: &PolicyInfo,
+    input: &Evaluation,
+    finding: &Finding,
+) -> Result<(), String> {
+    let rule = &finding.rule;
+    if !input.rules.contains(rule) {
+        return Err(format!(
+            "finding for rule `{rule}`, which the evaluation did not ask for"
+        ));
     }
+    validate_location(rule, &finding.pointer, finding.sub_span)?;
+    if finding.message.trim().is_empty() {
+        return Err(format!("rule `{rule}`: empty message"));
+    }
+    if let Some(fix) = &finding.fix {
+        let declared = info.rules.iter().find(|r| &r.id == rule).map(|r| r.fix);
+        match declared {
+            Some(FixAvailability::Sometimes(a) | FixAvailability::Always(a))
+                if safety(fix.applicability) >= safety(a) => {}
+            Some(FixAvailability::Sometimes(a) | FixAvailability::Always(a)) => {
+                return Err(format!(
+                    "rule `{rule}` declares {} fixes but offered a {} one",
+                    applicability_name(a),
+                    applicability_name(fix.applicability)
+                ));
+            }
+            _ => return Err(format!("rule `{rule}` declares no fix but offered one")),
+        }
+        validate_operations(rule, &fix.operations)?;
+    }
+    Ok(())
+}
+
+/// Orders applicabilities from the safest (0).
+fn safety(a: Applicability) -> u8 {
+    match a {
+        Applicability::Safe => 0,
+        Applicability::Unsafe => 1,
+        Applicability::DisplayOnly => 2,
+    }
+}
+
+/// `safe`, `unsafe` or `display-only`.
+#[must_use]
+pub fn applicability_name(a: Applicability) -> &'static str {
+    match a {
+        Applicability::Safe => "safe",
+        Applicability::Unsafe => "unsafe",
+        Applicability::DisplayOnly => "display-only",
+    }
+}
+
+fn validate_skip(input: &Evaluation, skip: &Skip, provider: Provider) -> Result<(), String> {
+    let rule = &skip.rule;
+    if !input.rules.contains(rule) {
+        return Err(format!(
+            "skip for rule `{rule}`, which the evaluation did not ask for"
+        ));
+    }
+    if skip.reason == SkipReason::ProviderUnknown && provider != Provider::Unknown {
+        return Err(format!(
+            "rule `{rule}` skipped for an unknown provider, but the provider is {}",
+            provider.display()
+        ));
+    }
+    validate_location(rule, &skip.pointer, skip.sub_span)
+}
+
+fn validate_location(rule: &str, pointer: &str, sub_span: Option<SubSpan>) -> Result<(), String> {
+    kubectl_vllm_manifest::parse_pointer(pointer).map_err(|e| format!("rule `{rule}`: {e}"))?;
+    if let Some(span) = sub_span
+        && span.start > span.end
+    {
+        return Err(format!("rule `{rule}`: sub-span ends before it starts"));
+    }
+    Ok(())
+}
+
+fn validate_operations(rule: &str, operations: &[PatchOp]) -> Result<(), String> {
+    for op in operations {
+        let (path, value) = match op {
+            PatchOp::Replace(pv) | PatchOp::Add(pv) => (&pv.path, Some(&pv.value)),
+            PatchOp::Remove(path) => (path, None),
+        };
+        kubectl_vllm_manifest::parse_pointer(path)
+            .map_err(|e| format!("rule `{rule}` fix: {e}"))?;
+        if let Some(value) = value {
+            serde_json::from_str::<serde_json::Value>(value)
+                .map_err(|e| format!("rule `{rule}` fix: value is not JSON: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn ticks(timeout: Duration) -> u64 {
@@ -393,6 +580,18 @@ fn validate_info(info: &PolicyInfo) -> Result<(), String> {
         }
         if rule.documentation.trim().is_empty() {
             return Err(format!("rule `{}` has no documentation", rule.id));
+        }
+        if rule.requires.providers.iter().any(|p| {
+            matches!(
+                p,
+                bindings::kubectl_vllm::policy::types::Provider::Generic
+                    | bindings::kubectl_vllm::policy::types::Provider::Unknown
+            )
+        }) {
+            return Err(format!(
+                "rule `{}` requires the provider `generic` or `unknown`, which no run targets",
+                rule.id
+            ));
         }
     }
     Ok(())
@@ -480,157 +679,115 @@ impl WasiView for State {
     }
 }
 
-impl types::Host for State {}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl wit_inventory::Host for State {
-    fn get(
-        &mut self,
-        kind: String,
-        namespace: Option<String>,
-        name: String,
-    ) -> Option<wit_inventory::Object> {
-        self.shared
-            .inventory
-            .get(&kind, namespace.as_deref(), &name)
-            .map(|e| wit_inventory::Object {
-                object_ref: e.reference.clone(),
-                json: e.json.clone(),
-            })
-    }
-
-    fn list(
-        &mut self,
-        kind: String,
-        namespace: Option<String>,
-        label_selector: String,
-    ) -> Vec<wit_inventory::Object> {
-        self.shared
-            .inventory
-            .list(&kind, namespace.as_deref(), &label_selector)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| wit_inventory::Object {
-                object_ref: e.reference.clone(),
-                json: e.json.clone(),
-            })
-            .collect()
-    }
-}
-
-impl wit_facts::Host for State {
-    fn get_model(&mut self, name: String) -> Option<wit_facts::Model> {
-        self.shared.facts.model(&name).map(model_record)
-    }
-
-    fn list_models(&mut self) -> Vec<wit_facts::Model> {
-        self.shared.facts.models.iter().map(model_record).collect()
-    }
-
-    fn get_accelerator(&mut self, label: String) -> Option<wit_facts::Accelerator> {
-        self.shared
-            .facts
-            .accelerator(&label)
-            .map(accelerator_record)
-    }
-
-    fn list_accelerators(&mut self) -> Vec<wit_facts::Accelerator> {
-        self.shared
-            .facts
-            .accelerators
-            .iter()
-            .map(accelerator_record)
-            .collect()
-    }
-}
-
-fn model_record(m: &facts::ModelFact) -> wit_facts::Model {
-    wit_facts::Model {
-        id: m.id.clone(),
-        aliases: m.aliases.clone(),
-        weights_mib: m.weights_mib,
-        repository_mib: m.repository_mib,
-        extra_folders: m.extra_folders.clone(),
-        attention_heads: m.attention_heads,
-        vision_heads: m.vision_heads,
-        kv_heads: m.kv_heads,
-        layers: m.layers,
-        full_attention_layers: m.full_attention_layers.unwrap_or(m.layers),
-        sliding_window: m.sliding_window,
-        head_dim: m.head_dim,
-        max_context: m.max_context,
-        dtype: m.dtype.clone(),
-        model_type: m.model_type.clone(),
-        min_vllm: m.min_vllm.clone(),
-        min_compute_capability: m.min_compute_capability,
-        gated: m.gated,
-        source: m.source.clone(),
-    }
-}
-
-fn accelerator_record(a: &facts::AcceleratorFact) -> wit_facts::Accelerator {
-    wit_facts::Accelerator {
-        label: a.label.clone(),
-        name: a.name.clone(),
-        memory_mib: a.memory_mib,
-        compute_capability: a.compute_capability,
-        bf16: a.bf16.unwrap_or(a.compute_capability >= 80),
-        fp8: a.fp8.unwrap_or(a.compute_capability >= 89),
-        gpus_per_node: a.gpus_per_node.clone(),
-        autopilot_counts: a.autopilot_counts.clone(),
-        typos: a.typos.clone(),
-        source: a.source.clone(),
-    }
-}
-
-impl cluster::Host for State {
-    fn get_profile(&mut self) -> cluster::Profile {
-        let c = &self.shared.cluster;
-        cluster::Profile {
-            provider: match c.provider {
-                facts::Provider::Gke => cluster::Provider::Gke,
-                facts::Provider::Generic => cluster::Provider::Generic,
-            },
-            autopilot: c.autopilot,
-            extended_resource_toleration: c.extended_resource_toleration,
-            live: c.live,
+    fn info(fix: FixAvailability) -> PolicyInfo {
+        PolicyInfo {
+            name: "p".into(),
+            version: "1".into(),
+            rules: vec![RuleInfo {
+                id: "r".into(),
+                default_severity: Severity::Error,
+                fix,
+                requires: Requirements {
+                    providers: vec![],
+                    complete_set: false,
+                },
+                summary: "s".into(),
+                documentation: "d".into(),
+            }],
         }
     }
 
-    fn list_node_pools(&mut self) -> Vec<cluster::NodePool> {
-        self.shared
-            .cluster
-            .node_pools
-            .iter()
-            .map(|p| cluster::NodePool {
-                name: p.name.clone(),
-                accelerator: p.accelerator.clone(),
-                gpus_per_node: p.gpus_per_node,
-                labels: p.labels.clone().into_iter().collect(),
-                taints: p
-                    .taints
-                    .iter()
-                    .map(|t| cluster::Taint {
-                        key: t.key.clone(),
-                        value: t.value.clone(),
-                        effect: t.effect.clone(),
-                    })
-                    .collect(),
-            })
-            .collect()
+    fn finding(fix: Option<Applicability>) -> Finding {
+        Finding {
+            rule: "r".into(),
+            message: "m".into(),
+            help: None,
+            pointer: "/spec".into(),
+            severity: None,
+            sub_span: None,
+            fix: fix.map(|applicability| Fix {
+                title: "t".into(),
+                applicability,
+                operations: vec![],
+            }),
+        }
     }
 
-    fn list_storage_classes(&mut self) -> Vec<cluster::StorageClass> {
-        self.shared
-            .cluster
-            .storage_classes
-            .iter()
-            .map(|s| cluster::StorageClass {
-                name: s.name.clone(),
-                provisioner: s.provisioner.clone(),
-                parameters: s.parameters.clone().into_iter().collect(),
-                volume_binding_mode: s.volume_binding_mode.clone(),
-                is_default: s.is_default,
-            })
-            .collect()
+    fn input(rules: &[&str]) -> Evaluation {
+        Evaluation {
+            object_ref: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: None,
+                name: "x".into(),
+            },
+            object: "{}".into(),
+            rules: rules.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn outcomes_must_be_for_asked_rules_with_fixes_no_safer_than_declared() {
+        let unsafe_fixes = info(FixAvailability::Always(Applicability::Unsafe));
+        assert!(validate_finding(&unsafe_fixes, &input(&["r"]), &finding(None)).is_ok());
+        let e = validate_finding(&unsafe_fixes, &input(&[]), &finding(None)).unwrap_err();
+        assert!(e.contains("did not ask for"), "{e}");
+        let e = validate_finding(
+            &unsafe_fixes,
+            &input(&["r"]),
+            &finding(Some(Applicability::Safe)),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("declares unsafe fixes but offered a safe one"),
+            "{e}"
+        );
+        let safe_fixes = info(FixAvailability::Sometimes(Applicability::Safe));
+        assert!(
+            validate_finding(
+                &safe_fixes,
+                &input(&["r"]),
+                &finding(Some(Applicability::Unsafe))
+            )
+            .is_ok()
+        );
+        let none = info(FixAvailability::None);
+        assert!(
+            validate_finding(&none, &input(&["r"]), &finding(Some(Applicability::Unsafe))).is_err()
+        );
+        let skip = Skip {
+            rule: "r".into(),
+            reason: SkipReason::ProviderUnknown,
+            pointer: "/spec".into(),
+            sub_span: None,
+        };
+        assert!(validate_skip(&input(&["r"]), &skip, Provider::Unknown).is_ok());
+        let e = validate_skip(&input(&["r"]), &skip, Provider::Gke).unwrap_err();
+        assert!(e.contains("the provider is GKE"), "{e}");
+        assert!(validate_skip(&input(&[]), &skip, Provider::Unknown).is_err());
+    }
+
+    #[test]
+    fn requirements_for_providers_and_complete_sets() {
+        let requires = |providers, complete_set| Requirements {
+            providers,
+            complete_set,
+        };
+        let gke = requires(
+            vec![bindings::kubectl_vllm::policy::types::Provider::Gke],
+            false,
+        );
+        let run = |provider, complete| RunFacts { provider, complete };
+        assert!(requirements_met(&gke, run(Provider::Gke, true)));
+        assert!(requirements_met(&gke, run(Provider::Unknown, true)));
+        assert!(!requirements_met(&gke, run(Provider::Eks, true)));
+        assert!(!requirements_met(&gke, run(Provider::Generic, true)));
+        let whole = requires(vec![], true);
+        assert!(requirements_met(&whole, run(Provider::Eks, true)));
+        assert!(!requirements_met(&whole, run(Provider::Eks, false)));
     }
 }

@@ -5,7 +5,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use kubectl_vllm_host::{
-    ArtifactCache, Evaluation, Host, Limits, ObjectRef, Origin, PolicyError, Shared,
+    ArtifactCache, Cluster, ClusterProfile, Contract, Evaluation, Host, Limits, ObjectRef, Origin,
+    Outcome, PolicyError, Provider, Resolved, RunFacts, Shared,
 };
 
 fn chaos_wasm() -> &'static [u8] {
@@ -50,15 +51,26 @@ fn object(mode: &str) -> Evaluation {
             name: mode.into(),
         },
         object: json.to_string(),
+        rules: Vec::new(),
     }
 }
 
+/// The findings' messages (a 0.1 policy yields findings only).
+fn messages(outcomes: &[Outcome]) -> Vec<String> {
+    outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Finding(f) => format!("{}: {}", f.rule, f.message),
+            Outcome::Skipped(s) => panic!("a 0.1 policy cannot skip: {s:?}"),
+        })
+        .collect()
+}
+
 fn assert_recovers(policy: &mut kubectl_vllm_host::Policy) {
-    let findings = policy
+    let outcomes = policy
         .evaluate(&object("report"))
         .expect("the next object evaluates");
-    assert_eq!(findings.len(), 1);
-    assert_eq!(findings[0].rule, "chaos-report");
+    assert_eq!(messages(&outcomes), ["chaos-report: chaos report"]);
 }
 
 #[test]
@@ -215,4 +227,82 @@ fn builtin_policies_declare_documented_rules() {
     declared.sort();
     assert_eq!(ids, declared);
     assert!(ids.len() >= 36, "{ids:?}");
+}
+
+#[test]
+fn a_0_1_policy_loads_beside_0_2_ones_and_sees_gke_or_generic() {
+    let host = host();
+    let shared = |provider| {
+        Arc::new(Shared {
+            cluster: Cluster::from_profile(&ClusterProfile::default(), Resolved::fixed(provider)),
+            ..Shared::default()
+        })
+    };
+    let mut chaos = host
+        .load("chaos.wasm", chaos_wasm(), shared(Provider::Gke))
+        .unwrap();
+    assert_eq!(chaos.contract, Contract::V0_1);
+    // 0.1 metadata, translated: no requirements, the applicability folded into `fix`.
+    let rule = &chaos.info.rules[0];
+    assert_eq!(rule.id, "chaos-report");
+    assert!(rule.requires.providers.is_empty() && !rule.requires.complete_set);
+    assert_eq!(
+        messages(&chaos.evaluate(&object("provider")).unwrap()),
+        ["chaos-report: provider gke"]
+    );
+    for provider in [Provider::Eks, Provider::Openshift, Provider::Unknown] {
+        chaos.set_shared(shared(provider));
+        assert_eq!(
+            messages(&chaos.evaluate(&object("provider")).unwrap()),
+            ["chaos-report: provider generic"],
+            "{provider:?}"
+        );
+    }
+    for builtin in kubectl_vllm_builtin::POLICIES {
+        let policy = host
+            .load(builtin.name, builtin.wasm, shared(Provider::Gke))
+            .unwrap();
+        assert_eq!(policy.contract, Contract::V0_2, "{}", builtin.name);
+    }
+}
+
+#[test]
+fn requirements_decide_which_rules_run() {
+    let host = host();
+    let gpu = kubectl_vllm_builtin::POLICIES
+        .iter()
+        .find(|p| p.name == "gpu")
+        .unwrap();
+    let policy = host
+        .load("gpu", gpu.wasm, Arc::new(Shared::default()))
+        .unwrap();
+    let all = |_: &str| true;
+    let run = |provider| {
+        policy.runnable_rules(
+            RunFacts {
+                provider,
+                complete: true,
+            },
+            &all,
+        )
+    };
+    let gke_rules = |rules: &[String]| rules.iter().filter(|r| r.starts_with("gke-")).count();
+    assert!(gke_rules(&run(Provider::Gke)) >= 5);
+    // Under another known provider GKE's rules do not run; unknown runs them, to say they skipped.
+    assert_eq!(gke_rules(&run(Provider::Eks)), 0);
+    assert_eq!(gke_rules(&run(Provider::Generic)), 0);
+    assert_eq!(
+        gke_rules(&run(Provider::Unknown)),
+        gke_rules(&run(Provider::Gke))
+    );
+    assert!(run(Provider::Eks).contains(&"gpu-res-req-ne-limit".to_string()));
+    let only = |id: &str| id == "taint-not-tolerated";
+    let selected = policy.runnable_rules(
+        RunFacts {
+            provider: Provider::Gke,
+            complete: false,
+        },
+        &only,
+    );
+    assert_eq!(selected, ["taint-not-tolerated"]);
 }

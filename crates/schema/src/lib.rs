@@ -86,6 +86,8 @@ pub struct Schemas {
     registry: Registry<'static>,
     kinds: HashMap<(String, String), Source>,
     added: Vec<Value>,
+    /// How many of `added` are the built-in CRD schemas (registered first).
+    builtin_crds: usize,
     validators: HashMap<(String, String), Validator>,
 }
 
@@ -138,6 +140,7 @@ impl Schemas {
             registry,
             kinds,
             added: Vec::new(),
+            builtin_crds: 0,
             validators: HashMap::new(),
         };
         let mut lws: Value =
@@ -146,7 +149,18 @@ impl Schemas {
         close_structural(&mut lws);
         // Compiled on first use, like the Kubernetes kinds: most runs have no LeaderWorkerSet.
         schemas.insert(gvk_key(&lws["x-kubernetes-group-version-kind"][0]), lws);
+        schemas.builtin_crds = schemas.added.len();
         Ok(schemas)
+    }
+
+    /// Whether the schema of `api_version` `kind` is one of the CRD schemas built into
+    /// kubectl-vllm (LeaderWorkerSet), which the cluster's installed CRD may be newer than.
+    #[must_use]
+    pub fn is_builtin_crd(&self, api_version: &str, kind: &str) -> bool {
+        matches!(
+            self.kinds.get(&(api_version.to_string(), kind.to_string())),
+            Some(Source::Added(i)) if *i < self.builtin_crds
+        )
     }
 
     /// The Kubernetes version.

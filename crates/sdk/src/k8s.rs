@@ -20,29 +20,77 @@ pub const WORKLOAD_KINDS: &[&str] = &[
     "CronJob",
     "Pod",
     "LeaderWorkerSet",
+    "RayCluster",
+    "RayService",
+    "RayJob",
+    "InferenceService",
+    "ServingRuntime",
+    "ClusterServingRuntime",
+    "LLMInferenceService",
 ];
 
-/// The annotation the host puts on objects it read from the live cluster (see `inventory`).
+/// The annotation the host puts on objects it read from the live cluster or the config's
+/// `existing` list (see `inventory`).
 pub const SOURCE_ANNOTATION: &str = "kubectl-vllm/source";
 
-/// Whether `object` came from the live cluster as metadata only (a Secret or ConfigMap whose
-/// keys the host did not read): checks on its data must not conclude a key is missing.
+/// Whether `object` is known only by its metadata (read from the cluster as metadata only, or
+/// listed as existing in the config): checks on its data must not conclude a key is missing.
 #[must_use]
 pub fn metadata_only(object: &Value) -> bool {
+    source(object).is_some_and(|s| s.contains("metadata-only"))
+}
+
+/// Whether `object` came from outside the input set (the live cluster, or the config's
+/// `existing` list).
+#[must_use]
+pub fn from_outside(object: &Value) -> bool {
+    source(object).is_some()
+}
+
+fn source(object: &Value) -> Option<&str> {
     object
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(SOURCE_ANNOTATION))
         .and_then(Value::as_str)
-        .is_some_and(|s| s.contains("metadata-only"))
 }
 
 /// A pod spec inside an object, with its pointer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PodSpec<'a> {
     /// The spec.
     pub spec: &'a Value,
     /// Where the spec is in the object (`/spec/template/spec` for a Deployment).
-    pub pointer: &'static str,
+    pub pointer: Pointer,
+    /// Where the pods' metadata is written (`/spec/template/metadata`; `/metadata` for a Pod
+    /// or an InferenceService, whose metadata the pods inherit).
+    pub metadata: Pointer,
+    /// Which kind of template it is.
+    pub role: PodRole,
+}
+
+/// What kind of pod template a [`PodSpec`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodRole {
+    /// A workload's template, complete as written.
+    Plain,
+    /// A KServe InferenceService predictor: its `model` is a container merged into its
+    /// ServingRuntime's, read as the first app container.
+    KServePredictor,
+    /// A KServe ServingRuntime's containers: defaults that each InferenceService naming the
+    /// runtime completes with its model's arguments, environment and resources.
+    ServingRuntime,
+    /// A KServe LLMInferenceService template: its containers are merged with KServe's presets,
+    /// which supply vLLM's command line; the model is `spec.model.uri` (`hf://` stripped).
+    LlmInference {
+        /// The model the object names, if any.
+        model: Option<String>,
+    },
+    /// A KubeRay head or worker group: the operator runs `ray start` in it, and a RayService runs
+    /// vLLM inside Ray Serve. `serve_vllm`: the object's Serve config mentions vLLM.
+    Ray {
+        /// Whether the object's `serveConfigV2` (or its entrypoint) mentions vLLM.
+        serve_vllm: bool,
+    },
 }
 
 /// A container (or initContainer) with its pointer.
@@ -56,51 +104,211 @@ pub struct Container<'a> {
     pub init: bool,
 }
 
-/// Every pod spec of a workload: a LeaderWorkerSet has a leader and a worker template.
-#[must_use]
-pub fn pod_specs<'a>(kind: &str, object: &'a Value) -> Vec<PodSpec<'a>> {
-    let mut specs: Vec<PodSpec<'a>> = pod_spec(kind, object).into_iter().collect();
-    if kind == "LeaderWorkerSet" {
-        let pointer = "/spec/leaderWorkerTemplate/leaderTemplate/spec";
-        if let Some(spec) = object.pointer(pointer).filter(|v| v.is_object()) {
-            specs.insert(0, PodSpec { spec, pointer });
-        }
-    }
-    specs
+/// `(pod spec pointer, metadata pointer)` of a pod template under `at`.
+fn template(at: &str) -> (String, String) {
+    (format!("{at}/spec"), format!("{at}/metadata"))
 }
 
-/// The pod spec of a workload of `kind`, if it has one.
+/// Every pod spec of a workload: a LeaderWorkerSet has a leader and a worker template, a Ray
+/// cluster a head group and worker groups, a KServe InferenceService a predictor (with its
+/// `model`), a worker spec, a transformer and an explainer.
 #[must_use]
-pub fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<PodSpec<'a>> {
-    let pointer = match kind {
-        "Pod" => "/spec",
+pub fn pod_specs<'a>(kind: &str, object: &'a Value) -> Vec<PodSpec<'a>> {
+    let mut places: Vec<(String, String, PodRole)> = Vec::new();
+    let serve_vllm = ["/spec/serveConfigV2", "/spec/entrypoint"].iter().any(|p| {
+        object
+            .pointer(p)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.contains("vllm"))
+    });
+    let ray = |root: &str, places: &mut Vec<(String, String, PodRole)>| {
+        let role = PodRole::Ray { serve_vllm };
+        let (s, m) = template(&format!("{root}/headGroupSpec/template"));
+        places.push((s, m, role.clone()));
+        if let Some(Value::Array(groups)) = object.pointer(&format!("{root}/workerGroupSpecs")) {
+            for i in 0..groups.len() {
+                let (s, m) = template(&format!("{root}/workerGroupSpecs/{i}/template"));
+                places.push((s, m, role.clone()));
+            }
+        }
+    };
+    match kind {
+        "Pod" => places.push(("/spec".into(), "/metadata".into(), PodRole::Plain)),
         "Deployment"
         | "StatefulSet"
         | "DaemonSet"
         | "ReplicaSet"
         | "Job"
-        | "ReplicationController" => "/spec/template/spec",
-        "CronJob" => "/spec/jobTemplate/spec/template/spec",
-        "LeaderWorkerSet" => "/spec/leaderWorkerTemplate/workerTemplate/spec",
-        _ => return None,
-    };
-    object
-        .pointer(pointer)
-        .filter(|v| v.is_object())
-        .map(|spec| PodSpec { spec, pointer })
+        | "ReplicationController" => {
+            let (s, m) = template("/spec/template");
+            places.push((s, m, PodRole::Plain));
+        }
+        "CronJob" => {
+            let (s, m) = template("/spec/jobTemplate/spec/template");
+            places.push((s, m, PodRole::Plain));
+        }
+        "LeaderWorkerSet" => {
+            for role in ["leaderTemplate", "workerTemplate"] {
+                let (s, m) = template(&format!("/spec/leaderWorkerTemplate/{role}"));
+                places.push((s, m, PodRole::Plain));
+            }
+        }
+        "RayCluster" => ray("/spec", &mut places),
+        "RayService" => ray("/spec/rayClusterConfig", &mut places),
+        "RayJob" => ray("/spec/rayClusterSpec", &mut places),
+        "InferenceService" => {
+            places.push((
+                "/spec/predictor".into(),
+                "/metadata".into(),
+                PodRole::KServePredictor,
+            ));
+            for part in [
+                "/spec/predictor/workerSpec",
+                "/spec/transformer",
+                "/spec/explainer",
+            ] {
+                places.push((part.into(), "/metadata".into(), PodRole::Plain));
+            }
+        }
+        "ServingRuntime" | "ClusterServingRuntime" => {
+            for part in ["/spec", "/spec/workerSpec"] {
+                places.push((part.into(), "/metadata".into(), PodRole::ServingRuntime));
+            }
+        }
+        "LLMInferenceService" => {
+            for part in [
+                "/spec/template",
+                "/spec/worker",
+                "/spec/prefill/template",
+                "/spec/prefill/worker",
+            ] {
+                let model = object
+                    .pointer("/spec/model/uri")
+                    .and_then(Value::as_str)
+                    .map(|uri| uri.strip_prefix("hf://").unwrap_or(uri).to_string());
+                places.push((
+                    part.into(),
+                    "/metadata".into(),
+                    PodRole::LlmInference { model },
+                ));
+            }
+        }
+        _ => {}
+    }
+    places
+        .into_iter()
+        .filter_map(|(pointer, metadata, role)| {
+            let spec = object.pointer(&pointer).filter(|v| v.is_object())?;
+            Some(PodSpec {
+                spec,
+                pointer: Pointer::from_path(&pointer),
+                metadata: Pointer::from_path(&metadata),
+                role,
+            })
+        })
+        .collect()
+}
+
+/// The pod spec of a plain workload of `kind` (not a LeaderWorkerSet leader, a Ray group or a
+/// KServe object), if it has one.
+#[must_use]
+pub fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<PodSpec<'a>> {
+    let plain = matches!(
+        kind,
+        "Pod"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "ReplicationController"
+            | "CronJob"
+    );
+    if !plain {
+        return None;
+    }
+    pod_specs(kind, object).into_iter().next()
+}
+
+/// Accelerator devices, by extended resource (product.md, "Inputs").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    /// `nvidia.com/gpu`: a whole NVIDIA GPU (or a GKE MIG partition exposed under that name).
+    NvidiaGpu,
+    /// `nvidia.com/mig-<profile>` (`mig-3g.40gb`): a MIG slice, with its profile.
+    NvidiaMig(String),
+    /// `amd.com/gpu`.
+    AmdGpu,
+    /// `google.com/tpu`: a TPU chip.
+    Tpu,
+    /// `habana.ai/gaudi`: a Gaudi HPU.
+    Gaudi,
+    /// `aws.amazon.com/neuron` (a device of several cores) or `neurondevice`.
+    NeuronDevice,
+    /// `aws.amazon.com/neuroncore`.
+    NeuronCore,
+    /// `gpu.intel.com/i915` or `gpu.intel.com/xe`: an Intel GPU.
+    IntelGpu,
+}
+
+impl Device {
+    /// The device an extended resource name requests, if it is one.
+    #[must_use]
+    pub fn of(resource: &str) -> Option<Self> {
+        Some(match resource {
+            NVIDIA_GPU => Self::NvidiaGpu,
+            "amd.com/gpu" => Self::AmdGpu,
+            "google.com/tpu" => Self::Tpu,
+            "habana.ai/gaudi" => Self::Gaudi,
+            "aws.amazon.com/neuron" | "aws.amazon.com/neurondevice" => Self::NeuronDevice,
+            "aws.amazon.com/neuroncore" => Self::NeuronCore,
+            "gpu.intel.com/i915" | "gpu.intel.com/xe" => Self::IntelGpu,
+            _ => Self::NvidiaMig(resource.strip_prefix("nvidia.com/mig-")?.to_string()),
+        })
+    }
+
+    /// Whether it is NVIDIA's (driver paths, compute capability and MIG rules apply).
+    #[must_use]
+    pub fn is_nvidia(&self) -> bool {
+        matches!(self, Self::NvidiaGpu | Self::NvidiaMig(_))
+    }
+
+    /// Whether one device runs one tensor- or pipeline-parallel rank (a Neuron device holds
+    /// several cores, so its rank count is not known from the request).
+    #[must_use]
+    pub fn one_rank_each(&self) -> bool {
+        !matches!(self, Self::NeuronDevice)
+    }
 }
 
 impl<'a> PodSpec<'a> {
     /// The spec's own pointer.
     #[must_use]
     pub fn at(&self) -> Pointer {
-        Pointer::from_path(self.pointer)
+        self.pointer.clone()
+    }
+
+    /// The pods' labels (from the template metadata).
+    #[must_use]
+    pub fn labels(&self, object: &'a Value) -> Option<&'a serde_json::Map<String, Value>> {
+        object
+            .pointer(&format!("{}/labels", self.metadata))
+            .and_then(Value::as_object)
     }
 
     /// App containers then initContainers.
     #[must_use]
     pub fn containers(&self) -> Vec<Container<'a>> {
         let mut out = Vec::new();
+        if self.role == PodRole::KServePredictor
+            && let Some(value) = self.spec.get("model").filter(|v| v.is_object())
+        {
+            out.push(Container {
+                value,
+                pointer: self.at().key("model"),
+                init: false,
+            });
+        }
         for (field, init) in [("containers", false), ("initContainers", true)] {
             if let Some(Value::Array(items)) = self.spec.get(field) {
                 for (i, value) in items.iter().enumerate() {
@@ -121,7 +329,59 @@ impl<'a> PodSpec<'a> {
         self.containers().into_iter().filter(|c| !c.init).collect()
     }
 
-    /// GPUs the pod needs: the sum over app containers, or an initContainer's if larger.
+    /// Whether this is a KServe predictor, whose `model` container is merged into its
+    /// ServingRuntime's.
+    #[must_use]
+    pub fn is_kserve_predictor(&self) -> bool {
+        self.role == PodRole::KServePredictor
+    }
+
+    /// Accelerator devices the pod needs that run one parallel rank each (every kind of
+    /// product.md's list), the sum over app containers or an initContainer's if larger; `None`
+    /// when a request's rank count cannot be known (Neuron devices).
+    #[must_use]
+    pub fn rank_devices(&self) -> Option<u64> {
+        let sum = |c: &Container| -> Option<u64> {
+            c.devices()
+                .into_iter()
+                .map(|(d, n)| d.one_rank_each().then_some(n))
+                .sum()
+        };
+        let mut app = 0;
+        for c in self.app_containers() {
+            app += sum(&c)?;
+        }
+        let mut init = 0;
+        for c in self.containers().iter().filter(|c| c.init) {
+            init = init.max(sum(c)?);
+        }
+        Some(app.max(init))
+    }
+
+    /// Accelerator devices of every kind the pod needs (the sum over app containers, or an
+    /// initContainer's if larger): what a second pod must find free on the nodes.
+    #[must_use]
+    pub fn device_count(&self) -> u64 {
+        let sum = |c: &Container| -> u64 { c.devices().iter().map(|(_, n)| n).sum() };
+        let app: u64 = self.app_containers().iter().map(sum).sum();
+        let init = self
+            .containers()
+            .iter()
+            .filter(|c| c.init)
+            .map(sum)
+            .max()
+            .unwrap_or(0);
+        app.max(init)
+    }
+
+    /// Whether any container requests an accelerator device of any kind.
+    #[must_use]
+    pub fn requests_devices(&self) -> bool {
+        self.containers().iter().any(|c| !c.devices().is_empty())
+    }
+
+    /// Whole `nvidia.com/gpu` the pod needs: the sum over app containers, or an
+    /// initContainer's if larger.
     #[must_use]
     pub fn gpu_count(&self) -> u64 {
         let app: u64 = self.app_containers().iter().map(Container::gpus).sum();
@@ -205,17 +465,20 @@ impl<'a> PodSpec<'a> {
         })
     }
 
-    /// The accelerator the pod selects (node selector first, then a single required affinity
-    /// value), with the pointer to the value.
+    /// The GKE accelerator the pod selects (see [`Self::label_value`]).
     #[must_use]
-    pub fn accelerator(&self) -> Option<(String, Pointer)> {
-        if let Some(value) = self.node_selector(GKE_ACCELERATOR) {
-            return Some((
-                value.to_string(),
-                self.at().key("nodeSelector").key(GKE_ACCELERATOR),
-            ));
+    pub fn gke_accelerator(&self) -> Option<(String, Pointer)> {
+        self.label_value(GKE_ACCELERATOR)
+    }
+
+    /// The one value the pod requires for node label `key`: its node selector's, else a single
+    /// required node-affinity `In` value, with the pointer to the value.
+    #[must_use]
+    pub fn label_value(&self, key: &str) -> Option<(String, Pointer)> {
+        if let Some(value) = self.node_selector(key) {
+            return Some((value.to_string(), self.at().key("nodeSelector").key(key)));
         }
-        let mut values = self.required_affinity_values(GKE_ACCELERATOR);
+        let mut values = self.required_affinity_values(key);
         if values.len() == 1 {
             values.pop()
         } else {
@@ -335,10 +598,14 @@ impl<'a> PodSpec<'a> {
 }
 
 impl Container<'_> {
-    /// The container's name.
+    /// The container's name (`model` for a KServe predictor's unnamed `model`).
     #[must_use]
     pub fn name(&self) -> &str {
-        self.value.get("name").and_then(Value::as_str).unwrap_or("")
+        match self.value.get("name").and_then(Value::as_str) {
+            Some(name) => name,
+            None if self.pointer.as_str().ends_with("/model") => "model",
+            None => "",
+        }
     }
 
     /// The image.
@@ -378,7 +645,40 @@ impl Container<'_> {
         self.pointer.key("resources").key(section).key(resource)
     }
 
-    /// Whole GPUs this container asks for (limits, else requests).
+    /// Accelerator devices this container asks for (limits, else requests), with counts.
+    #[must_use]
+    pub fn devices(&self) -> Vec<(Device, u64)> {
+        let mut out: Vec<(Device, u64)> = Vec::new();
+        for section in ["limits", "requests"] {
+            let Some(Value::Object(resources)) = self.resource_parent(section) else {
+                continue;
+            };
+            for (name, quantity) in resources {
+                let Some(device) = Device::of(name) else {
+                    continue;
+                };
+                if out.iter().any(|(d, _)| *d == device) {
+                    continue; // limits win over requests
+                }
+                if let Some(n) = quantity::count(quantity).filter(|&n| n > 0) {
+                    out.push((device, n));
+                }
+            }
+        }
+        out
+    }
+
+    /// NVIDIA devices (whole GPUs and MIG slices) this container asks for.
+    #[must_use]
+    pub fn nvidia_devices(&self) -> u64 {
+        self.devices()
+            .iter()
+            .filter(|(d, _)| d.is_nvidia())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Whole `nvidia.com/gpu` this container asks for (limits, else requests).
     #[must_use]
     pub fn gpus(&self) -> u64 {
         self.resource("limits", NVIDIA_GPU)
@@ -436,7 +736,7 @@ mod tests {
             spec.containers()[2].pointer.as_str(),
             "/spec/template/spec/initContainers/0"
         );
-        let (label, at) = spec.accelerator().unwrap();
+        let (label, at) = spec.gke_accelerator().unwrap();
         assert_eq!(label, "nvidia-l4");
         assert_eq!(
             at.as_str(),

@@ -14,6 +14,8 @@
 //!         id: "shm-missing",
 //!         severity: Error,
 //!         fix: Always(Safe),
+//!         // optional: `providers: [Gke],` for a provider-specific rule, `complete_set: true,`
+//!         // for a rule that concludes a referenced object is missing
 //!         summary: "a tensor-parallel vLLM pod has the 64 MiB default /dev/shm",
 //!     }
 //! }
@@ -28,33 +30,38 @@
 //! Rules see the host through [`Env`]: the real host in the component, an in-memory one in native
 //! unit tests ([`testing::FakeEnv`]).
 
+pub mod accel;
 pub mod k8s;
+pub mod pools;
 pub mod quantity;
 pub mod testing;
 pub mod vllm;
 
 use serde_json::Value;
 
-/// The generated bindings of the WIT contract (`wit/policy.wit`).
+/// The generated bindings of the WIT contract (`wit/policy.wit`, `kubectl-vllm:policy@0.2.0`).
 #[allow(missing_docs, clippy::pedantic, unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "../../wit/policy.wit",
         world: "policy-world",
         pub_export_macro: true,
         export_macro_name: "export_policy_world",
         default_bindings_module: "kubectl_vllm_sdk::bindings",
+        additional_derives: [PartialEq],
     });
 }
 
 pub use bindings::exports::kubectl_vllm::policy::policy::Guest;
 pub use bindings::kubectl_vllm::policy::cluster::{
-    NodePool, Profile, Provider, StorageClass, Taint,
+    NodePool, Profile, ProviderSource, StorageClass, Taint,
 };
-pub use bindings::kubectl_vllm::policy::facts::{Accelerator, Model};
+pub use bindings::kubectl_vllm::policy::facts::{
+    Accelerator, AcceleratorMatch, Image, Model, Vendor,
+};
 pub use bindings::kubectl_vllm::policy::types::{
-    Applicability, Evaluation, Finding, Fix, FixAvailability, ObjectRef, PatchOp, PathValue,
-    PolicyInfo, RuleInfo, Severity, SubSpan,
+    Applicability, Evaluation, Finding, Fix, FixAvailability, ObjectRef, Outcome, PatchOp,
+    PathValue, PolicyInfo, Provider, Requirements, RuleInfo, Severity, Skip, SkipReason, SubSpan,
 };
 
 /// Everything a rule module needs.
@@ -63,8 +70,8 @@ pub mod prelude {
     pub use crate::quantity;
     pub use crate::vllm;
     pub use crate::{
-        Applicability, Context, Env, FindingBuilder, Findings, FixBuilder, Pointer, Rule, RuleMeta,
-        Severity, declare_rule,
+        Applicability, Context, Env, FindingBuilder, Findings, FixBuilder, Pointer, Provider, Rule,
+        RuleMeta, Severity, SkipReason, declare_rule,
     };
     pub use serde_json::{Value, json};
 }
@@ -75,10 +82,12 @@ pub trait RuleMeta {
     const ID: &'static str;
     /// Default severity.
     const SEVERITY: Severity;
-    /// Whether findings carry fixes.
+    /// Whether findings carry fixes, and how safe they are.
     const FIX: FixAvailability;
-    /// How safe the fix is.
-    const APPLICABILITY: Applicability;
+    /// Providers the rule applies to (empty: all).
+    const PROVIDERS: &'static [Provider];
+    /// Whether the rule needs every input of the run (it concludes an object is missing).
+    const COMPLETE_SET: bool;
     /// One-line summary.
     const SUMMARY: &'static str;
     /// The doc comment, as `#[doc]` lines joined with newlines.
@@ -95,6 +104,8 @@ pub trait Rule {
 pub trait DynRule {
     /// The metadata as the contract's record.
     fn info(&self) -> RuleInfo;
+    /// The rule id.
+    fn id(&self) -> &'static str;
     /// Runs the rule.
     fn run(&self, cx: &Context, out: &mut Findings);
 }
@@ -104,16 +115,27 @@ impl<T: Rule + RuleMeta> DynRule for T {
         RuleInfo {
             id: T::ID.into(),
             default_severity: T::SEVERITY,
-            fix_availability: T::FIX,
-            fix_applicability: T::APPLICABILITY,
+            fix: T::FIX,
+            requires: Requirements {
+                providers: T::PROVIDERS.to_vec(),
+                complete_set: T::COMPLETE_SET,
+            },
             summary: T::SUMMARY.into(),
             documentation: unindent_doc(T::DOC),
         }
     }
 
+    fn id(&self) -> &'static str {
+        T::ID
+    }
+
     fn run(&self, cx: &Context, out: &mut Findings) {
         out.current = T::ID;
-        out.fix_applicability = T::APPLICABILITY;
+        out.providers = T::PROVIDERS;
+        out.fix_applicability = match T::FIX {
+            FixAvailability::None => None,
+            FixAvailability::Sometimes(a) | FixAvailability::Always(a) => Some(a),
+        };
         self.check(cx, out);
     }
 }
@@ -131,7 +153,9 @@ pub fn unindent_doc(doc: &str) -> String {
 
 /// Declares a rule: a unit struct whose doc comment is the rule's documentation.
 ///
-/// `fix` is `None`, `Sometimes(Safe|Unsafe|DisplayOnly)` or `Always(...)`.
+/// `fix` is `None`, `Sometimes(Safe|Unsafe|DisplayOnly)` or `Always(...)`. `providers: [Gke, ...]`
+/// makes the rule provider-specific; `complete_set: true` keeps it from running while any input
+/// failed to load.
 #[macro_export]
 macro_rules! declare_rule {
     (
@@ -140,6 +164,8 @@ macro_rules! declare_rule {
             id: $id:literal,
             severity: $severity:ident,
             fix: $fix:ident $(($applicability:ident))?,
+            $(providers: [$($provider:ident),* $(,)?],)?
+            $(complete_set: $complete:literal,)?
             summary: $summary:literal $(,)?
         }
     ) => {
@@ -150,15 +176,19 @@ macro_rules! declare_rule {
         impl $crate::RuleMeta for $name {
             const ID: &'static str = $id;
             const SEVERITY: $crate::Severity = $crate::Severity::$severity;
-            const FIX: $crate::FixAvailability = $crate::FixAvailability::$fix;
-            const APPLICABILITY: $crate::Applicability =
-                $crate::declare_rule!(@applicability $($applicability)?);
+            const FIX: $crate::FixAvailability =
+                $crate::declare_rule!(@fix $fix $($applicability)?);
+            const PROVIDERS: &'static [$crate::Provider] =
+                &[$($($crate::Provider::$provider),*)?];
+            const COMPLETE_SET: bool = $crate::declare_rule!(@complete $($complete)?);
             const SUMMARY: &'static str = $summary;
             const DOC: &'static str = concat!($($doc, "\n"),*);
         }
     };
-    (@applicability) => { $crate::Applicability::DisplayOnly };
-    (@applicability $a:ident) => { $crate::Applicability::$a };
+    (@fix None) => { $crate::FixAvailability::None };
+    (@fix $fix:ident $a:ident) => { $crate::FixAvailability::$fix($crate::Applicability::$a) };
+    (@complete) => { false };
+    (@complete $c:literal) => { $c };
 }
 
 /// Exports a policy made of the given rules.
@@ -174,7 +204,7 @@ macro_rules! policy {
                 $crate::policy_info($name, env!("CARGO_PKG_VERSION"), __RULES)
             }
 
-            fn evaluate(input: $crate::Evaluation) -> Result<Vec<$crate::Finding>, String> {
+            fn evaluate(input: $crate::Evaluation) -> Result<Vec<$crate::Outcome>, String> {
                 $crate::evaluate(__RULES, &$crate::HostEnv, &input)
             }
         }
@@ -191,7 +221,7 @@ macro_rules! policy {
         pub fn evaluate_with(
             env: &dyn $crate::Env,
             input: &$crate::Evaluation,
-        ) -> Result<Vec<$crate::Finding>, String> {
+        ) -> Result<Vec<$crate::Outcome>, String> {
             $crate::evaluate(__RULES, env, input)
         }
     };
@@ -207,12 +237,12 @@ pub fn policy_info(name: &str, version: &str, rules: &[&(dyn DynRule + Sync)]) -
     }
 }
 
-/// Parses the object and runs every rule on it.
+/// Parses the object and runs the rules the host asked for on it.
 pub fn evaluate(
     rules: &[&(dyn DynRule + Sync)],
     env: &dyn Env,
     input: &Evaluation,
-) -> Result<Vec<Finding>, String> {
+) -> Result<Vec<Outcome>, String> {
     let object: Value = serde_json::from_str(&input.object)
         .map_err(|e| format!("the host sent an object that is not JSON: {e}"))?;
     // Rules ask the host the same questions (the profile, a model, an accelerator): answer each
@@ -225,7 +255,9 @@ pub fn evaluate(
     };
     let mut out = Findings::default();
     for rule in rules {
-        rule.run(&cx, &mut out);
+        if input.rules.iter().any(|r| r == rule.id()) {
+            rule.run(&cx, &mut out);
+        }
     }
     Ok(out.items)
 }
@@ -239,10 +271,15 @@ pub trait Env {
     fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects;
     /// A model by id or alias.
     fn model(&self, name: &str) -> Option<Model>;
-    /// An accelerator by GKE label value.
-    fn accelerator(&self, label: &str) -> Option<Accelerator>;
+    /// An accelerator by id (the GKE label value where GKE offers it).
+    fn accelerator(&self, id: &str) -> Option<Accelerator>;
     /// Every known accelerator.
     fn accelerators(&self) -> Vec<Accelerator>;
+    /// The accelerator a node label identifies (GKE, GPU Feature Discovery, Karpenter, machine
+    /// types).
+    fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch>;
+    /// The image table's facts about an image reference.
+    fn image(&self, reference: &str) -> Option<Image>;
     /// The cluster profile.
     fn profile(&self) -> Profile;
     /// Known node pools.
@@ -264,6 +301,7 @@ struct CachedEnv<'a> {
     node_pools: std::cell::OnceCell<Vec<NodePool>>,
     accelerators: std::cell::OnceCell<Vec<Accelerator>>,
     models: std::cell::RefCell<std::collections::HashMap<String, Option<Model>>>,
+    images: std::cell::RefCell<std::collections::HashMap<String, Option<Image>>>,
     lists: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>>,
 }
 
@@ -275,6 +313,7 @@ impl<'a> CachedEnv<'a> {
             node_pools: std::cell::OnceCell::new(),
             accelerators: std::cell::OnceCell::new(),
             models: std::cell::RefCell::default(),
+            images: std::cell::RefCell::default(),
             lists: std::cell::RefCell::default(),
         }
     }
@@ -316,12 +355,27 @@ impl Env for CachedEnv<'_> {
         found
     }
 
-    fn accelerator(&self, label: &str) -> Option<Accelerator> {
-        self.table().iter().find(|a| a.label == label).cloned()
+    fn accelerator(&self, id: &str) -> Option<Accelerator> {
+        self.table().iter().find(|a| a.id == id).cloned()
     }
 
     fn accelerators(&self) -> Vec<Accelerator> {
         self.table().to_vec()
+    }
+
+    fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch> {
+        self.inner.find_accelerator(key, value)
+    }
+
+    fn image(&self, reference: &str) -> Option<Image> {
+        if let Some(hit) = self.images.borrow().get(reference) {
+            return hit.clone();
+        }
+        let found = self.inner.image(reference);
+        self.images
+            .borrow_mut()
+            .insert(reference.to_string(), found.clone());
+        found
     }
 
     fn profile(&self) -> Profile {
@@ -377,12 +431,20 @@ impl Env for HostEnv {
         bindings::kubectl_vllm::policy::facts::get_model(name)
     }
 
-    fn accelerator(&self, label: &str) -> Option<Accelerator> {
-        bindings::kubectl_vllm::policy::facts::get_accelerator(label)
+    fn accelerator(&self, id: &str) -> Option<Accelerator> {
+        bindings::kubectl_vllm::policy::facts::get_accelerator(id)
     }
 
     fn accelerators(&self) -> Vec<Accelerator> {
         bindings::kubectl_vllm::policy::facts::list_accelerators()
+    }
+
+    fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch> {
+        bindings::kubectl_vllm::policy::facts::find_accelerator(key, value)
+    }
+
+    fn image(&self, reference: &str) -> Option<Image> {
+        bindings::kubectl_vllm::policy::facts::find_image(reference)
     }
 
     fn profile(&self) -> Profile {
@@ -421,22 +483,47 @@ impl Context<'_> {
         self.reference.namespace.as_deref()
     }
 
-    /// The pod spec of a workload (Pod, Deployment, StatefulSet, Job, ...), if this is one.
+    /// Every pod template of the object (a Deployment's, both of a LeaderWorkerSet, each group
+    /// of a RayCluster, a KServe predictor...).
+    #[must_use]
+    pub fn pod_specs(&self) -> Vec<PodSpec<'_>> {
+        k8s::pod_specs(self.kind(), self.object)
+    }
+
+    /// The pod spec of a plain workload (Pod, Deployment, StatefulSet, Job, ...), if this is one.
     #[must_use]
     pub fn pod_spec(&self) -> Option<PodSpec<'_>> {
         k8s::pod_spec(self.kind(), self.object)
     }
 
-    /// Whether the cluster is GKE.
+    /// The run's provider.
+    #[must_use]
+    pub fn provider(&self) -> Provider {
+        self.env.profile().provider
+    }
+
+    /// Whether the run targets GKE.
     #[must_use]
     pub fn is_gke(&self) -> bool {
-        self.env.profile().provider == Provider::Gke
+        self.provider() == Provider::Gke
+    }
+
+    /// For a provider-specific rule, at the point where it would check: whether the run's
+    /// provider is one it applies to. Under an unknown provider it records
+    /// `skipped(provider-unknown)` at `at` and answers `false`.
+    pub fn check_provider(&self, out: &mut Findings, at: &Pointer) -> bool {
+        let provider = self.provider();
+        if provider == Provider::Unknown {
+            out.skip(SkipReason::ProviderUnknown, at);
+            return false;
+        }
+        out.providers.is_empty() || out.providers.contains(&provider)
     }
 
     /// Whether the cluster is GKE Autopilot.
     #[must_use]
     pub fn is_autopilot(&self) -> bool {
-        self.env.profile().autopilot
+        self.is_gke() && self.env.profile().autopilot
     }
 
     /// The vLLM server containers of a pod spec of this object.
@@ -445,12 +532,40 @@ impl Context<'_> {
         vllm::servers(spec, self.env, self.namespace())
     }
 
-    /// The accelerator a pod spec selects: label, pointer to the value, and its facts if known.
+    /// The vLLM server containers of a pod spec, for a rule that checks servers: a container
+    /// that looks like vLLM but whose command line cannot be read is recorded as skipped
+    /// (`unparsed`) for the current rule, so the run says which checks did not see it.
+    pub fn servers_checked<'s>(
+        &self,
+        spec: &PodSpec<'s>,
+        out: &mut Findings,
+    ) -> Vec<vllm::Server<'s>> {
+        let (servers, unparsed) = vllm::servers_and_unparsed(spec, self.env, self.namespace());
+        for u in unparsed {
+            out.skip(SkipReason::Unparsed(u.why), &u.pointer);
+        }
+        servers
+    }
+
+    /// The servers of [`Self::servers_checked`] whose whole command line, environment and
+    /// resources the manifest shows, for a rule that concludes from an absence (no probe, no
+    /// /dev/shm, no request): a KServe model completed by its ServingRuntime, a ServingRuntime's
+    /// defaults and an LLMInferenceService's containers (merged with KServe's presets) are left
+    /// out.
+    pub fn complete_servers<'s>(
+        &self,
+        spec: &PodSpec<'s>,
+        out: &mut Findings,
+    ) -> Vec<vllm::Server<'s>> {
+        let mut servers = self.servers_checked(spec, out);
+        servers.retain(|s| !s.partial);
+        servers
+    }
+
+    /// The accelerator a pod spec selects, by node label, node pool or MIG resource.
     #[must_use]
-    pub fn accelerator(&self, spec: &PodSpec) -> Option<(String, Pointer, Option<Accelerator>)> {
-        let (label, at) = spec.accelerator()?;
-        let fact = self.env.accelerator(&label);
-        Some((label, at, fact))
+    pub fn accelerator(&self, spec: &PodSpec) -> Option<accel::Selection> {
+        accel::select(self, spec)
     }
 }
 
@@ -508,72 +623,100 @@ impl std::fmt::Display for Pointer {
     }
 }
 
-/// Findings of one evaluation.
+/// Outcomes of one evaluation: findings and skipped checks.
 #[derive(Default)]
 pub struct Findings {
-    items: Vec<Finding>,
+    items: Vec<Outcome>,
     current: &'static str,
-    fix_applicability: Applicability,
-}
-
-impl Default for Applicability {
-    fn default() -> Self {
-        Self::Safe
-    }
+    /// The current rule's declared fix applicability (`None`: the rule declares no fix).
+    fix_applicability: Option<Applicability>,
+    /// The current rule's providers.
+    providers: &'static [Provider],
 }
 
 impl Findings {
     /// Starts a finding of the current rule at `pointer`.
     pub fn report(&mut self, pointer: &Pointer, message: impl Into<String>) -> FindingBuilder<'_> {
-        let rule = self.current.to_string();
         let applicability = self.fix_applicability;
-        self.items.push(Finding {
-            rule,
+        self.items.push(Outcome::Finding(Finding {
+            rule: self.current.to_string(),
             message: message.into(),
             help: None,
             pointer: pointer.0.clone(),
             severity: None,
             sub_span: None,
             fix: None,
-        });
+        }));
+        let Some(Outcome::Finding(finding)) = self.items.last_mut() else {
+            unreachable!("just pushed")
+        };
         FindingBuilder {
-            finding: self.items.last_mut().expect("just pushed"),
+            finding,
             applicability,
         }
     }
 
-    /// Starts a finding of another rule id (only the host-owned `model-unknown` and
-    /// `accelerator-unknown` are allowed besides the policy's own).
-    pub fn report_as(
-        &mut self,
-        rule: &str,
-        pointer: &Pointer,
-        message: impl Into<String>,
-    ) -> FindingBuilder<'_> {
-        let builder = self.report(pointer, message);
-        builder.finding.rule = rule.to_string();
-        builder
+    /// Records that the current rule skipped its check at `pointer`, and why (once: the same
+    /// skip twice is kept once).
+    pub fn skip(&mut self, reason: SkipReason, pointer: &Pointer) -> SkipBuilder<'_> {
+        let skip = Skip {
+            rule: self.current.to_string(),
+            reason,
+            pointer: pointer.0.clone(),
+            sub_span: None,
+        };
+        let at = self
+            .items
+            .iter()
+            .position(|o| matches!(o, Outcome::Skipped(s) if *s == skip))
+            .unwrap_or_else(|| {
+                self.items.push(Outcome::Skipped(skip));
+                self.items.len() - 1
+            });
+        let Some(Outcome::Skipped(skip)) = self.items.get_mut(at) else {
+            unreachable!("found or pushed")
+        };
+        SkipBuilder { skip }
     }
 
-    /// Re-labels the last finding with a host-owned id (`model-unknown`, `accelerator-unknown`),
-    /// for checks skipped for lack of a fact.
-    pub fn last_as(&mut self, rule: &str) {
-        if let Some(last) = self.items.last_mut() {
-            last.rule = rule.to_string();
-        }
-    }
-
-    /// The findings so far.
+    /// The outcomes so far.
     #[must_use]
-    pub fn into_vec(self) -> Vec<Finding> {
+    pub fn into_vec(self) -> Vec<Outcome> {
         self.items
+    }
+
+    /// The findings so far (for tests).
+    #[must_use]
+    pub fn findings(&self) -> Vec<&Finding> {
+        self.items
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Finding(f) => Some(f),
+                Outcome::Skipped(_) => None,
+            })
+            .collect()
+    }
+}
+
+/// Narrows a skip's location.
+pub struct SkipBuilder<'a> {
+    skip: &'a mut Skip,
+}
+
+impl SkipBuilder<'_> {
+    /// Narrows the location to characters `start..end` of the scalar.
+    pub fn sub_span(self, start: usize, end: usize) {
+        self.skip.sub_span = Some(SubSpan {
+            start: start as u32,
+            end: end as u32,
+        });
     }
 }
 
 /// Adds details to a finding.
 pub struct FindingBuilder<'a> {
     finding: &'a mut Finding,
-    applicability: Applicability,
+    applicability: Option<Applicability>,
 }
 
 // The builder edits the finding in place, so dropping it after any call is fine: rules write
@@ -602,12 +745,29 @@ impl FindingBuilder<'_> {
     }
 
     /// Attaches a fix with the rule's declared applicability.
+    ///
+    /// # Panics
+    /// When the rule declares no fix (a bug in the rule, caught by its tests).
     pub fn fix(self, title: impl Into<String>, build: impl FnOnce(&mut FixBuilder)) -> Self {
+        let applicability = self
+            .applicability
+            .expect("a rule that declares `fix: None` offered a fix");
+        self.fix_as(applicability, title, build)
+    }
+
+    /// Attaches a fix that is less safe than the rule's declared applicability in this case
+    /// (`Unsafe` where the rule's fixes are usually `Safe`). The host refuses a safer one.
+    pub fn fix_as(
+        self,
+        applicability: Applicability,
+        title: impl Into<String>,
+        build: impl FnOnce(&mut FixBuilder),
+    ) -> Self {
         let mut fix = FixBuilder::default();
         build(&mut fix);
         self.finding.fix = Some(Fix {
             title: title.into(),
-            applicability: self.applicability,
+            applicability,
             operations: fix.operations,
         });
         self

@@ -2,7 +2,10 @@
 
 use serde_json::Value;
 
-use crate::{Accelerator, Env, Model, NodePool, Objects, Profile, Provider, StorageClass};
+use crate::{
+    Accelerator, AcceleratorMatch, Env, Image, Model, NodePool, Objects, Profile, Provider,
+    ProviderSource, StorageClass,
+};
 
 /// A host double: objects, facts and a cluster profile held in memory.
 pub struct FakeEnv {
@@ -18,6 +21,8 @@ pub struct FakeEnv {
     pub node_pools: Vec<NodePool>,
     /// Storage classes.
     pub storage_classes: Vec<StorageClass>,
+    /// Images, matched by exact reference.
+    pub images: Vec<Image>,
 }
 
 impl Default for FakeEnv {
@@ -28,12 +33,14 @@ impl Default for FakeEnv {
             accelerators: Vec::new(),
             profile: Profile {
                 provider: Provider::Gke,
+                provider_source: ProviderSource::Config,
                 autopilot: false,
                 extended_resource_toleration: true,
                 live: false,
             },
             node_pools: Vec::new(),
             storage_classes: Vec::new(),
+            images: Vec::new(),
         }
     }
 }
@@ -78,8 +85,25 @@ impl Env for FakeEnv {
             .cloned()
     }
 
-    fn accelerator(&self, label: &str) -> Option<Accelerator> {
-        self.accelerators.iter().find(|a| a.label == label).cloned()
+    fn accelerator(&self, id: &str) -> Option<Accelerator> {
+        self.accelerators.iter().find(|a| a.id == id).cloned()
+    }
+
+    fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch> {
+        (key == crate::k8s::GKE_ACCELERATOR)
+            .then(|| self.accelerator(value))
+            .flatten()
+            .map(|accelerator| AcceleratorMatch {
+                accelerator,
+                devices_per_node: None,
+            })
+    }
+
+    fn image(&self, reference: &str) -> Option<Image> {
+        self.images
+            .iter()
+            .find(|i| i.reference == reference)
+            .cloned()
     }
 
     fn accelerators(&self) -> Vec<Accelerator> {

@@ -1,31 +1,51 @@
 //! The vLLM command line, read from a container the way catalogue §0 describes it, shared by every
-//! rule: `command`/`args` arrays; `sh -c` / `bash -c` strings and multi-line scripts (shell
-//! tokenised, several commands); `vllm serve MODEL`; `python -m vllm.entrypoints.openai.api_server
-//! --model ...`; no command at all (the image's entrypoint); `--flag=value`, `--flag value`, short
-//! (`-tp`) and underscore spellings; `$(VAR)` expanded from the container's env (literal values and
-//! ConfigMap keys found in the input set). A value that cannot be known is `Unknown`, never guessed.
+//! rule: `command`/`args` arrays; shell scripts (`sh -c`, `bash -lc`, `-euxc`, `-o pipefail -c`;
+//! shell tokenised, several commands, `$VAR` and `${VAR:-default}` expanded from the container's
+//! environment); `vllm serve MODEL`; `python -m vllm.entrypoints.openai.api_server --model ...`;
+//! KServe's `huggingfaceserver`; no command at all (the image's entrypoint, from the image table or
+//! a vLLM image name or vLLM-only flags); a KServe predictor's `model` (its args follow its
+//! ServingRuntime's); `--flag=value`, `--flag value`, short (`-tp`) and underscore spellings;
+//! `$(VAR)` expanded from the container's env and `envFrom` (literal values and ConfigMaps found in
+//! the input set). A value that cannot be known is `Unknown`, never guessed, and a container that
+//! looks like vLLM but whose command line cannot be read is reported as unparsed.
 
 use serde_json::Value;
 
-use crate::k8s::{Container, PodSpec};
+use crate::k8s::{Container, PodRole, PodSpec};
 use crate::{Env, FixBuilder, Pointer};
 
 /// One word of the command line and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
-    /// The word after shell unquoting (and before `$(VAR)` expansion).
+    /// The word after shell unquoting (and before variable expansion).
     pub text: String,
     /// The `command`/`args` element it is in.
     pub pointer: Pointer,
-    /// Character range of the word inside that element (for `sh -c` strings).
+    /// Character range of the word inside that element (for shell scripts).
     pub chars: Option<(usize, usize)>,
+    /// The word comes from another object (a KServe ServingRuntime's container): `pointer` is
+    /// the evaluated object's container, and fixes must not edit it.
+    pub external: bool,
 }
 
 impl Word {
-    /// Whether the word is a whole `command`/`args` element (so a fix may replace the element).
+    /// Whether the word is a whole `command`/`args` element of the evaluated object (so a fix
+    /// may replace the element).
     #[must_use]
     pub fn is_element(&self) -> bool {
-        self.chars.is_none()
+        self.chars.is_none() && !self.external
+    }
+
+    /// Whether a fix may edit the word.
+    #[must_use]
+    pub fn editable(&self) -> bool {
+        !self.external
+    }
+
+    /// Whether the word was read from a shell script (the shell expands `$VAR` in it).
+    #[must_use]
+    pub fn in_shell(&self) -> bool {
+        self.chars.is_some()
     }
 }
 
@@ -38,6 +58,8 @@ pub enum Entrypoint {
     OpenAiModule,
     /// `python -m vllm.entrypoints.api_server ...`: the demo server without `/v1`.
     LegacyApiServer,
+    /// `python -m huggingfaceserver ...`: KServe's Hugging Face runtime, vLLM behind it.
+    KServeHuggingFace,
     /// No `command`: the image's own entrypoint receives `args`.
     Image,
 }
@@ -51,6 +73,13 @@ pub struct Invocation {
     pub start: Option<Word>,
     /// The words after `serve` / the module.
     pub args: Vec<Word>,
+    /// Whether `args` are all the server's arguments. A KServe predictor's `model` whose
+    /// ServingRuntime is not in the input set has only its own: an absent flag is then unknown,
+    /// not the default.
+    pub complete: bool,
+    /// The model the object names outside the command line (an LLMInferenceService's
+    /// `spec.model.uri`), used when no `--model` or positional model is given.
+    pub model_elsewhere: Option<FlagValue>,
 }
 
 /// A flag as written.
@@ -58,7 +87,7 @@ pub struct Invocation {
 pub struct FlagValue {
     /// The value as written.
     pub raw: String,
-    /// The value after `$(VAR)` expansion, `None` when it cannot be known.
+    /// The value after variable expansion, `None` when it cannot be known.
     pub value: Option<String>,
     /// The word holding the value (`--flag=value`, or the value after `--flag`).
     pub at: Word,
@@ -81,11 +110,46 @@ const SWITCHES: &[&str] = &[
     "enable-prefix-caching",
     "no-enable-prefix-caching",
     "enable-chunked-prefill",
+    "no-enable-chunked-prefill",
     "disable-log-requests",
     "disable-log-stats",
     "enable-auto-tool-choice",
+    "enable-log-requests",
+    "enable-expert-parallel",
+    "disable-custom-all-reduce",
+    "disable-frontend-multiprocessing",
     "headless",
+    "async-scheduling",
+    "enable-lora",
+    "disable-fastapi-docs",
+    "enable-request-id-headers",
+    "enable-prompt-tokens-details",
+    "enable-server-load-tracking",
+    "enable-force-include-usage",
+    "enable-sleep-mode",
+    "enable-chunked-prefill",
+    "disable-uvicorn-access-log",
+    "return-tokens-as-token-ids",
 ];
+
+/// Flags only vLLM has: a container whose arguments use one is a vLLM server.
+const VLLM_ONLY_FLAGS: &[&str] = &[
+    "max-model-len",
+    "gpu-memory-utilization",
+    "max-num-batched-tokens",
+    "enable-chunked-prefill",
+    "swap-space",
+    "distributed-executor-backend",
+    "enforce-eager",
+    "pipeline-parallel-size",
+];
+
+/// The flag name of a word (`--max-model-len=8` → `max-model-len`; underscores as dashes).
+fn flag_name(word: &str) -> Option<String> {
+    let name = word.strip_prefix("--")?;
+    let name = name.split_once('=').map_or(name, |(n, _)| n);
+    Some(name.replace('_', "-"))
+}
 
 impl Invocation {
     /// The flag `--name` (also `--name=value`, the underscore spelling and `short`, like `-tp`).
@@ -103,15 +167,17 @@ impl Invocation {
                     if let Some(next) = self.args.get(i + 1).filter(|w| w.text != ";") {
                         found = Some(FlagValue {
                             raw: next.text.clone(),
-                            value: vars.expand(&next.text),
+                            value: vars.expand_word(next),
                             at: next.clone(),
                             flag: word.clone(),
                         });
                     }
                 } else if let Some(raw) = word.text.strip_prefix(&format!("{spelling}=")) {
+                    let mut at = word.clone();
+                    at.text = raw.to_string();
                     found = Some(FlagValue {
                         raw: raw.to_string(),
-                        value: vars.expand(raw),
+                        value: vars.expand_word(&at),
                         at: word.clone(),
                         flag: word.clone(),
                     });
@@ -131,16 +197,27 @@ impl Invocation {
             .find(|w| w.text == dashed || w.text == underscored)
     }
 
-    /// The model: `--model`, else the first positional argument.
+    /// The model: `--model` (KServe's runtime: `--model_id`, else `--model_dir`), else the first
+    /// positional argument.
     #[must_use]
     pub fn model(&self, vars: &Vars) -> Option<FlagValue> {
         if let Some(model) = self.flag("model", None, vars) {
             return Some(model);
         }
+        if let Some(model) = &self.model_elsewhere
+            && self.positional().is_empty()
+        {
+            return Some(model.clone());
+        }
+        if self.entrypoint == Entrypoint::KServeHuggingFace {
+            return self
+                .flag("model-id", None, vars)
+                .or_else(|| self.flag("model-dir", None, vars));
+        }
         let first = self.positional().into_iter().next()?;
         Some(FlagValue {
             raw: first.text.clone(),
-            value: vars.expand(&first.text),
+            value: vars.expand_word(first),
             at: first.clone(),
             flag: first.clone(),
         })
@@ -154,8 +231,8 @@ impl Invocation {
         while i < self.args.len() {
             let word = &self.args[i];
             if word.text.starts_with('-') {
-                let name = word.text.trim_start_matches('-');
-                let takes_value = !word.text.contains('=') && !SWITCHES.contains(&name);
+                let name = word.text.trim_start_matches('-').replace('_', "-");
+                let takes_value = !word.text.contains('=') && !SWITCHES.contains(&name.as_str());
                 i += if takes_value { 2 } else { 1 };
                 continue;
             }
@@ -185,15 +262,17 @@ impl Invocation {
 
     fn size(&self, name: &str, short: Option<&str>, vars: &Vars) -> Option<u64> {
         match self.flag(name, short, vars) {
-            None => Some(1),
+            None => self.complete.then_some(1),
             Some(flag) => flag.number(),
         }
     }
 
-    /// `--port` (default 8000; `None` when unknown).
+    /// `--port` (default 8000, KServe's runtime 8080; `None` when unknown).
     #[must_use]
     pub fn port(&self, vars: &Vars) -> Option<u16> {
         match self.flag("port", None, vars) {
+            None if !self.complete => None,
+            None if self.entrypoint == Entrypoint::KServeHuggingFace => Some(8080),
             None => Some(8000),
             Some(flag) => flag.number(),
         }
@@ -203,25 +282,66 @@ impl Invocation {
     #[must_use]
     pub fn gpu_memory_utilization(&self, vars: &Vars) -> Option<f64> {
         match self.flag("gpu-memory-utilization", None, vars) {
-            None => Some(0.9),
+            None => self.complete.then_some(0.9),
             Some(flag) => flag.number(),
         }
     }
+
+    /// Whether the arguments use a flag only vLLM has.
+    #[must_use]
+    pub fn has_vllm_only_flag(&self) -> bool {
+        self.args
+            .iter()
+            .filter_map(|w| flag_name(&w.text))
+            .any(|n| VLLM_ONLY_FLAGS.contains(&n.as_str()))
+    }
 }
 
-/// Values of the container's environment variables, for `$(VAR)` expansion.
+/// Values of the container's environment variables, for `$(VAR)` and shell expansion.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     /// `(name, value)`; `None` when the value cannot be known (a Secret, a field reference...).
     vars: Vec<(String, Option<String>)>,
+    /// An `envFrom` source whose keys are unknown (a Secret, a ConfigMap outside the set): any
+    /// name not defined otherwise may come from it.
+    open: bool,
 }
 
 impl Vars {
-    /// The container's env, in order; each literal may use variables declared before it, and
-    /// `configMapKeyRef` values are read from ConfigMaps in the input set.
+    /// The container's environment in Kubernetes' order: `envFrom` sources (ConfigMaps of the
+    /// input set give their keys, with `prefix`), then `env` entries, each literal able to use
+    /// variables declared before it; `configMapKeyRef` values are read from ConfigMaps in the
+    /// input set.
     #[must_use]
     pub fn of(container: &Container, env: &dyn Env, namespace: Option<&str>) -> Self {
         let mut vars = Self::default();
+        if let Some(Value::Array(sources)) = container.value.get("envFrom") {
+            for source in sources {
+                let prefix = source.get("prefix").and_then(Value::as_str).unwrap_or("");
+                let map = source
+                    .pointer("/configMapRef/name")
+                    .and_then(Value::as_str)
+                    .and_then(|name| env.get("ConfigMap", namespace, name))
+                    .filter(|cm| !crate::k8s::metadata_only(cm));
+                match map
+                    .as_ref()
+                    .and_then(|cm| cm.get("data"))
+                    .and_then(Value::as_object)
+                {
+                    Some(data) => {
+                        for (key, value) in data {
+                            vars.vars.push((
+                                format!("{prefix}{key}"),
+                                value.as_str().map(str::to_string),
+                            ));
+                        }
+                    }
+                    // A Secret, or a ConfigMap outside the set: its keys are unknown.
+                    None if map.is_none() => vars.open = true,
+                    None => {}
+                }
+            }
+        }
         let Some(Value::Array(entries)) = container.value.get("env") else {
             return vars;
         };
@@ -243,6 +363,8 @@ impl Vars {
                         .as_str()
                         .map(str::to_string)
                 })
+            } else if entry.get("valueFrom").is_none() {
+                Some(String::new()) // a name with neither value nor valueFrom is empty
             } else {
                 None
             };
@@ -258,9 +380,28 @@ impl Vars {
         self
     }
 
-    /// Expands `$(VAR)` as the kubelet does (`$$` escapes; an undeclared variable stays
-    /// literal). `None` when a referenced variable's value cannot be known, or the text uses
-    /// `${VAR}` (never expanded by Kubernetes, but by a shell it may be).
+    /// The value of `name`: `Some(Some(v))` known, `Some(None)` defined but unknown, `None` not
+    /// defined by the container (it may still come from an `envFrom` source whose keys are
+    /// unknown: see [`Self::is_open`]).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<Option<&str>> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_deref())
+    }
+
+    /// Whether some `envFrom` source's keys are unknown.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Expands `$(VAR)` as the kubelet does (`$$` escapes; a variable the container does not
+    /// declare stays literal, unless an `envFrom` source with unknown keys may declare it).
+    /// `None` when a referenced variable's value cannot be known, or the text uses `${VAR}`
+    /// (never expanded by Kubernetes, but by a shell it may be).
     #[must_use]
     pub fn expand(&self, text: &str) -> Option<String> {
         let mut out = String::with_capacity(text.len());
@@ -275,9 +416,10 @@ impl Vars {
                 && let Some(end) = body.find(')')
             {
                 let name = &body[..end];
-                match self.vars.iter().rev().find(|(n, _)| n == name) {
-                    Some((_, Some(value))) => out.push_str(value),
-                    Some((_, None)) => return None,
+                match self.get(name) {
+                    Some(Some(value)) => out.push_str(value),
+                    Some(None) => return None,
+                    None if self.open => return None,
                     None => out.push_str(&tail[..end + 3]),
                 }
                 rest = &body[end + 1..];
@@ -289,6 +431,65 @@ impl Vars {
             }
         }
         out.push_str(rest);
+        Some(out)
+    }
+
+    /// Expands a word as its container sees it: `$(VAR)` (Kubernetes), then, for a word of a
+    /// shell script, `$VAR`, `${VAR}` and `${VAR:-default}` from the container's environment. A
+    /// shell variable the container does not define comes from the image or is unset: unknown,
+    /// unless a default is given.
+    #[must_use]
+    pub fn expand_word(&self, word: &Word) -> Option<String> {
+        if !word.in_shell() {
+            return self.expand(&word.text);
+        }
+        self.expand_shell(&word.text)
+    }
+
+    fn expand_shell(&self, text: &str) -> Option<String> {
+        let mut out = String::with_capacity(text.len());
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != '$' {
+                out.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            // `$(VAR)`: Kubernetes expanded it before the shell ran.
+            if chars.get(i + 1) == Some(&'(') {
+                let end = chars[i..].iter().position(|&c| c == ')')? + i;
+                let piece: String = chars[i..=end].iter().collect();
+                out.push_str(&self.expand(&piece)?);
+                i = end + 1;
+                continue;
+            }
+            let (name, default, next) = if chars.get(i + 1) == Some(&'{') {
+                let end = chars[i..].iter().position(|&c| c == '}')? + i;
+                let body: String = chars[i + 2..end].iter().collect();
+                let (name, default) = match body.split_once(":-").or_else(|| body.split_once('-')) {
+                    Some((n, d)) => (n.to_string(), Some(d.to_string())),
+                    None => (body, None),
+                };
+                (name, default, end + 1)
+            } else {
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+                    .map_or(chars.len(), |p| p + i + 1);
+                (chars[i + 1..end].iter().collect(), None, end)
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return None; // `$@`, `$1`, `${#X}`: not a plain variable
+            }
+            match (self.get(&name), default) {
+                (Some(Some(value)), _) if !value.is_empty() => out.push_str(value),
+                (Some(Some(_)) | None, Some(default)) if !self.open => out.push_str(&default),
+                (Some(Some(value)), None) => out.push_str(value),
+                _ => return None,
+            }
+            i = next;
+        }
         Some(out)
     }
 }
@@ -364,26 +565,50 @@ pub fn shell_words(script: &str) -> Vec<(String, usize, usize)> {
     words
 }
 
-const SHELLS: &[&str] = &[
-    "sh",
-    "bash",
-    "/bin/sh",
-    "/bin/bash",
-    "/usr/bin/bash",
-    "/usr/bin/sh",
-];
+/// Shells whose `-c` runs a script.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh"];
 
-/// Whether the container runs a shell script (`sh -c SCRIPT`).
+/// Whether `word` names a shell (`bash`, `/bin/sh`, `/usr/bin/env bash` is two words).
+fn is_shell_word(word: &str) -> bool {
+    SHELLS.contains(&word.rsplit('/').next().unwrap_or(word))
+}
+
+/// Where a shell invocation starting at `argv[i]` has its `-c` script: the index of the script.
+/// Options before it may be combined (`-lc`, `-euxc`) or separate (`-e -c`, `-o pipefail -c`,
+/// `--login -c`). `None`: the shell runs a script file or reads stdin.
+fn script_index(argv: &[(&str, Pointer)], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    while let Some((arg, _)) = argv.get(j) {
+        if *arg == "-o" || *arg == "+o" {
+            j += 2;
+            continue;
+        }
+        if arg.starts_with("--") {
+            j += 1;
+            continue;
+        }
+        if let Some(letters) = arg.strip_prefix('-').or_else(|| arg.strip_prefix('+')) {
+            if letters.contains('c') {
+                return Some(j + 1).filter(|&s| s < argv.len());
+            }
+            j += 1;
+            continue;
+        }
+        return None;
+    }
+    None
+}
+
+/// Whether the container runs a shell script inline (`sh -c SCRIPT`, `bash -lc SCRIPT`, ...).
 #[must_use]
 pub fn is_shell(container: &Container) -> bool {
     let argv = container.argv();
-    argv.first().is_some_and(|(t, _)| SHELLS.contains(t))
-        && argv
-            .iter()
-            .any(|(t, _)| *t == "-c" || *t == "-ec" || *t == "-xc")
+    let start = usize::from(argv.first().is_some_and(|(t, _)| t.ends_with("env")));
+    argv.get(start)
+        .is_some_and(|(t, _)| is_shell_word(t) && script_index(&argv, start).is_some())
 }
 
-/// The words of a container's command line, expanding `sh -c SCRIPT`.
+/// The words of a container's command line, expanding inline shell scripts.
 #[must_use]
 pub fn words(container: &Container) -> Vec<Word> {
     let argv = container.argv();
@@ -391,37 +616,34 @@ pub fn words(container: &Container) -> Vec<Word> {
     let mut i = 0;
     while i < argv.len() {
         let (text, pointer) = &argv[i];
-        if SHELLS.contains(text)
-            && argv
-                .get(i + 1)
-                .is_some_and(|(t, _)| matches!(*t, "-c" | "-ec" | "-xc"))
+        if is_shell_word(text)
+            && let Some(script_at) = script_index(&argv, i)
         {
-            if let Some((script, at)) = argv.get(i + 2) {
-                for (word, start, end) in shell_words(script) {
-                    out.push(Word {
-                        text: word,
-                        pointer: at.clone(),
-                        chars: Some((start, end)),
-                    });
-                }
+            let (script, at) = &argv[script_at];
+            for (word, start, end) in shell_words(script) {
+                out.push(Word {
+                    text: word,
+                    pointer: at.clone(),
+                    chars: Some((start, end)),
+                    external: false,
+                });
             }
-            i += 3;
-            continue;
+            // `sh -c SCRIPT NAME ARGS...`: the rest are the script's positional parameters.
+            break;
         }
         out.push(Word {
             text: (*text).to_string(),
             pointer: pointer.clone(),
             chars: None,
+            external: false,
         });
         i += 1;
     }
     out
 }
 
-/// Finds the vLLM server invocation in a container.
-#[must_use]
-pub fn invocation(container: &Container) -> Option<Invocation> {
-    let words = words(container);
+/// Finds a vLLM server invocation among a command line's words.
+fn find_invocation(words: &[Word]) -> Option<Invocation> {
     for (i, word) in words.iter().enumerate() {
         let (entrypoint, skip) = if (word.text == "vllm" || word.text.ends_with("/vllm"))
             && words.get(i + 1).is_some_and(|w| w.text == "serve")
@@ -431,6 +653,8 @@ pub fn invocation(container: &Container) -> Option<Invocation> {
             (Entrypoint::OpenAiModule, 1)
         } else if word.text == "vllm.entrypoints.api_server" {
             (Entrypoint::LegacyApiServer, 1)
+        } else if word.text == "huggingfaceserver" && i > 0 && words[i - 1].text == "-m" {
+            (Entrypoint::KServeHuggingFace, 1)
         } else {
             continue;
         };
@@ -443,20 +667,35 @@ pub fn invocation(container: &Container) -> Option<Invocation> {
             entrypoint,
             start: Some(word.clone()),
             args,
-        });
-    }
-    let has_command = container.value.get("command").is_some();
-    if !has_command && is_vllm_image(container.image()) {
-        return Some(Invocation {
-            entrypoint: Entrypoint::Image,
-            start: None,
-            args: words,
+            complete: true,
+            model_elsewhere: None,
         });
     }
     None
 }
 
-/// Whether an image is a vLLM server image (`vllm/vllm-openai`, `lmcache/vllm-openai`, ...).
+/// Finds the vLLM server invocation in a container, without the image table: a command that
+/// starts vLLM, or no command, a vLLM image name and arguments for its entrypoint.
+#[must_use]
+pub fn invocation(container: &Container) -> Option<Invocation> {
+    let words = words(container);
+    if let Some(found) = find_invocation(&words) {
+        return Some(found);
+    }
+    let has_command = container.value.get("command").is_some();
+    let image_args = Invocation {
+        entrypoint: Entrypoint::Image,
+        start: None,
+        args: words,
+        complete: true,
+        model_elsewhere: None,
+    };
+    (!has_command && (is_vllm_image(container.image()) || image_args.has_vllm_only_flag()))
+        .then_some(image_args)
+}
+
+/// Whether an image is a vLLM server image by its name (`vllm/vllm-openai`, `lmcache/vllm-openai`,
+/// `nvcr.io/nvidia/vllm`, ...).
 #[must_use]
 pub fn is_vllm_image(image: &str) -> bool {
     image_repository(image).contains("vllm")
@@ -504,6 +743,274 @@ pub struct Server<'a> {
     pub invocation: Invocation,
     /// The container's variables.
     pub vars: Vars,
+    /// Only part of the container is in this object: a KServe predictor's `model`, whose image,
+    /// env, volumes, probes and first arguments come from its ServingRuntime. Rules that
+    /// conclude from an absence (no /dev/shm, no probe, no flag) skip partial servers.
+    pub partial: bool,
+}
+
+/// A container that looks like a vLLM server but whose command line cannot be read.
+#[derive(Debug, Clone)]
+pub struct Unparsed {
+    /// The container.
+    pub pointer: Pointer,
+    /// Why, in a few words.
+    pub why: String,
+}
+
+/// Whether a container looks like a vLLM server: a vLLM image (by the image table or its name),
+/// or `vllm` among its words.
+fn looks_like_vllm(container: &Container, env: &dyn Env) -> bool {
+    let image = container.image();
+    if is_ray_worker(&words(container)) {
+        return false;
+    }
+    env.image(image).is_some()
+        || is_vllm_image(image)
+        || words(container).iter().any(|w| {
+            let t = w.text.as_str();
+            t == "vllm"
+                || t.ends_with("/vllm")
+                || t.starts_with("vllm.")
+                || (is_script(t) && t.contains("vllm"))
+        })
+}
+
+/// Whether a word names a shell script (`multi-node-serving.sh`).
+fn is_script(word: &str) -> bool {
+    std::path::Path::new(word)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
+}
+
+/// Whether a command line only joins a Ray cluster (a multi-node vLLM's worker pods: `ray start
+/// --address=...`, or vLLM's `multi-node-serving.sh worker`): the server runs on the leader.
+fn is_ray_worker(words: &[Word]) -> bool {
+    words.windows(2).any(|w| {
+        (w[0].text == "ray" && w[1].text == "start")
+            || (is_script(&w[0].text) && w[1].text == "worker")
+    })
+}
+
+/// The invocation of a container: a command line that starts vLLM; else, with no `command`, the
+/// image's entrypoint followed by `args` when the image table knows the entrypoint; else, for an
+/// image the table knows nothing of, its `args` when the image's name or a vLLM-only flag says it
+/// is vLLM.
+fn resolve(container: &Container, env: &dyn Env) -> Option<Invocation> {
+    let own = words(container);
+    if let Some(found) = find_invocation(&own) {
+        return Some(found);
+    }
+    if container.value.get("command").is_some() {
+        return None;
+    }
+    let known = env
+        .image(container.image())
+        .filter(|i| !i.entrypoint.is_empty());
+    if let Some(image) = known {
+        let mut all: Vec<Word> = image
+            .entrypoint
+            .iter()
+            .map(|text| Word {
+                text: text.clone(),
+                pointer: container.pointer.clone(),
+                chars: None,
+                external: true,
+            })
+            .collect();
+        // Args that repeat an entrypoint (`serve MODEL` under `vllm serve`) are
+        // `vllm-entrypoint-double-serve`'s to report; read the model and flags after them.
+        let repeated = repeated_entrypoint(&own);
+        all.extend(own.into_iter().skip(repeated));
+        let mut found = find_invocation(&all)?;
+        found.start = None;
+        return Some(found);
+    }
+    invocation(container)
+}
+
+/// How many leading words restate a vLLM entrypoint: `vllm serve`, `serve`, `python3 -m
+/// vllm.entrypoints...`, `-m vllm.entrypoints...`.
+fn repeated_entrypoint(words: &[Word]) -> usize {
+    let text: Vec<&str> = words.iter().take(3).map(|w| w.text.as_str()).collect();
+    let module = |w: &str| w.starts_with("vllm.entrypoints");
+    match text.as_slice() {
+        ["vllm", "serve", ..] => 2,
+        ["serve", ..] => 1,
+        ["python" | "python3", "-m", m, ..] if module(m) => 3,
+        ["-m", m, ..] if module(m) => 2,
+        _ => 0,
+    }
+}
+
+/// Whether the image table knows `image`'s entrypoint to start vLLM itself (so `args` are vLLM's
+/// arguments, and repeating `vllm serve` in them runs it twice).
+#[must_use]
+pub fn image_starts_vllm(env: &dyn Env, image: &str) -> Option<bool> {
+    let entrypoint = env.image(image)?.entrypoint;
+    if entrypoint.is_empty() {
+        return None;
+    }
+    let words: Vec<Word> = entrypoint
+        .into_iter()
+        .map(|text| Word {
+            text,
+            pointer: Pointer::root(),
+            chars: None,
+            external: true,
+        })
+        .collect();
+    Some(find_invocation(&words).is_some())
+}
+
+/// The vLLM server containers of a pod spec, and the containers that look like vLLM but could not
+/// be read.
+#[must_use]
+pub fn servers_and_unparsed<'a>(
+    spec: &PodSpec<'a>,
+    env: &dyn Env,
+    namespace: Option<&str>,
+) -> (Vec<Server<'a>>, Vec<Unparsed>) {
+    let mut servers = Vec::new();
+    let mut unparsed = Vec::new();
+    for container in spec.app_containers() {
+        let model = spec.is_kserve_predictor() && container.pointer.as_str().ends_with("/model");
+        let (found, partial) = match &spec.role {
+            _ if model => (kserve_model(&container, env, namespace), true),
+            PodRole::Ray { serve_vllm } => {
+                // The operator runs `ray start` here; vLLM runs inside Ray Serve unless the
+                // container starts it itself.
+                let own = find_invocation(&words(&container));
+                if own.is_none() && (*serve_vllm || looks_like_vllm(&container, env)) {
+                    unparsed.push(Unparsed {
+                        pointer: container.pointer.clone(),
+                        why: format!(
+                            "container `{}` is a Ray node: vLLM runs inside Ray Serve, whose engine arguments (the RayService's serveConfigV2) are not read",
+                            container.name()
+                        ),
+                    });
+                }
+                (own, false)
+            }
+            PodRole::LlmInference { model } if container.name() == "main" => {
+                (Some(llm_inference(&container, model.as_deref())), true)
+            }
+            PodRole::ServingRuntime => (resolve(&container, env), true),
+            _ => (resolve(&container, env), false),
+        };
+        match found {
+            Some(invocation) => {
+                let vars = Vars::of(&container, env, namespace);
+                servers.push(Server {
+                    container,
+                    invocation,
+                    vars,
+                    partial,
+                });
+            }
+            None if matches!(spec.role, PodRole::Ray { .. }) => {}
+            None if !model && looks_like_vllm(&container, env) => {
+                let argv: Vec<&str> = container.argv().into_iter().map(|(t, _)| t).collect();
+                let why = if argv.is_empty() {
+                    format!(
+                        "container `{}` runs image `{}`, whose entrypoint the image table does not know",
+                        container.name(),
+                        container.image()
+                    )
+                } else {
+                    let shown: String = argv.join(" ").chars().take(60).collect();
+                    format!(
+                        "container `{}` runs `{shown}`, which does not start vLLM where the manifest shows it",
+                        container.name()
+                    )
+                };
+                unparsed.push(Unparsed {
+                    pointer: container.pointer.clone(),
+                    why,
+                });
+            }
+            None => {}
+        }
+    }
+    (servers, unparsed)
+}
+
+/// The vLLM server containers of a pod spec.
+#[must_use]
+pub fn servers<'a>(spec: &PodSpec<'a>, env: &dyn Env, namespace: Option<&str>) -> Vec<Server<'a>> {
+    servers_and_unparsed(spec, env, namespace).0
+}
+
+/// An LLMInferenceService's `main` container: KServe's preset supplies vLLM's command line, the
+/// container adds `args`, and the model is `spec.model.uri`.
+fn llm_inference(container: &Container, model: Option<&str>) -> Invocation {
+    let at = Word {
+        text: model.unwrap_or_default().to_string(),
+        pointer: Pointer::from_path("/spec/model/uri"),
+        chars: None,
+        external: true,
+    };
+    Invocation {
+        entrypoint: Entrypoint::Image,
+        start: None,
+        args: words(container),
+        complete: false,
+        model_elsewhere: model.map(|m| FlagValue {
+            raw: m.to_string(),
+            value: Some(m.to_string()),
+            at: at.clone(),
+            flag: at,
+        }),
+    }
+}
+
+/// A KServe predictor's `model`: its ServingRuntime's container command line (when the runtime is
+/// in the input set, named by `model.runtime`), then the model's own `args`. Without the runtime,
+/// the model's arguments alone, when they use a flag only vLLM has.
+fn kserve_model(
+    container: &Container,
+    env: &dyn Env,
+    namespace: Option<&str>,
+) -> Option<Invocation> {
+    let own = words(container);
+    let runtime = container
+        .value
+        .get("runtime")
+        .and_then(Value::as_str)
+        .and_then(|name| {
+            env.get("ServingRuntime", namespace, name)
+                .or_else(|| env.get("ClusterServingRuntime", None, name))
+        });
+    if let Some(runtime) = runtime {
+        let containers = runtime
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)?;
+        let first = containers.first()?;
+        let runtime_container = Container {
+            value: first,
+            pointer: container.pointer.clone(),
+            init: false,
+        };
+        let mut all: Vec<Word> = words(&runtime_container)
+            .into_iter()
+            .map(|mut w| {
+                w.pointer = container.pointer.clone();
+                w.chars = None;
+                w.external = true;
+                w
+            })
+            .collect();
+        all.extend(own);
+        return find_invocation(&all);
+    }
+    let bare = Invocation {
+        entrypoint: Entrypoint::Image,
+        start: None,
+        args: own,
+        complete: false,
+        model_elsewhere: None,
+    };
+    bare.has_vllm_only_flag().then_some(bare)
 }
 
 impl Server<'_> {
@@ -529,23 +1036,70 @@ impl Server<'_> {
             inv.gpu_memory_utilization(&self.vars)?,
         ))
     }
-}
 
-/// The vLLM server containers of a pod spec.
-#[must_use]
-pub fn servers<'a>(spec: &PodSpec<'a>, env: &dyn Env, namespace: Option<&str>) -> Vec<Server<'a>> {
-    spec.app_containers()
-        .into_iter()
-        .filter_map(|container| {
-            let invocation = invocation(&container)?;
-            let vars = Vars::of(&container, env, namespace);
-            Some(Server {
-                container,
-                invocation,
-                vars,
-            })
-        })
-        .collect()
+    /// The flags among `names` (with their short spellings) whose values cannot be known, for
+    /// a rule to say it skipped: `--tensor-parallel-size=$(TP)`.
+    #[must_use]
+    pub fn unknown_flags(&self, names: &[(&str, Option<&str>)]) -> Vec<FlagValue> {
+        names
+            .iter()
+            .filter_map(|(name, short)| self.invocation.flag(name, *short, &self.vars))
+            .filter(|f| f.value.is_none())
+            .collect()
+    }
+
+    /// Tensor, pipeline and data parallelism, when all are known. Otherwise records, for the
+    /// current rule, which flag could not be read, and answers `None`.
+    pub fn sizes(&self, out: &mut crate::Findings) -> Option<(u64, u64, u64)> {
+        let inv = &self.invocation;
+        let known = (
+            inv.tensor_parallel(&self.vars),
+            inv.pipeline_parallel(&self.vars),
+            inv.data_parallel(&self.vars),
+        );
+        if let (Some(tp), Some(pp), Some(dp)) = known {
+            return Some((tp, pp, dp));
+        }
+        self.skip_unread(
+            out,
+            &[
+                ("tensor-parallel-size", Some("tp")),
+                ("pipeline-parallel-size", Some("pp")),
+                ("data-parallel-size", Some("dp")),
+            ],
+        );
+        None
+    }
+
+    /// Records, for the current rule, why flags among `names` could not be read: a value that
+    /// cannot be known, or (a KServe model without its ServingRuntime) arguments not in the set.
+    pub fn skip_unread(&self, out: &mut crate::Findings, names: &[(&str, Option<&str>)]) {
+        let unknown = self.unknown_flags(names);
+        if let Some(flag) = unknown.first() {
+            self.skip_unknown(out, flag);
+        } else if !self.invocation.complete {
+            let why = format!(
+                "container `{}` gets the rest of its command line from KServe (its ServingRuntime, or the LLMInferenceService's preset), which is not in the input set",
+                self.container.name()
+            );
+            out.skip(crate::SkipReason::Unparsed(why), &self.container.pointer);
+        }
+    }
+
+    /// Records, for the current rule, that a flag it needs cannot be read (its value comes from a
+    /// Secret, the image's environment or a script argument).
+    pub fn skip_unknown(&self, out: &mut crate::Findings, flag: &FlagValue) {
+        let shown = if flag.flag == flag.at {
+            flag.flag.text.clone()
+        } else {
+            format!("{} {}", flag.flag.text, flag.raw)
+        };
+        let why = format!("the value of `{shown}` cannot be known from the manifest");
+        let skip = out.skip(crate::SkipReason::Unparsed(why), &flag.at.pointer);
+        if let Some((start, end)) = flag.at.chars {
+            skip.sub_span(start, end);
+        }
+    }
 }
 
 impl Server<'_> {
@@ -557,8 +1111,30 @@ impl Server<'_> {
         Some((model, fact))
     }
 
+    /// The model reference and its facts, for a rule that needs them. When the reference cannot
+    /// be read (`--model=$(MODEL)` from a ConfigMap outside the set) it records
+    /// `skipped(unparsed)`, and when the fact table lacks the model `skipped(model-unknown)`, for
+    /// the current rule at the model; both answer `None`.
+    pub fn known_model(
+        &self,
+        env: &dyn Env,
+        out: &mut crate::Findings,
+    ) -> Option<(FlagValue, crate::Model)> {
+        let reference = self.model()?;
+        let Some(name) = reference.value.clone() else {
+            self.skip_unknown(out, &reference);
+            return None;
+        };
+        if let Some(model) = model_fact(env, &name) {
+            Some((reference, model))
+        } else {
+            skip_word(out, &reference.at, crate::SkipReason::ModelUnknown(name));
+            None
+        }
+    }
+
     /// Sets `--name=value`: rewrites the existing flag (its value word for `--name value`), or
-    /// appends it to the command line.
+    /// appends it to the command line. Does nothing when the word is not in this object.
     pub fn set_flag(&self, fix: &mut FixBuilder, object: &Value, name: &str, value: &str) {
         match self.invocation.flag(name, None, &self.vars) {
             Some(flag) if flag.at == flag.flag => {
@@ -575,7 +1151,8 @@ impl Server<'_> {
             .invocation
             .args
             .last()
-            .or(self.invocation.start.as_ref());
+            .or(self.invocation.start.as_ref())
+            .filter(|w| w.editable());
         match last {
             Some(word) if !word.is_element() => {
                 let (_, end) = word.chars.unwrap_or_default();
@@ -603,8 +1180,11 @@ impl Server<'_> {
 }
 
 /// Replaces one word of a command line: the whole `command`/`args` element, or its characters
-/// inside a `sh -c` script.
+/// inside a shell script. A word from another object is left alone.
 pub fn replace_word(fix: &mut FixBuilder, object: &Value, word: &Word, text: &str) {
+    if !word.editable() {
+        return;
+    }
     let Some((start, end)) = word.chars else {
         fix.replace(&word.pointer, &Value::String(text.into()));
         return;
@@ -625,7 +1205,7 @@ pub fn replace_word(fix: &mut FixBuilder, object: &Value, word: &Word, text: &st
     fix.replace(&word.pointer, &Value::String(edited));
 }
 
-/// Reports a finding at a command-line word (with a sub-span inside a `sh -c` script).
+/// Reports a finding at a command-line word (with a sub-span inside a shell script).
 pub fn report_word<'f>(
     out: &'f mut crate::Findings,
     word: &Word,
@@ -635,6 +1215,14 @@ pub fn report_word<'f>(
     match word.chars {
         Some((start, end)) => finding.sub_span(start, end),
         None => finding,
+    }
+}
+
+/// Records a skip at a command-line word (with a sub-span inside a shell script).
+pub fn skip_word(out: &mut crate::Findings, word: &Word, reason: crate::SkipReason) {
+    let skip = out.skip(reason, &word.pointer);
+    if let Some((start, end)) = word.chars {
+        skip.sub_span(start, end);
     }
 }
 
@@ -674,7 +1262,11 @@ pub fn model_names(reference: &str) -> Vec<String> {
 /// Whether a model reference is a filesystem path rather than a Hugging Face id.
 #[must_use]
 pub fn is_local_path(reference: &str) -> bool {
-    reference.starts_with('/') || reference.starts_with("./") || reference.starts_with("gs://")
+    reference.starts_with('/')
+        || reference.starts_with("./")
+        || reference.starts_with("gs://")
+        || reference.starts_with("s3://")
+        || reference.starts_with("pvc://")
 }
 
 #[cfg(test)]

@@ -49,10 +49,7 @@ pub fn needs_gcp(cx: &Context, spec: &PodSpec) -> bool {
 
 /// The pod template's metadata pointer (`/spec/template/metadata`, or `/metadata` for a Pod).
 pub fn template_metadata(spec: &PodSpec) -> Pointer {
-    Pointer::from_path(&format!(
-        "{}/metadata",
-        spec.pointer.strip_suffix("/spec").unwrap_or("")
-    ))
+    spec.metadata.clone()
 }
 
 /// The service account the pod runs as (`default` when unset).

@@ -1,7 +1,5 @@
 //! The `gpu` policy: GPU requests and GPU scheduling (GKE labels, node pools, taints).
 
-mod pools;
-
 mod rules {
     pub mod gke_accel_count_selector_mismatch;
     pub mod gke_accel_count_unsupported;
@@ -12,6 +10,7 @@ mod rules {
     pub mod gpu_res_in_initcontainer;
     pub mod gpu_res_req_ne_limit;
     pub mod node_selector_unmatched;
+    pub mod res_exceeds_node_shape;
     pub mod runtime_class_nvidia_on_gke;
     pub mod taint_not_tolerated;
 }
@@ -25,6 +24,7 @@ use rules::gpu_res_fraction_or_string::GpuResFractionOrString;
 use rules::gpu_res_in_initcontainer::GpuResInInitcontainer;
 use rules::gpu_res_req_ne_limit::GpuResReqNeLimit;
 use rules::node_selector_unmatched::NodeSelectorUnmatched;
+use rules::res_exceeds_node_shape::ResExceedsNodeShape;
 use rules::runtime_class_nvidia_on_gke::RuntimeClassNvidiaOnGke;
 use rules::taint_not_tolerated::TaintNotTolerated;
 
@@ -41,6 +41,7 @@ kubectl_vllm_sdk::policy!(
         GpuResFractionOrString,
         GpuResInInitcontainer,
         NodeSelectorUnmatched,
+        ResExceedsNodeShape,
         TaintNotTolerated,
     ],
 );

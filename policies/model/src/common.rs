@@ -14,6 +14,10 @@ pub mod fit {
     /// CUDA context, activations and graphs: what vLLM cannot give to weights or KV cache.
     pub const OVERHEAD_MIB: u64 = 2048;
 
+    /// The least of that overhead (small models, `--enforce-eager`): checks that must be sure use
+    /// it.
+    pub const MIN_OVERHEAD_MIB: u64 = 1024;
+
     /// Whether the model is Gemma 2 or 3 (float16 refused by vLLM).
     pub fn is_gemma(model: &Model) -> bool {
         let t = model.model_type.as_str();
@@ -23,9 +27,38 @@ pub mod fit {
             || model.id.to_ascii_lowercase().contains("gemma-3")
     }
 
-    /// Weights held by one GPU with tensor and pipeline parallelism.
-    pub fn weights_per_gpu(model: &Model, ranks: u64) -> u64 {
-        model.weights_mib.div_ceil(ranks.max(1))
+    /// Weights one GPU holds as the server loads them, in MiB: the checkpoint split over `ranks`,
+    /// halved by `--quantization=fp8` on a 16-bit checkpoint, less `--cpu-offload-gb`. `None`
+    /// when a flag changes the size in a way not modelled here (another quantization, a value
+    /// that cannot be read).
+    pub fn weights_on_each_gpu(
+        model: &Model,
+        server: &kubectl_vllm_sdk::vllm::Server,
+        ranks: u64,
+    ) -> Option<u64> {
+        let sixteen_bit = matches!(model.dtype.as_str(), "bfloat16" | "float16");
+        let checkpoint = match server.flag("quantization") {
+            None => model.weights_mib,
+            Some(q) => match q.value.as_deref()?.to_ascii_lowercase().as_str() {
+                "fp8" if sixteen_bit => model.weights_mib / 2,
+                q if q == model.dtype => model.weights_mib,
+                _ => return None,
+            },
+        };
+        let offload_mib = match server.flag("cpu-offload-gb") {
+            None => 0,
+            Some(flag) => {
+                let gib: f64 = flag.number()?;
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let mib = (gib * 1024.0) as u64;
+                mib
+            }
+        };
+        Some(
+            checkpoint
+                .div_ceil(ranks.max(1))
+                .saturating_sub(offload_mib),
+        )
     }
 
     /// Memory one GPU gives vLLM: its memory × utilization.
@@ -52,5 +85,101 @@ pub mod fit {
             tokens.min(u64::from(model.sliding_window))
         };
         per_layer_token * (full * tokens + windowed * window) / pp.max(1)
+    }
+}
+
+/// What a model-fit check needs: the accelerator of the pod, and the model of the server.
+pub mod needs {
+    use kubectl_vllm_sdk::accel::Selection;
+    use kubectl_vllm_sdk::prelude::*;
+    use kubectl_vllm_sdk::vllm::{FlagValue, Server};
+    use kubectl_vllm_sdk::{Accelerator, Model};
+
+    /// The server's model and its facts, or `None` after recording why not
+    /// ([`Server::known_model`]).
+    pub fn model(cx: &Context, server: &Server, out: &mut Findings) -> Option<(FlagValue, Model)> {
+        server.known_model(cx.env, out)
+    }
+
+    /// The NVIDIA accelerator the pod runs on, with how it was selected. When no node label,
+    /// pool or MIG request names a model the table knows, records `skipped(accelerator-unknown)`
+    /// for the current rule and answers `None`. Pods that request no NVIDIA device are not
+    /// checked (other vendors' devices have their own rules).
+    pub fn gpu(
+        cx: &Context,
+        spec: &PodSpec,
+        out: &mut Findings,
+    ) -> Option<(Selection, Accelerator)> {
+        let nvidia = spec.containers().iter().any(|c| c.nvidia_devices() > 0);
+        if !nvidia {
+            return None;
+        }
+        if let Some(selection) = cx.accelerator(spec) {
+            if let Some(gpu) = selection.accelerator.clone() {
+                Some((selection, gpu))
+            } else {
+                out.skip(
+                    SkipReason::AcceleratorUnknown(selection.how()),
+                    &selection.at,
+                );
+                None
+            }
+        } else {
+            out.skip(
+                SkipReason::AcceleratorUnknown(
+                    "no node label, node pool or MIG request names a GPU model of the table".into(),
+                ),
+                &spec.at(),
+            );
+            None
+        }
+    }
+
+    /// What a memory check needs of one server: its model, the GPU it runs on, its parallelism,
+    /// its `--gpu-memory-utilization` and the weights each GPU holds.
+    pub struct Placement {
+        /// Where the model is named.
+        pub model_ref: FlagValue,
+        /// The model's facts.
+        pub model: Model,
+        /// How the GPU was selected.
+        pub selection: Selection,
+        /// The GPU's facts.
+        pub gpu: Accelerator,
+        /// Tensor parallelism.
+        pub tp: u64,
+        /// Pipeline parallelism.
+        pub pp: u64,
+        /// `--gpu-memory-utilization`.
+        pub util: f64,
+        /// Weights on each GPU, MiB ([`super::fit::weights_on_each_gpu`]).
+        pub weights_mib: u64,
+    }
+
+    /// The [`Placement`] of a server, or `None` after recording the fact that was missing.
+    pub fn placement(
+        cx: &Context,
+        spec: &PodSpec,
+        server: &Server,
+        out: &mut Findings,
+    ) -> Option<Placement> {
+        let (model_ref, model) = model(cx, server, out)?;
+        let (selection, gpu) = gpu(cx, spec, out)?;
+        let (tp, pp, _) = server.sizes(out)?;
+        let Some(util) = server.invocation.gpu_memory_utilization(&server.vars) else {
+            server.skip_unread(out, &[("gpu-memory-utilization", None)]);
+            return None;
+        };
+        let weights_mib = super::fit::weights_on_each_gpu(&model, server, tp * pp)?;
+        Some(Placement {
+            model_ref,
+            model,
+            selection,
+            gpu,
+            tp,
+            pp,
+            util,
+            weights_mib,
+        })
     }
 }

@@ -53,10 +53,21 @@ pub fn users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
                 for (url, _) in vllm::gcs_sources(&spec) {
                     references.push((url, copies_everything));
                 }
+                let mount_paths = claim_mount_paths(&spec, claim);
                 for server in vllm::servers(&spec, cx.env, cx.namespace()) {
-                    if let Some(value) = server.model().and_then(|m| m.value) {
-                        references.push((value, false));
+                    let Some(value) = server.model().and_then(|m| m.value) else {
+                        continue;
+                    };
+                    // A model read from a path is on this claim only when the path is under
+                    // where the server mounts it (a cache volume holds no weights).
+                    if value.starts_with('/')
+                        && !mount_paths.iter().any(|(c, m)| {
+                            c == &server.container.pointer && value.starts_with(m.as_str())
+                        })
+                    {
+                        continue;
                     }
+                    references.push((value, false));
                 }
             }
             if !mounts {
@@ -91,6 +102,35 @@ pub fn users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
         }
     }
     uses
+}
+
+/// Where each container of `spec` mounts the volumes backed by `claim`: (container, path).
+fn claim_mount_paths(spec: &PodSpec, claim: &str) -> Vec<(Pointer, String)> {
+    let volumes: Vec<&str> = spec
+        .volumes()
+        .iter()
+        .filter(|v| {
+            v.pointer("/persistentVolumeClaim/claimName")
+                .and_then(Value::as_str)
+                == Some(claim)
+        })
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .collect();
+    let mut out = Vec::new();
+    for container in spec.containers() {
+        let Some(Value::Array(mounts)) = container.value.get("volumeMounts") else {
+            continue;
+        };
+        for mount in mounts {
+            let name = mount.get("name").and_then(Value::as_str).unwrap_or("");
+            if let Some(path) = mount.get("mountPath").and_then(Value::as_str)
+                && volumes.contains(&name)
+            {
+                out.push((container.pointer.clone(), path.to_string()));
+            }
+        }
+    }
+    out
 }
 
 /// The claim's model need: the largest requirement among its users.

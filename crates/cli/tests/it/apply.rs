@@ -80,16 +80,17 @@ fn patches(double: &ApiDouble) -> Vec<kubectl_vllm_apidouble::Request> {
         .collect()
 }
 
-/// The correct gemma-1b set without LD_LIBRARY_PATH (a safe fix adds it back).
-fn set_missing_ld_library_path(dir: &Path) -> PathBuf {
+/// The correct gemma-1b set with an LD_LIBRARY_PATH that lacks the driver directory (a safe fix
+/// puts it first).
+fn set_without_driver_dir(dir: &Path) -> PathBuf {
     let set = dir.join("gemma-1b");
     std::fs::create_dir_all(&set).unwrap();
     for entry in std::fs::read_dir(super::repo().join(SET)).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         let text = text.replace(
-            "        - name: LD_LIBRARY_PATH\n          value: /usr/local/nvidia/lib64:/usr/local/cuda/lib64\n",
-            "",
+            "          value: /usr/local/nvidia/lib64:/usr/local/cuda/lib64\n",
+            "          value: /usr/local/cuda/lib64\n",
         );
         std::fs::write(set.join(path.file_name().unwrap()), text).unwrap();
     }
@@ -108,7 +109,8 @@ fn live_taints_change_the_verdict_and_nothing_is_patched() {
     assert!(stderr(&o).contains("taint-not-tolerated"), "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing was sent"), "{}", stderr(&o));
     assert!(patches(&double).is_empty());
-    // The facts took one LIST of nodes and one of storage classes.
+    // The facts took one LIST of nodes, the API groups (OpenShift runs on every cloud's nodes)
+    // and one LIST of storage classes.
     let lists: Vec<String> = double
         .requests()
         .iter()
@@ -119,6 +121,7 @@ fn live_taints_change_the_verdict_and_nothing_is_patched() {
         lists,
         [
             "GET /api/v1/nodes",
+            "GET /apis",
             "GET /apis/storage.k8s.io/v1/storageclasses"
         ]
     );
@@ -136,7 +139,7 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
     // The namespace does not exist yet: the set creates it, so it must go first.
     let double = bare_cluster(&[]);
     let (dir, config) = kubeconfig(&double, "apply-order");
-    let fixable = set_missing_ld_library_path(&dir);
+    let fixable = set_without_driver_dir(&dir);
     std::fs::write(
         fixable.join("zz-extras.yaml"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vllm-env}\ndata: {VLLM_LOGGING_LEVEL: INFO}\n---\n\
@@ -144,7 +147,7 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
          apiVersion: v1\nkind: Namespace\nmetadata: {name: ml}\n",
     )
     .unwrap();
-    // Without fixes the missing LD_LIBRARY_PATH is an error: refused, nothing sent.
+    // Without fixes the driver-less LD_LIBRARY_PATH is an error: refused, nothing sent.
     let report = dir.join("lint.json");
     let o = vllm(
         &config,
@@ -202,7 +205,11 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
     }
     // The fix is in the PATCH body, and the object stored.
     let env = &sent[6].body.as_ref().unwrap()["spec"]["template"]["spec"]["containers"][0]["env"];
-    assert!(env.to_string().contains("/usr/local/nvidia/lib64"), "{env}");
+    assert!(
+        env.to_string()
+            .contains("/usr/local/nvidia/lib64:/usr/local/cuda/lib64"),
+        "{env}"
+    );
     // The Secret is sent as written (the value reports never show), and printed redacted.
     assert_eq!(
         sent[3].body.as_ref().unwrap()["stringData"]["token"],
@@ -237,6 +244,77 @@ fn apply_sends_the_fixed_set_in_dependency_order() {
         "{}",
         stdout(&o)
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_eks_cluster_decides_the_provider_and_its_gpus_the_model_fit() {
+    // EKS nodes labelled by GPU feature discovery: 4 × L4 per node.
+    let double = ApiDouble::start();
+    double.require_token("t0ken");
+    double.seed(
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-1-2", "labels": {
+            "eks.amazonaws.com/nodegroup": "gpu", "node.kubernetes.io/instance-type": "g6.12xlarge",
+            "nvidia.com/gpu.product": "NVIDIA-L4", "nvidia.com/gpu.count": "4"}},
+            "spec": {"providerID": "aws:///us-east-1a/i-0abc"},
+            "status": {"allocatable": {"cpu": "47", "memory": "180Gi", "nvidia.com/gpu": "4"}}}),
+        "kubelet",
+    );
+    let (dir, config) = kubeconfig(&double, "eks");
+    let manifest = dir.join("vllm.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: llama}\nspec:\n  strategy: {type: Recreate}\n  selector: {matchLabels: {app: llama}}\n  template:\n    metadata: {labels: {app: llama}}\n    spec:\n      nodeSelector: {nvidia.com/gpu.product: NVIDIA-L4}\n      containers:\n      - name: vllm\n        image: vllm/vllm-openai:v0.12.0\n        args: [meta-llama/Llama-3.1-70B-Instruct, --max-model-len=8192, --tensor-parallel-size=8]\n        env: [{name: HF_TOKEN, valueFrom: {secretKeyRef: {name: hf, key: token, optional: true}}}]\n        resources:\n          limits: {cpu: \"16\", memory: 160Gi, nvidia.com/gpu: 8}\n        readinessProbe: {httpGet: {path: /health, port: 8000}}\n        volumeMounts: [{name: dshm, mountPath: /dev/shm}]\n      volumes: [{name: dshm, emptyDir: {medium: Memory, sizeLimit: 8Gi}}]\n",
+    )
+    .unwrap();
+    let lint_live = || {
+        let o = vllm(
+            &config,
+            &[
+                "lint",
+                "--cluster",
+                "-o",
+                "json",
+                manifest.to_str().unwrap(),
+            ],
+        );
+        (o.status.code(), super::cli::json(&o))
+    };
+    let (_, report) = lint_live();
+    let rules = super::cli::rules_of(&report);
+    // 8 GPUs on a node with 4: the node shape is the error; nothing GKE-specific runs and the
+    // provider is not in doubt.
+    assert!(
+        rules.contains(&"res-exceeds-node-shape".to_string()),
+        "{report:#}"
+    );
+    assert!(
+        rules
+            .iter()
+            .all(|r| !r.starts_with("gke-") && r != "provider-unknown"),
+        "{rules:?}"
+    );
+    // With 4 GPUs (tensor parallelism 4) the 70B model's 16-bit weights need about 33 GiB on each
+    // 22 GiB L4: the live GPU product decides the error.
+    let four = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("--tensor-parallel-size=8", "--tensor-parallel-size=4")
+        .replace("nvidia.com/gpu: 8", "nvidia.com/gpu: 4");
+    std::fs::write(&manifest, four).unwrap();
+    let (code, report) = lint_live();
+    let weights: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "model-weights-exceed-gpu-mem")
+        .collect();
+    assert_eq!(weights.len(), 1, "{report:#}");
+    assert_eq!(weights[0]["severity"], "error");
+    assert!(
+        weights[0]["message"].as_str().unwrap().contains("L4"),
+        "{report:#}"
+    );
+    assert_eq!(code, Some(1));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -537,7 +615,7 @@ fn diff_exit_codes_follow_kubectl_diff() {
 #[test]
 fn client_dry_run_prints_manifests_that_lint_passes() {
     let dir = temp_dir("client-dry-run");
-    let set = set_missing_ld_library_path(&dir);
+    let set = set_without_driver_dir(&dir);
     let o = command()
         .args(["apply", "--dry-run=client", "-f", set.to_str().unwrap()])
         .env("KUBECONFIG", dir.join("no-such-kubeconfig"))
@@ -545,7 +623,10 @@ fn client_dry_run_prints_manifests_that_lint_passes() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let printed = stdout(&o);
-    assert!(printed.contains("LD_LIBRARY_PATH"), "{printed}");
+    assert!(
+        printed.contains("/usr/local/nvidia/lib64:/usr/local/cuda/lib64"),
+        "{printed}"
+    );
     assert_eq!(
         printed.matches("\nkind: ").count() + usize::from(printed.starts_with("kind: ")),
         5

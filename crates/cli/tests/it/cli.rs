@@ -79,14 +79,43 @@ fn no_input_is_a_usage_error() {
 }
 
 #[test]
+fn version_names_the_contract_the_wit_file_declares() {
+    let package = |path: &str| -> String {
+        let text = std::fs::read_to_string(super::repo().join(path)).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("package "))
+            .and_then(|l| l.strip_suffix(';'))
+            .unwrap_or_else(|| panic!("{path} has no package line"))
+            .to_string()
+    };
+    let current = package("wit/policy.wit");
+    let o = run(&["version"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "kubectl-vllm {} (policy contract {current})\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    // The previous release's contract is kept beside it, a minor version older.
+    let previous = package("wit/v0.1/policy.wit");
+    assert_eq!(previous, "kubectl-vllm:policy@0.1.0");
+    assert!(current > previous, "{current} is not newer than {previous}");
+}
+
+#[test]
 fn the_field_report_as_written_fails_the_gate_and_the_corrected_one_passes() {
     let o = run(&["lint", "-R", "fixtures/field-report/as-written"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains("error[runtime-ld-library-path-gke]"), "{out}");
+    // The report's `:latest` images are read as the newest release, which has the driver
+    // directory again: the floating tag is the warning, not LD_LIBRARY_PATH.
+    assert!(out.contains("error[shm-missing]"), "{out}");
     assert!(out.contains("error[runtime-duplicate-keys]"), "{out}");
+    assert!(out.contains("warning[image-tag-floating]"), "{out}");
     assert!(
-        out.contains("Found 6 errors, 33 warnings and 9 infos in 20 files (20 objects)."),
+        out.contains("Found 4 errors, 24 warnings and 15 infos in 20 files (20 objects)."),
         "{out}"
     );
     let o = run(&["lint", "-R", "fixtures/field-report/correct"]);
@@ -192,7 +221,7 @@ fn json_report_matches_the_contract() {
         "findings": [{
             "rule": "runtime-ld-library-path-gke",
             "severity": "error",
-            "message": "container `vllm` requests GPUs on GKE without LD_LIBRARY_PATH; vLLM will not find the NVIDIA driver",
+            "message": "container `vllm` requests GPUs on GKE, but its LD_LIBRARY_PATH lacks /usr/local/nvidia/lib64 (`vllm/vllm-openai:v0.10.2`: vLLM 0.10.2, CUDA 12.8, whose own LD_LIBRARY_PATH lacks it): vLLM will not find the NVIDIA driver (GKE, from nodeSelector cloud.google.com/gke-accelerator at pod.yaml:6)",
             "help": "add `LD_LIBRARY_PATH: /usr/local/nvidia/lib64:/usr/local/cuda/lib64` to env",
             "file": "pod.yaml",
             "line": 9, "column": 5, "end_line": 9, "end_column": 9,
@@ -200,7 +229,7 @@ fn json_report_matches_the_contract() {
             "pointer": "/spec/containers/0",
             "resource": {"apiVersion": "v1", "kind": "Pod", "namespace": "default", "name": "p"},
             "policy": "runtime",
-            "fix": {"title": "add LD_LIBRARY_PATH with the GKE driver paths", "applicability": "safe"}
+            "fix": {"title": "add LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/usr/local/cuda/lib64", "applicability": "unsafe"}
         }],
         "summary": {"files": 1, "documents": 1, "errors": 1, "warnings": 0, "infos": 0, "suppressed": 0}
     });
@@ -248,7 +277,12 @@ fn text_output_has_no_colour_off_a_terminal() {
     assert!(!out.contains('\u{1b}'), "{out}");
     assert!(out.contains("error[runtime-ld-library-path-gke]"));
     assert!(out.contains("<stdin>:9:5"), "{out}");
-    assert!(out.contains("fix (safe): add LD_LIBRARY_PATH with the GKE driver paths"));
+    assert!(
+        out.contains(
+            "fix (unsafe): add LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/usr/local/cuda/lib64"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -546,7 +580,7 @@ fn facts_shows_the_tables_with_the_config_applied() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["label"] == "nvidia-l4")
+        .find(|a| a["id"] == "nvidia-l4")
         .unwrap();
     assert_eq!(l4["memory-mib"], 1);
     assert!(
@@ -574,13 +608,14 @@ fn missing_references_are_not_reported_while_input_failed() {
     assert!(!rules.contains(&"sc-not-found".to_string()), "{rules:?}");
 }
 
-/// A GPU pod missing LD_LIBRARY_PATH and its toleration, in a CRLF multi-document file with
-/// comments between and inside documents and flow-style mappings.
+/// A GPU pod missing LD_LIBRARY_PATH (an unsafe fix: the image's own value is not known) and its
+/// toleration (a safe one), in a CRLF multi-document file with comments between and inside
+/// documents and flow-style mappings.
 const FIX_ME: &str = "# leading comment\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: untouched}  # keep\r\n---\r\n# the pod\r\napiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: p  # inline\r\nspec:\r\n  nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}\r\n  containers:\r\n  - name: vllm\r\n    image: vllm/vllm-openai:v0.10.2\r\n    resources: {requests: {cpu: \"3\", memory: 16Gi}, limits: {cpu: \"3\", memory: 16Gi, nvidia.com/gpu: 1}}\r\n    readinessProbe: {httpGet: {path: /health, port: 8000}}\r\n    volumeMounts: [{name: dshm, mountPath: /dev/shm}]\r\n  volumes: [{name: dshm, emptyDir: {medium: Memory, sizeLimit: 2Gi}}]\r\n";
 
 #[test]
 fn fix_prints_fixed_manifests_keeping_comments_crlf_and_other_documents() {
-    let o = run_stdin(&["fix", "-"], FIX_ME);
+    let o = run_stdin(&["fix", "-", "--unsafe-fixes"], FIX_ME);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let fixed = stdout(&o);
     assert!(fixed.starts_with("# leading comment\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: untouched}  # keep\r\n---\r\n# the pod\r\n"), "{fixed}");
@@ -596,12 +631,12 @@ fn fix_prints_fixed_manifests_keeping_comments_crlf_and_other_documents() {
     );
     assert!(stderr(&o).contains("fixed <stdin>"), "{}", stderr(&o));
     // Fixing the output again changes nothing.
-    let again = run_stdin(&["fix", "-"], &fixed);
+    let again = run_stdin(&["fix", "-", "--unsafe-fixes"], &fixed);
     assert_eq!(stdout(&again), fixed);
     // Lint counts what fix would do.
     let o = run_stdin(&["lint", "-"], FIX_ME);
     assert!(
-        stdout(&o).contains("2 fixable with `kubectl vllm fix`"),
+        stdout(&o).contains("1 fixable with `kubectl vllm fix` (1 more with `--unsafe-fixes`)."),
         "{}",
         stdout(&o)
     );
@@ -613,7 +648,7 @@ fn fix_diff_and_write() {
     let file = dir.join("pod.yaml");
     std::fs::write(&file, FIX_ME).unwrap();
     let name = file.display().to_string();
-    let o = run(&["fix", &name, "--diff"]);
+    let o = run(&["fix", &name, "--diff", "--unsafe-fixes"]);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -634,7 +669,13 @@ fn fix_diff_and_write() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
     }
-    let o = run(&["fix", &name, "--write", "--exit-non-zero-on-fix"]);
+    let o = run(&[
+        "fix",
+        &name,
+        "--write",
+        "--unsafe-fixes",
+        "--exit-non-zero-on-fix",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let written = std::fs::read_to_string(&file).unwrap();
     assert!(written.contains("LD_LIBRARY_PATH"));
@@ -646,7 +687,13 @@ fn fix_diff_and_write() {
             0o640
         );
     }
-    let o = run(&["fix", &name, "--write", "--exit-non-zero-on-fix"]);
+    let o = run(&[
+        "fix",
+        &name,
+        "--write",
+        "--unsafe-fixes",
+        "--exit-non-zero-on-fix",
+    ]);
     assert_eq!(
         o.status.code(),
         Some(0),

@@ -1,10 +1,14 @@
 //! Every fixture fires exactly the rules its `# expect:` markers name, on exactly those lines; a
 //! finding without a marker fails as surely as a marker without a finding. A marker may pin the
-//! severity of a case: `# expect: shm-missing[error]`.
+//! severity of a case, `# expect: shm-missing[error]`, and give a reason after ` -- ` (the
+//! real-world corpus says why each finding is real). A finding with no location (the run's
+//! `provider-unknown`) is expected by `# expect-unlocated: provider-unknown` anywhere in the set.
 //!
 //! Sets: each file under `fixtures/rules/<rule>/` alone (with `<name>.kubectl-vllm.yaml` as its
-//! config when present), each directory under `fixtures/rules/<rule>/` as one multi-file set, and
-//! each directory under `fixtures/field-report/<variant>/` as one set.
+//! config when present), each directory under `fixtures/rules/<rule>/` as one multi-file set, each
+//! directory under `fixtures/field-report/<variant>/` as one set, and each file or directory of
+//! `fixtures/real-world/` as one set (its config, when present, beside it as
+//! `<name>.kubectl-vllm.yaml`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -93,6 +97,28 @@ pub fn sets() -> Vec<Set> {
             });
         }
     }
+    let real_world = root.join("real-world");
+    let units = subdirs(&real_world)
+        .into_iter()
+        .map(|dir| (yaml_files(&dir), dir))
+        .chain(
+            yaml_files(&real_world)
+                .into_iter()
+                .map(|f| (vec![f.clone()], f)),
+        );
+    for (inputs, unit) in units {
+        let config_path = unit.with_extension("kubectl-vllm.yaml");
+        let config = if config_path.is_file() {
+            config::load(&config_path).unwrap().config
+        } else {
+            Config::default()
+        };
+        sets.push(Set {
+            name: unit.strip_prefix(&root).unwrap().display().to_string(),
+            inputs,
+            config,
+        });
+    }
     sets
 }
 
@@ -106,7 +132,14 @@ fn markers(files: &[PathBuf]) -> (BTreeSet<Marker>, Vec<(Marker, String)>) {
     for file in files {
         let text = std::fs::read_to_string(file).unwrap();
         for (i, line) in text.lines().enumerate() {
+            if let Some((_, rules)) = line.split_once("# expect-unlocated:") {
+                for rule in rules.split(" -- ").next().unwrap_or_default().split(',') {
+                    out.insert((String::new(), 0, rule.trim().to_string()));
+                }
+                continue;
+            }
             if let Some((_, rules)) = line.split_once("# expect:") {
+                let rules = rules.split(" -- ").next().unwrap_or_default();
                 for rule in rules.split(',') {
                     let rule = rule.trim();
                     let (id, severity) = match rule.split_once('[') {

@@ -47,13 +47,14 @@ declare_rule! {
         id: "gcsfuse-annotation-missing",
         severity: Error,
         fix: Always(Safe),
+        providers: [Gke],
         summary: "a pod mounts GCS FUSE without the sidecar-injection annotation",
     }
 }
 
 impl Rule for GcsfuseAnnotationMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             if !uses_gcsfuse(cx, &spec) {
                 continue;
             }
@@ -66,7 +67,7 @@ impl Rule for GcsfuseAnnotationMissing {
             if value == Some("true") {
                 continue;
             }
-            let misplaced = spec.pointer != "/spec"
+            let misplaced = spec.pointer.as_str() != "/spec"
                 && cx
                     .object
                     .pointer(&format!(
@@ -79,6 +80,9 @@ impl Rule for GcsfuseAnnotationMissing {
             } else {
                 metadata.clone()
             };
+            if !cx.check_provider(out, &at) {
+                continue;
+            }
             let message = if misplaced {
                 "gke-gcsfuse/volumes is on the workload's metadata, not the pod template's: no sidecar is injected".to_string()
             } else {

@@ -4,8 +4,11 @@ const SIDECAR_VOLUMES: &[&str] = &["gke-gcsfuse-cache", "gke-gcsfuse-buffer", "g
 
 declare_rule! {
     /// ## What it does
-    /// Finds a pod that defines its own GCS FUSE sidecar volumes (`gke-gcsfuse-cache`,
-    /// `gke-gcsfuse-buffer`, `gke-gcsfuse-tmp`) without `securityContext.fsGroup`.
+    /// Finds a pod that backs one of the GCS FUSE sidecar's volumes (`gke-gcsfuse-cache`,
+    /// `gke-gcsfuse-buffer`, `gke-gcsfuse-tmp`) with a volume that keeps its owner (a
+    /// PersistentVolumeClaim, a hostPath, an ephemeral claim) without `securityContext.fsGroup`.
+    /// An `emptyDir` is not reported: the kubelet creates it world-writable, and the driver's
+    /// own examples use one without fsGroup.
     ///
     /// ## Why is this bad?
     /// The sidecar runs as a non-root user and cannot write to the volume: `Panic:
@@ -34,23 +37,31 @@ declare_rule! {
         id: "gcsfuse-cache-volume-fsgroup",
         severity: Error,
         fix: Always(Safe),
+        providers: [Gke],
         summary: "custom GCS FUSE sidecar volumes without an fsGroup",
     }
 }
 
 impl Rule for GcsfuseCacheVolumeFsgroup {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             if spec.spec.pointer("/securityContext/fsGroup").is_some() {
                 continue;
             }
+            // An emptyDir is created world-writable: only a volume that keeps its owner (a
+            // PVC, a hostPath, an ephemeral claim) locks the sidecar out.
             let Some((i, name)) = spec.volumes().iter().enumerate().find_map(|(i, v)| {
                 let name = v.get("name").and_then(Value::as_str)?;
-                SIDECAR_VOLUMES.contains(&name).then_some((i, name))
+                (SIDECAR_VOLUMES.contains(&name) && v.get("emptyDir").is_none())
+                    .then_some((i, name))
             }) else {
                 continue;
             };
-            out.report(&spec.at().key("volumes").index(i), format!("volume `{name}` is written by the non-root GCS FUSE sidecar, but the pod sets no fsGroup: permission denied"))
+            let at = spec.at().key("volumes").index(i);
+            if !cx.check_provider(out, &at) {
+                continue;
+            }
+            out.report(&at, format!("volume `{name}` is written by the non-root GCS FUSE sidecar, but the pod sets no fsGroup: permission denied"))
                 .help("set securityContext.fsGroup")
                 .fix("set securityContext.fsGroup: 2000", |fix| {
                     fix.set_key(cx.object, &spec.at().key("securityContext"), "fsGroup", json!(2000));

@@ -35,15 +35,16 @@ declare_rule! {
     /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity>
     pub struct GcsfuseServiceaccount {
         id: "gcsfuse-serviceaccount",
-        severity: Error,
+        severity: Warning,
         fix: None,
+        providers: [Gke],
         summary: "a pod reads Cloud Storage as the default service account",
     }
 }
 
 impl Rule for GcsfuseServiceaccount {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             if !needs_gcp(cx, &spec) || service_account(&spec) != "default" {
                 continue;
             }
@@ -52,12 +53,15 @@ impl Rule for GcsfuseServiceaccount {
             } else {
                 spec.at()
             };
+            if !cx.check_provider(out, &at) {
+                continue;
+            }
             let what = if uses_gcsfuse(cx, &spec) {
                 "mounts a GCS FUSE volume"
             } else {
                 "copies from Cloud Storage"
             };
-            out.report(&at, format!("the pod {what} as the `default` service account, which is rarely granted the bucket"))
+            out.report(&at, format!("the pod {what} as the `default` service account, which is rarely granted the bucket: the mount or copy fails with PermissionDenied unless its principal was granted access"))
                 .help("run it as a KSA with roles/storage.objectViewer on the bucket (Workload Identity)");
         }
     }

@@ -41,13 +41,14 @@ declare_rule! {
         id: "gcsfuse-sidecar-resources",
         severity: Warning,
         fix: Always(Safe),
+        providers: [Gke],
         summary: "the GCS FUSE sidecar keeps its small default resources",
     }
 }
 
 impl Rule for GcsfuseSidecarResources {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             if !uses_gcsfuse(cx, &spec) {
                 continue;
             }
@@ -74,6 +75,9 @@ impl Rule for GcsfuseSidecarResources {
             } else {
                 template_metadata(&spec)
             };
+            if !cx.check_provider(out, &at) {
+                continue;
+            }
             out.report(&at, format!("the GCS FUSE sidecar keeps its defaults (250m CPU, 256Mi memory, 5Gi storage): {} not set", missing.join(", ")))
                 .help(if autopilot { "set explicit sidecar limits (Autopilot rejects \"0\")" } else { "set the sidecar limits to \"0\" (unlimited) or to sizes that fit the weights" })
                 .fix("size the GCS FUSE sidecar", |fix| {

@@ -2,9 +2,12 @@ use kubectl_vllm_sdk::prelude::*;
 
 declare_rule! {
     /// ## What it does
-    /// Checks every `secretKeyRef` of a vLLM pod's env (`HF_TOKEN` from `hf-secret`, say): the
-    /// Secret must be in the input set and have the key. References marked `optional: true` are
-    /// skipped.
+    /// Checks every `secretKeyRef` of a vLLM pod's env (`HF_TOKEN` from `hf-secret`, say): a
+    /// Secret of the input set must have the key (error), and with a live cluster (`--cluster`,
+    /// `apply`, `diff`) the Secret must exist (error). Offline, a Secret outside the set is only
+    /// an info: GitOps repositories make Secrets elsewhere (`kubectl create secret`, sealed or
+    /// external secrets). Secrets listed under `cluster.existing` in the config count as present.
+    /// References marked `optional: true` are skipped.
     ///
     /// ## Why is this bad?
     /// The container is never created: `CreateContainerConfigError: secret "hf-secret" not found`
@@ -20,8 +23,8 @@ declare_rule! {
     /// Use instead: ship the Secret with the set (or create it first and lint with `--cluster`),
     /// with the key the reference names.
     ///
-    /// The finding points at the `secretKeyRef`. Not reported while any input failed to load.
-    /// A Secret managed outside the manifests can be ignored in `.kubectl-vllm.yaml`.
+    /// The finding points at the `secretKeyRef`. Not run while any input failed to load (the set
+    /// is incomplete).
     ///
     /// ## Fix safety
     /// No fix.
@@ -34,14 +37,15 @@ declare_rule! {
         id: "hf-secret-ref-missing",
         severity: Error,
         fix: None,
+        complete_set: true,
         summary: "an env secretKeyRef names a Secret or key that does not exist",
     }
 }
 
 impl Rule for HfSecretRefMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
+        for spec in cx.pod_specs() {
+            for server in cx.servers_checked(&spec, out) {
                 let Some(Value::Array(env)) = server.container.value.get("env") else {
                     continue;
                 };
@@ -62,9 +66,16 @@ impl Rule for HfSecretRefMissing {
                         .key("valueFrom")
                         .key("secretKeyRef");
                     match cx.env.get("Secret", cx.namespace(), secret) {
+                        // Offline, a Secret made elsewhere (`kubectl create secret`, sealed or
+                        // external secrets) is not a problem; a live cluster's GET decides.
+                        None if cx.env.profile().live => {
+                            out.report(&at, format!("Secret `{secret}` exists neither in the input set nor in the cluster: the container will not start (CreateContainerConfigError)"))
+                                .help("create the Secret first, or ship it with the manifests");
+                        }
                         None => {
-                            out.report(&at, format!("Secret `{secret}` is not in the input set: the container will not start (CreateContainerConfigError)"))
-                                .help("add the Secret to the manifests, or ignore this rule for Secrets managed elsewhere");
+                            out.report(&at, format!("Secret `{secret}` is not in the input set: it must exist in namespace {} before the pod starts", cx.namespace().unwrap_or("default")))
+                                .severity(Severity::Info)
+                                .help("list it under `cluster.existing` in .kubectl-vllm.yaml, or lint with `--cluster` to check it");
                         }
                         // Read from the cluster as metadata only: its keys are unknown.
                         Some(found) if kubectl_vllm_sdk::k8s::metadata_only(&found) => {}

@@ -33,6 +33,7 @@ declare_rule! {
         id: "wi-annotation-format",
         severity: Error,
         fix: None,
+        providers: [Gke],
         summary: "the Workload Identity annotation is not a Google service account email",
     }
 }
@@ -61,7 +62,7 @@ impl Rule for WiAnnotationFormat {
         let Some(value) = cx.object.pointer(at.as_str()).and_then(Value::as_str) else {
             return;
         };
-        if is_gsa_email(value) {
+        if is_gsa_email(value) || !cx.check_provider(out, &at) {
             return;
         }
         out.report(&at, format!("`{value}` is not a Google service account email (NAME@PROJECT.iam.gserviceaccount.com)"))

@@ -36,6 +36,7 @@ declare_rule! {
         id: "wi-ksa-annotation",
         severity: Warning,
         fix: None,
+        providers: [Gke],
         summary: "a ServiceAccount used to reach GCP has no Workload Identity annotation",
     }
 }
@@ -76,6 +77,9 @@ impl Rule for WiKsaAnnotation {
             })
         });
         let Some(user) = user else { return };
+        if !cx.check_provider(out, &Pointer::from_path("/metadata")) {
+            return;
+        }
         out.report(
             &Pointer::from_path("/metadata"),
             format!("{user} reaches GCP as ServiceAccount `{name}`, which has no {WI_ANNOTATION} annotation"),

@@ -38,13 +38,15 @@ declare_rule! {
         id: "wi-namespace-match",
         severity: Error,
         fix: None,
+        providers: [Gke],
+        complete_set: true,
         summary: "a pod's ServiceAccount exists only in another namespace",
     }
 }
 
 impl Rule for WiNamespaceMatch {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             let name = service_account(&spec);
             if name == "default" || cx.env.get("ServiceAccount", cx.namespace(), name).is_some() {
                 continue;
@@ -63,14 +65,31 @@ impl Rule for WiNamespaceMatch {
             if elsewhere.is_empty() {
                 continue;
             }
+            let at = spec.at().key("serviceAccountName");
+            if !cx.check_provider(out, &at) {
+                continue;
+            }
+            // Offline, the account may also exist in the pod's namespace outside the set; a live
+            // cluster's GET settles it.
+            let live = cx.env.profile().live;
             out.report(
-                &spec.at().key("serviceAccountName"),
+                &at,
                 format!(
-                    "ServiceAccount `{name}` is defined in namespace {} but the pod runs in {}",
+                    "ServiceAccount `{name}` is defined in namespace {} but the pod runs in {}{}",
                     elsewhere.join(", "),
-                    cx.namespace().unwrap_or("default")
+                    cx.namespace().unwrap_or("default"),
+                    if live {
+                        ", where the cluster has none"
+                    } else {
+                        ""
+                    }
                 ),
             )
+            .severity(if live {
+                Severity::Error
+            } else {
+                Severity::Warning
+            })
             .help("pods can only use ServiceAccounts of their own namespace");
         }
     }

@@ -37,31 +37,35 @@ declare_rule! {
         id: "gke-accel-count-selector-mismatch",
         severity: Error,
         fix: Always(Safe),
+        providers: [Gke],
         summary: "the gke-accelerator-count node selector is below the pod's GPU count",
     }
 }
 
 impl Rule for GkeAccelCountSelectorMismatch {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     let count = spec.gpu_count();
-    if !cx.is_gke() || count == 0 {
+    if count == 0 {
         return;
     }
     let Some(selected) = spec.node_selector(COUNT_LABEL) else {
         return;
     };
     let at = spec.at().key("nodeSelector").key(COUNT_LABEL);
+    if !cx.check_provider(out, &at) {
+        return;
+    }
     let allowed_on_autopilot = cx
-        .accelerator(&spec)
-        .and_then(|(_, _, fact)| fact)
+        .accelerator(spec)
+        .and_then(|s| s.accelerator)
         .is_none_or(|a| {
             selected
                 .parse::<u32>()

@@ -40,27 +40,31 @@ declare_rule! {
         id: "gke-accel-count-unsupported",
         severity: Error,
         fix: None,
+        providers: [Gke],
         summary: "the pod's GPU count is not offered for its accelerator type",
     }
 }
 
 impl Rule for GkeAccelCountUnsupported {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     let count = spec.gpu_count();
-    if !cx.is_gke() || count == 0 {
+    if count == 0 {
         return;
     }
-    let Some((label, _)) = spec.accelerator() else {
+    let Some((label, at)) = spec.gke_accelerator() else {
         return;
     };
+    if !cx.check_provider(out, &at) {
+        return;
+    }
     let Some(accelerator) = cx.env.accelerator(&label) else {
         return;
     };

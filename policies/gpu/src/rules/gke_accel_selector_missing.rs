@@ -1,11 +1,16 @@
+use kubectl_vllm_sdk::pools;
 use kubectl_vllm_sdk::prelude::*;
+
+/// A GKE ComputeClass: its priorities name the machine types (and so the GPU).
+const COMPUTE_CLASS: &str = "cloud.google.com/compute-class";
 
 declare_rule! {
     /// ## What it does
     /// Checks that a pod requesting `nvidia.com/gpu` on GKE selects a GPU type with the node label
     /// `cloud.google.com/gke-accelerator`, through `nodeSelector` or a required node affinity. A
     /// selector that only matches pools of one GPU type in the cluster profile (a pool name, say)
-    /// counts as selecting it.
+    /// counts as selecting it, and so does a custom ComputeClass (`cloud.google.com/compute-class`),
+    /// which names its machine types itself.
     ///
     /// ## Why is this bad?
     /// On a Standard cluster with several GPU pools the pod lands on any GPU type: a T4 pool means a
@@ -49,33 +54,36 @@ declare_rule! {
         id: "gke-accel-selector-missing",
         severity: Warning,
         fix: Sometimes(Unsafe),
+        providers: [Gke],
         summary: "a GPU pod on GKE does not select a GPU type with cloud.google.com/gke-accelerator",
     }
 }
 
 impl Rule for GkeAccelSelectorMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    if !cx.is_gke() || spec.gpu_count() == 0 {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    if spec.gpu_count() == 0 {
         return;
     }
     if spec.node_selector(k8s::GKE_ACCELERATOR).is_some()
         || spec.requires_node_label(k8s::GKE_ACCELERATOR)
+        || spec.label_value(COMPUTE_CLASS).is_some()
+        || spec.requires_node_label(COMPUTE_CLASS)
     {
         return;
     }
     // Selecting a pool (by name or label) pins the GPU type when every pool it matches in the
     // cluster profile has the same accelerator.
     let pools = cx.env.node_pools();
-    let matching = crate::pools::matching(&spec, &pools);
-    if crate::pools::constrains(&spec)
+    let matching = pools::matching(cx, spec, &pools);
+    if pools::constrains(spec)
         && let Some(first) = matching.first().and_then(|p| p.accelerator.as_ref())
         && matching
             .iter()
@@ -90,6 +98,9 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
     } else {
         spec.at()
     };
+    if !cx.check_provider(out, &at) {
+        return;
+    }
     let mut types: Vec<String> = cx
         .env
         .node_pools()

@@ -41,23 +41,21 @@ declare_rule! {
         id: "gke-accel-value-invalid",
         severity: Error,
         fix: Sometimes(Safe),
+        providers: [Gke],
         summary: "cloud.google.com/gke-accelerator names a GPU type that does not exist",
     }
 }
 
 impl Rule for GkeAccelValueInvalid {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    if !cx.is_gke() {
-        return;
-    }
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     let mut values = spec.required_affinity_values(k8s::GKE_ACCELERATOR);
     if let Some(value) = spec.node_selector(k8s::GKE_ACCELERATOR) {
         values.insert(
@@ -68,12 +66,17 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
             ),
         );
     }
-    if values.is_empty() {
+    if values.is_empty() || !cx.check_provider(out, &values[0].1) {
         return;
     }
-    let known = cx.env.accelerators();
+    let known: Vec<Accelerator> = cx
+        .env
+        .accelerators()
+        .into_iter()
+        .filter(|a| a.on_gke)
+        .collect();
     for (value, at) in values {
-        if known.iter().any(|a| a.label == value) {
+        if known.iter().any(|a| a.id == value) {
             continue;
         }
         let candidates = suggestions(&value, &known);
@@ -92,7 +95,7 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
                 );
             }
             [] => {
-                let mut labels: Vec<&str> = known.iter().map(|a| a.label.as_str()).collect();
+                let mut labels: Vec<&str> = known.iter().map(|a| a.id.as_str()).collect();
                 labels.sort_unstable();
                 finding.help(format!("known types: {}", labels.join(", ")));
             }
@@ -111,13 +114,13 @@ fn normalize(label: &str) -> String {
 /// once `tesla-` is ignored, or equal to it plus a memory suffix.
 fn suggestions(value: &str, known: &[Accelerator]) -> Vec<String> {
     if let Some(listed) = known.iter().find(|a| a.typos.iter().any(|t| t == value)) {
-        return vec![listed.label.clone()];
+        return vec![listed.id.clone()];
     }
     let wanted = normalize(value);
     let mut out: Vec<String> = known
         .iter()
         .filter(|a| {
-            let candidate = normalize(&a.label);
+            let candidate = normalize(&a.id);
             candidate == wanted
                 || candidate.strip_prefix(&wanted).is_some_and(|rest| {
                     rest.strip_prefix('-')
@@ -125,7 +128,7 @@ fn suggestions(value: &str, known: &[Accelerator]) -> Vec<String> {
                         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
                 })
         })
-        .map(|a| a.label.clone())
+        .map(|a| a.id.clone())
         .collect();
     out.sort();
     out
@@ -137,8 +140,10 @@ mod tests {
 
     fn acc(label: &str) -> Accelerator {
         Accelerator {
-            label: label.into(),
+            id: label.into(),
             name: String::new(),
+            vendor: kubectl_vllm_sdk::Vendor::Nvidia,
+            on_gke: true,
             memory_mib: 0,
             compute_capability: 0,
             bf16: true,

@@ -52,25 +52,26 @@ declare_rule! {
         id: "gke-gpu-toleration",
         severity: Info,
         fix: Always(Safe),
+        providers: [Gke],
         summary: "a pod on GPU nodes does not tolerate the nvidia.com/gpu taint",
     }
 }
 
 impl Rule for GkeGpuToleration {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    if !cx.is_gke() || spec.tolerates(k8s::NVIDIA_GPU, "NoSchedule") {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    if spec.tolerates(k8s::NVIDIA_GPU, "NoSchedule") {
         return;
     }
     let requests_gpu = spec.gpu_count() > 0;
-    let pinned = spec.accelerator().is_some() || spec.requires_node_label(k8s::GKE_ACCELERATOR);
+    let pinned = spec.gke_accelerator().is_some() || spec.requires_node_label(k8s::GKE_ACCELERATOR);
     let automatic = cx.env.profile().extended_resource_toleration;
     let (severity, message) = match (requests_gpu, pinned) {
         (true, _) if automatic => (
@@ -96,6 +97,9 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
     } else {
         spec.at()
     };
+    if !cx.check_provider(out, &at) {
+        return;
+    }
     out.report(&at, message)
         .severity(severity)
         .help("tolerate `nvidia.com/gpu` with `operator: Exists` and `effect: NoSchedule`")

@@ -36,14 +36,14 @@ declare_rule! {
 
 impl Rule for GpuResFractionOrString {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(&spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(spec: PodSpec<'_>, out: &mut Findings) {
+fn check_spec(spec: &PodSpec<'_>, out: &mut Findings) {
     for container in spec.containers() {
         for section in ["limits", "requests"] {
             let Some(quantity) = container.resource(section, k8s::NVIDIA_GPU) else {

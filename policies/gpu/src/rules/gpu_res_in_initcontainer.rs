@@ -37,14 +37,14 @@ declare_rule! {
 
 impl Rule for GpuResInInitcontainer {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(&spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(spec: PodSpec<'_>, out: &mut Findings) {
+fn check_spec(spec: &PodSpec<'_>, out: &mut Findings) {
     for container in spec.containers().into_iter().filter(|c| c.init) {
         let sections: Vec<&str> = ["limits", "requests"]
             .into_iter()

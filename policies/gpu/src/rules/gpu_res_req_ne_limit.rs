@@ -45,14 +45,14 @@ declare_rule! {
 
 impl Rule for GpuResReqNeLimit {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     for container in spec.containers() {
         let Some(request) = container.resource("requests", k8s::NVIDIA_GPU) else {
             continue;

@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::pools;
+use kubectl_vllm_sdk::pools;
 
 declare_rule! {
     /// ## What it does
@@ -45,8 +45,8 @@ impl Rule for NodeSelectorUnmatched {
         if all.is_empty() {
             return;
         }
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            if !pools::constrains(&spec) || !pools::matching(&spec, &all).is_empty() {
+        for spec in cx.pod_specs() {
+            if !pools::constrains(&spec) || !pools::matching(cx, &spec, &all).is_empty() {
                 continue;
             }
             let at = if spec.spec.get("nodeSelector").is_some() {

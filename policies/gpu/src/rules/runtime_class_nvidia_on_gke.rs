@@ -32,24 +32,28 @@ declare_rule! {
         id: "runtime-class-nvidia-on-gke",
         severity: Error,
         fix: Always(Safe),
+        providers: [Gke],
         summary: "runtimeClassName: nvidia does not exist on GKE",
     }
 }
 
 impl Rule for RuntimeClassNvidiaOnGke {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    if !cx.is_gke() || spec.spec.get("runtimeClassName").and_then(Value::as_str) != Some("nvidia") {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    if spec.spec.get("runtimeClassName").and_then(Value::as_str) != Some("nvidia") {
         return;
     }
     let at = spec.at().key("runtimeClassName");
+    if !cx.check_provider(out, &at) {
+        return;
+    }
     out.report(
         &at,
         "GKE has no RuntimeClass `nvidia`: the pod will not be created",

@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::pools;
+use kubectl_vllm_sdk::pools;
 
 declare_rule! {
     /// ## What it does
@@ -53,9 +53,9 @@ impl Rule for TaintNotTolerated {
         if all.is_empty() {
             return;
         }
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             let gpus = spec.gpu_count();
-            let candidates: Vec<_> = pools::matching(&spec, &all)
+            let candidates: Vec<_> = pools::matching(cx, &spec, &all)
                 .into_iter()
                 .filter(|p| gpus == 0 || p.accelerator.is_some())
                 .collect();

@@ -4,8 +4,7 @@ declare_rule! {
     /// ## What it does
     /// Finds a gated Hugging Face model (Gemma, Llama, Mistral: the model fact table's `gated`)
     /// served without a token: no `HF_TOKEN` or `HUGGING_FACE_HUB_TOKEN` env and no `envFrom`
-    /// Secret. Error when vLLM downloads the model by id; info when it loads from a path without
-    /// `HF_HUB_OFFLINE=1` (vLLM may still fetch configs or tokenizers from the Hub).
+    /// Secret, while vLLM downloads the model by id. A model loaded from a path needs no token.
     ///
     /// ## Why is this bad?
     /// The download fails and the pod crash-loops: `Cannot access gated repo ... Access to model
@@ -27,9 +26,8 @@ declare_rule! {
     /// The finding points at the model.
     ///
     /// ## Fix safety
-    /// Unsafe, for models downloaded by id: adds `HF_TOKEN` from the Secret `hf-secret`, key
-    /// `hf_api_token` (the GKE samples' convention), which you must create. No fix for local
-    /// paths: there the remedy is `HF_HUB_OFFLINE=1` (`hf-offline-local-path`), not a token.
+    /// Unsafe: adds `HF_TOKEN` from the Secret `hf-secret`, key `hf_api_token` (the GKE samples'
+    /// convention), which you must create.
     ///
     /// ## Source
     /// vllm-project/vllm#9255; Hugging Face gated-model docs; GKE vLLM samples (`hf-secret`).
@@ -39,7 +37,7 @@ declare_rule! {
     pub struct HfGatedNoToken {
         id: "hf-gated-no-token",
         severity: Error,
-        fix: Sometimes(Unsafe),
+        fix: Always(Unsafe),
         summary: "a gated Hugging Face model without a token",
     }
 }
@@ -70,42 +68,28 @@ pub fn is_offline(container: &Container) -> bool {
 
 impl Rule for HfGatedNoToken {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
-                let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
+        for spec in cx.pod_specs() {
+            for server in cx.complete_servers(&spec, out) {
+                // Weights from a path need no token (`hf-offline-local-path` covers the Hub).
+                if has_token(&server.container)
+                    || server
+                        .model()
+                        .and_then(|m| m.value)
+                        .is_some_and(|v| vllm::is_local_path(&v))
+                {
+                    continue;
+                }
+                let Some((model_ref, model)) = server.known_model(cx.env, out) else {
                     continue;
                 };
-                if !model.gated || has_token(&server.container) {
+                if !model.gated {
                     continue;
                 }
-                let local = model_ref.value.as_deref().is_some_and(vllm::is_local_path);
-                if local && is_offline(&server.container) {
-                    continue;
-                }
-                let (severity, message) = if local {
-                    (
-                        Severity::Info,
-                        format!(
-                            "{} is gated and loads from a path without HF_HUB_OFFLINE=1: any Hub request vLLM still makes will be refused",
-                            model.id
-                        ),
-                    )
-                } else {
-                    (
-                        Severity::Error,
-                        format!(
-                            "{} is a gated repository and no Hugging Face token is set: the download will be refused",
-                            model.id
-                        ),
-                    )
-                };
-                let finding = vllm::report_word(out, &model_ref.at, message).severity(severity);
-                if local {
-                    finding
-                        .help("set HF_HUB_OFFLINE=1 so nothing asks the Hub, or give it a token");
-                    continue;
-                }
-                finding
+                let message = format!(
+                    "{} is a gated repository and no Hugging Face token is set: the download will be refused",
+                    model.id
+                );
+                vllm::report_word(out, &model_ref.at, message)
                     .help("set HF_TOKEN from a Secret, with a token whose account accepted the model's license")
                     .fix("add HF_TOKEN from Secret hf-secret", |fix| {
                         fix.push(

@@ -4,13 +4,14 @@ use super::hf_gated_no_token::is_offline;
 
 declare_rule! {
     /// ## What it does
-    /// Finds a model loaded from a local path (a PVC, a GCS FUSE mount) without `HF_HUB_OFFLINE=1`
-    /// (or `TRANSFORMERS_OFFLINE=1`).
+    /// Notes a model loaded from a local path (a PVC, a GCS FUSE mount) without `HF_HUB_OFFLINE=1`
+    /// (or `TRANSFORMERS_OFFLINE=1`). Info: with egress it serves fine.
     ///
     /// ## Why is this bad?
     /// With local weights the pod should not depend on huggingface.co, yet vLLM and transformers
-    /// still call the Hub for tokenizers, processors and cache files: private GKE clusters without
-    /// NAT hang or time out at startup.
+    /// may still call the Hub for tokenizers, processors and cache files: on private clusters
+    /// without NAT that hangs or times out at startup. A manifest cannot say whether its cluster
+    /// has egress, so this is advice, not a failure.
     ///
     /// ## Example
     /// ```yaml
@@ -33,7 +34,7 @@ declare_rule! {
     /// - <https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfhuboffline>
     pub struct HfOfflineLocalPath {
         id: "hf-offline-local-path",
-        severity: Warning,
+        severity: Info,
         fix: Always(Unsafe),
         summary: "a model loaded from a path still calls the Hugging Face Hub",
     }
@@ -41,8 +42,8 @@ declare_rule! {
 
 impl Rule for HfOfflineLocalPath {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
+        for spec in cx.pod_specs() {
+            for server in cx.complete_servers(&spec, out) {
                 let Some(model) = server.model() else {
                     continue;
                 };

@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::{dtype, fit};
+use crate::common::{dtype, fit, needs};
 
 declare_rule! {
     /// ## What it does
@@ -41,27 +41,29 @@ declare_rule! {
 
 impl Rule for ModelBf16PreAmpere {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    let Some((label, selector_at, Some(gpu))) = cx.accelerator(&spec) else {
-        return;
-    };
-    if gpu.bf16 {
-        return;
-    }
-    for server in cx.servers(&spec) {
-        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers_checked(spec, out) {
+        let Some((_, model)) = needs::model(cx, &server, out) else {
             continue;
         };
         if model.dtype != "bfloat16" || fit::is_gemma(&model) {
             continue;
         }
+        let Some((selection, gpu)) = needs::gpu(cx, spec, out) else {
+            continue;
+        };
+        if gpu.bf16 {
+            continue;
+        }
+        let label = selection.name();
+        let selector_at = selection.at.clone();
         let flag = server.flag("dtype");
         if !matches!(
             dtype(flag.as_ref()).as_deref(),

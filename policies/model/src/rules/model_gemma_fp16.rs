@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::{dtype, fit};
+use crate::common::{dtype, fit, needs};
 
 declare_rule! {
     /// ## What it does
@@ -39,17 +39,16 @@ declare_rule! {
 
 impl Rule for ModelGemmaFp16 {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    let accelerator = cx.accelerator(&spec);
-    for server in cx.servers(&spec) {
-        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers_checked(spec, out) {
+        let Some((_, model)) = needs::model(cx, &server, out) else {
             continue;
         };
         if !fit::is_gemma(&model) {
@@ -70,12 +69,15 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
             .help("use --dtype=bfloat16 (or auto) on an Ampere-or-newer GPU");
             continue;
         }
-        if let Some((label, at, Some(gpu))) = &accelerator
+        if matches!(dtype(flag.as_ref()).as_deref(), Some("float32" | "float")) {
+            continue;
+        }
+        if let Some((selection, gpu)) = needs::gpu(cx, spec, out)
             && !gpu.bf16
-            && !matches!(dtype(flag.as_ref()).as_deref(), Some("float32" | "float"))
         {
+            let label = selection.name();
             out.report(
-                at,
+                &selection.at,
                 format!(
                     "{} needs bfloat16, which {label} lacks, and vLLM refuses float16 for Gemma",
                     model.id

@@ -1,5 +1,7 @@
 use kubectl_vllm_sdk::prelude::*;
 
+use crate::common::needs;
+
 declare_rule! {
     /// ## What it does
     /// Finds an MXFP4 model (gpt-oss) on a GPU below the model's minimum compute capability (8.0:
@@ -37,26 +39,30 @@ declare_rule! {
 
 impl Rule for ModelMxfp4MinCc {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    let Some((label, at, Some(gpu))) = cx.accelerator(&spec) else {
-        return;
-    };
-    for server in cx.servers(&spec) {
-        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers_checked(spec, out) {
+        let Some((_, model)) = needs::model(cx, &server, out) else {
             continue;
         };
-        if model.dtype != "mxfp4" || gpu.compute_capability >= model.min_compute_capability {
+        if model.dtype != "mxfp4" {
             continue;
         }
+        let Some((selection, gpu)) = needs::gpu(cx, spec, out) else {
+            continue;
+        };
+        if gpu.compute_capability >= model.min_compute_capability {
+            continue;
+        }
+        let label = selection.name();
         out.report(
-            &at,
+            &selection.at,
             format!(
                 "{} is MXFP4, which needs compute capability {}.{}; {label} has {}.{}",
                 model.id,

@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::fit;
+use crate::common::{fit, needs};
 
 declare_rule! {
     /// ## What it does
@@ -21,9 +21,13 @@ declare_rule! {
     ///
     /// Use instead: `--tensor-parallel-size=4` on 4 GPUs (or a bigger GPU).
     ///
-    /// The finding points at the model. When the model or (off GKE) the accelerator is missing from
-    /// the fact tables, this rule reports `model-unknown` / `accelerator-unknown` (info) instead,
-    /// and the model-fit rules skip the pod.
+    /// The accelerator comes from the pod's node labels on any provider (GKE's, GPU Feature
+    /// Discovery's `nvidia.com/gpu.product`, machine types, Karpenter's GPU name), its node pools
+    /// or a MIG slice; `--quantization=fp8` halves a 16-bit checkpoint and `--cpu-offload-gb`
+    /// moves weights off each GPU; other quantizations leave the size unknown.
+    ///
+    /// The finding points at the model. When the model or the accelerator is missing from the fact
+    /// tables, the check is skipped and the run says so (`model-unknown`, `accelerator-unknown`).
     ///
     /// ## Fix safety
     /// No fix: more GPUs, a bigger GPU or a quantized checkpoint are all real changes.
@@ -43,30 +47,33 @@ declare_rule! {
 
 impl Rule for ModelWeightsExceedGpuMem {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    report_unknown_facts(cx, &spec, out);
-    let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
-        return;
-    };
-    for server in cx.servers(&spec) {
-        let Some((model_ref, Some(model))) = server.model_fact(cx.env) else {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers_checked(spec, out) {
+        let Some(needs::Placement {
+            model_ref,
+            model,
+            selection,
+            gpu,
+            tp,
+            pp,
+            util,
+            weights_mib: share,
+        }) = needs::placement(cx, spec, &server, out)
+        else {
             continue;
         };
-        let Some((tp, pp, util)) = server.memory_plan() else {
-            continue;
-        };
-        let share = fit::weights_per_gpu(&model, tp * pp);
         let room = fit::budget(gpu.memory_mib, util).saturating_sub(fit::OVERHEAD_MIB);
         if share <= room {
             continue;
         }
+        let label = selection.name();
         vllm::report_word(
             out,
             &model_ref.at,
@@ -76,28 +83,5 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
             ),
         )
         .help("spread the model over more GPUs, use a bigger GPU, or a quantized checkpoint");
-    }
-}
-
-/// The model-fit checks of this policy need both fact tables: say when a fact is missing (the
-/// host-owned `model-unknown` and `accelerator-unknown`), once per server and pod.
-fn report_unknown_facts(cx: &Context, spec: &PodSpec, out: &mut Findings) {
-    for server in cx.servers(spec) {
-        if let Some((model, None)) = server.model_fact(cx.env)
-            && let Some(name) = model.value.as_deref()
-        {
-            vllm::report_word(out, &model.at, format!("`{name}` is not in the model fact table: model-fit and parallelism checks were skipped"))
-                .help("add it under `facts.models` in .kubectl-vllm.yaml (id, aliases, weights-mib, attention-heads, kv-heads, layers, head-dim, max-context)");
-            out.last_as("model-unknown");
-        }
-    }
-    // On GKE an unknown label is `gke-accel-value-invalid`; elsewhere it only lacks facts.
-    if !cx.is_gke()
-        && let Some((label, at, None)) = cx.accelerator(spec)
-        && !cx.servers(spec).is_empty()
-    {
-        out.report(&at, format!("accelerator `{label}` is not in the accelerator fact table: model-fit checks were skipped"))
-            .help("add it under `facts.accelerators` in .kubectl-vllm.yaml (label, name, memory-mib, compute-capability, gpus-per-node)");
-        out.last_as("accelerator-unknown");
     }
 }

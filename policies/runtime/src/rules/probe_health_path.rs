@@ -39,15 +39,15 @@ declare_rule! {
 
 impl Rule for ProbeHealthPath {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers(&spec) {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers_checked(spec, out) {
         let c = &server.container;
         for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
             let Some(path) = c

@@ -46,15 +46,15 @@ declare_rule! {
 
 impl Rule for ProbeMissingReadiness {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers(&spec) {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.complete_servers(spec, out) {
         if server.container.value.get("readinessProbe").is_some() {
             continue;
         }

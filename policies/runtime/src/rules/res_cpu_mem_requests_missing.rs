@@ -2,8 +2,9 @@ use kubectl_vllm_sdk::prelude::*;
 
 declare_rule! {
     /// ## What it does
-    /// Finds a vLLM container without `requests.cpu` or `requests.memory`. Warning on Standard,
-    /// info on Autopilot (which sets defaults).
+    /// Finds a vLLM container with neither a request nor a limit for CPU or for memory (a missing
+    /// request defaults to the limit, so a limit alone counts). Warning; info on GKE Autopilot,
+    /// which sets defaults.
     ///
     /// ## Why is this bad?
     /// Extended resources such as GPUs do not count for QoS: a pod with no CPU or memory request is
@@ -39,19 +40,20 @@ declare_rule! {
 
 impl Rule for ResCpuMemRequestsMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers(&spec) {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.complete_servers(spec, out) {
         let c = &server.container;
         let missing: Vec<&str> = ["cpu", "memory"]
             .into_iter()
-            .filter(|r| c.resource("requests", r).is_none())
+            // Kubernetes defaults a missing request to the limit.
+            .filter(|r| c.resource("requests", r).is_none() && c.resource("limits", r).is_none())
             .collect();
         if missing.is_empty() {
             continue;

@@ -1,22 +1,29 @@
 use kubectl_vllm_sdk::prelude::*;
 
-/// The value the field report settled on.
-const LD_LIBRARY_PATH: &str = "/usr/local/nvidia/lib64:/usr/local/cuda/lib64";
 /// Where GKE mounts the host's NVIDIA driver libraries.
 const DRIVER_DIR: &str = "/usr/local/nvidia/lib64";
+/// The documented workaround for vLLM images from 0.9.0 (vllm-project/vllm#23935), for an image
+/// whose own value the table does not know exactly.
+const WORKAROUND: &str = "/usr/local/nvidia/lib64:/usr/local/cuda/lib64";
 
 declare_rule! {
     /// ## What it does
-    /// Checks that a vLLM container requesting GPUs on GKE has `LD_LIBRARY_PATH` containing
+    /// Checks that a vLLM container requesting NVIDIA GPUs on GKE finds the node's driver: its
+    /// `LD_LIBRARY_PATH` (its own env, else the image's, from the image table) must contain
     /// `/usr/local/nvidia/lib64`.
     ///
     /// ## Why is this bad?
-    /// GKE mounts the node's NVIDIA driver at `/usr/local/nvidia/lib64`. vLLM images whose loader
-    /// path does not include it start without a GPU: `No platform detected, vLLM is running on
-    /// UnspecifiedPlatform`, `torch.cuda.is_available() == False`, `Device string must not be empty`
-    /// or CUDA error 803. The field report hit this with `vllm/vllm-openai:latest`; the documented
-    /// workaround for vLLM >= 0.9.0 is
-    /// `LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/usr/local/cuda/lib64`.
+    /// GKE mounts the node's NVIDIA driver at `/usr/local/nvidia/lib64`. Images built on NVIDIA's
+    /// CUDA base images carry it in `LD_LIBRARY_PATH`; vLLM's own images from v0.9.0 (CUDA 12.8)
+    /// dropped it, and then start without a GPU: `No platform detected, vLLM is running on
+    /// UnspecifiedPlatform`, `torch.cuda.is_available() == False`, `Device string must not be
+    /// empty` or CUDA error 803. The field report hit this with `vllm/vllm-openai:latest`.
+    ///
+    /// The image table says which images lack the path (older vLLM images and NVIDIA's NGC vLLM
+    /// images have it); a floating tag (`:latest`) is taken as the newest release, and the message
+    /// says so. An image the table does not know is never reported, nor is a container whose
+    /// variable comes from a Secret or ConfigMap the set lacks, or whose shell script sets
+    /// `LD_LIBRARY_PATH` itself.
     ///
     /// ## Example
     /// ```yaml
@@ -42,14 +49,19 @@ declare_rule! {
     /// ```
     ///
     /// The finding points at the variable's `value` when it is set, else at `env`, else at the
-    /// container. Only GKE clusters (`provider: gke`) are checked.
+    /// container. Only GKE is checked.
     ///
     /// ## Fix safety
-    /// Safe: sets the variable to `/usr/local/nvidia/lib64:/usr/local/cuda/lib64`.
+    /// Safe when the container sets the variable (the fix puts `/usr/local/nvidia/lib64` in front
+    /// of its value) or the image table knows the image's exact value (the fix sets the driver
+    /// directory followed by that value): nothing else on the path changes. Unsafe when only the
+    /// lack is known: the fix then sets the documented workaround
+    /// `/usr/local/nvidia/lib64:/usr/local/cuda/lib64`, which replaces the image's own value.
     ///
     /// ## Source
-    /// Field report, "Problem 2: Container Image and Driver Incompatibility"; vllm-project/vllm#23935;
-    /// GKE "Run GPUs in GKE Standard node pools" (CUDA libraries).
+    /// Field report, "Problem 2: Container Image and Driver Incompatibility"; vllm-project/vllm
+    /// #18859, #19184, #23935; GKE "Run GPUs in GKE Standard node pools" (CUDA libraries); the
+    /// image table (`kubectl vllm facts`).
     ///
     /// - <https://github.com/vllm-project/vllm/issues/23935>
     /// - <https://cloud.google.com/kubernetes-engine/docs/how-to/gpus>
@@ -57,70 +69,140 @@ declare_rule! {
         id: "runtime-ld-library-path-gke",
         severity: Error,
         fix: Always(Safe),
+        providers: [Gke],
         summary: "a GPU vLLM container on GKE cannot find the node's NVIDIA driver (LD_LIBRARY_PATH)",
     }
 }
 
 impl Rule for RuntimeLdLibraryPathGke {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    if !cx.is_gke() {
-        return;
+/// Whether a search path holds the driver directory.
+fn has_driver_dir(path: &str) -> bool {
+    path.split(':')
+        .any(|p| p.trim_end_matches('/') == DRIVER_DIR)
+}
+
+/// The path with the driver directory in front.
+fn with_driver_dir(path: &str) -> String {
+    if path.is_empty() {
+        DRIVER_DIR.to_string()
+    } else {
+        format!("{DRIVER_DIR}:{path}")
     }
-    for server in vllm::servers(&spec, cx.env, cx.namespace()) {
-        let container = server.container;
-        if container.gpus() == 0 {
+}
+
+/// Checks one pod template (a LeaderWorkerSet has two).
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers_checked(spec, out) {
+        let container = &server.container;
+        if server.partial || container.nvidia_devices() == 0 {
+            continue;
+        }
+        // A script that sets the variable itself is trusted to know its image.
+        if vllm::words(container)
+            .iter()
+            .any(|w| w.in_shell() && w.text.contains("LD_LIBRARY_PATH="))
+        {
             continue;
         }
         let env_at = container.pointer.key("env");
-        if let Some((i, var)) = container.env("LD_LIBRARY_PATH") {
-            let value = var.get("value").and_then(Value::as_str);
-            if value.is_some_and(|v| v.split(':').any(|p| p.trim_end_matches('/') == DRIVER_DIR)) {
-                continue;
+        let own = container.env("LD_LIBRARY_PATH");
+        let image = cx.env.image(container.image());
+        // The path the container gets, exactly when known, and whether it holds the driver dir.
+        let (current, value_at): (Option<String>, Option<Pointer>) = match own {
+            Some((i, var)) => {
+                let Some(value) = var.get("value").and_then(Value::as_str) else {
+                    continue; // from a Secret or ConfigMap: not known here
+                };
+                (Some(value.to_string()), Some(env_at.index(i).key("value")))
             }
-            if var.get("valueFrom").is_some() {
-                continue;
+            None => match server.vars.get("LD_LIBRARY_PATH") {
+                Some(Some(value)) => (Some(value.to_string()), None),
+                Some(None) => continue,
+                None if server.vars.is_open() => continue,
+                None => {
+                    let Some(image) = &image else {
+                        continue; // an image the table does not know is never reported
+                    };
+                    if image.driver_dir != Some(false) {
+                        continue;
+                    }
+                    (image.ld_library_path.clone(), None)
+                }
+            },
+        };
+        if current.as_deref().is_some_and(has_driver_dir) {
+            continue;
+        }
+        let at = value_at.clone().unwrap_or_else(|| {
+            if container.value.get("env").is_some() {
+                env_at.clone()
+            } else {
+                container.pointer.clone()
             }
-            let value_at = env_at.index(i).key("value");
-            out.report(
-                    &value_at,
+        });
+        if !cx.check_provider(out, &at) {
+            continue;
+        }
+        let image_note = image.as_ref().map_or_else(String::new, |i| {
+            let version = i
+                .vllm_version
+                .as_deref()
+                .map_or_else(String::new, |v| format!("vLLM {v}, "));
+            let cuda = i
+                .cuda
+                .as_deref()
+                .map_or_else(String::new, |c| format!("CUDA {c}, "));
+            let assumed = if i.assumed_newest {
+                "; a floating tag is taken as the newest release"
+            } else {
+                ""
+            };
+            format!(
+                " (`{}`: {version}{cuda}whose own LD_LIBRARY_PATH lacks it{assumed})",
+                container.image()
+            )
+        });
+        let (fixed, applicability) = match &current {
+            Some(path) => (with_driver_dir(path), Applicability::Safe),
+            None => (WORKAROUND.to_string(), Applicability::Unsafe),
+        };
+        let finding = match &value_at {
+            Some(value_at) => out
+                .report(
+                    value_at,
                     format!(
                         "LD_LIBRARY_PATH of container `{}` does not include {DRIVER_DIR}, where GKE mounts the NVIDIA driver",
                         container.name()
                     ),
                 )
-                .help(format!("set it to `{LD_LIBRARY_PATH}`"))
-                .fix("set LD_LIBRARY_PATH to the GKE driver paths", |fix| {
-                    fix.set_key(cx.object, &env_at.index(i), "value", json!(LD_LIBRARY_PATH));
-                });
-        } else {
-            let at = if container.value.get("env").is_some() {
-                env_at.clone()
-            } else {
-                container.pointer.clone()
-            };
-            out.report(
+                .help(format!("set it to `{fixed}`"))
+                .fix_as(applicability, format!("put {DRIVER_DIR} first in LD_LIBRARY_PATH"), |fix| {
+                    fix.replace(value_at, &json!(fixed));
+                }),
+            None => out
+                .report(
                     &at,
                     format!(
-                        "container `{}` requests GPUs on GKE without LD_LIBRARY_PATH; vLLM will not find the NVIDIA driver",
+                        "container `{}` requests GPUs on GKE, but its LD_LIBRARY_PATH lacks {DRIVER_DIR}{image_note}: vLLM will not find the NVIDIA driver",
                         container.name()
                     ),
                 )
-                .help(format!("add `LD_LIBRARY_PATH: {LD_LIBRARY_PATH}` to env"))
-                .fix("add LD_LIBRARY_PATH with the GKE driver paths", |fix| {
+                .help(format!("add `LD_LIBRARY_PATH: {fixed}` to env"))
+                .fix_as(applicability, format!("add LD_LIBRARY_PATH={fixed}"), |fix| {
                     fix.push(
                         cx.object,
                         &env_at,
-                        json!({"name": "LD_LIBRARY_PATH", "value": LD_LIBRARY_PATH}),
+                        json!({"name": "LD_LIBRARY_PATH", "value": fixed}),
                     );
-                });
-        }
+                }),
+        };
+        let _ = finding;
     }
 }

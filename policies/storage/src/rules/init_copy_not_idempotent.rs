@@ -40,7 +40,7 @@ declare_rule! {
 
 impl Rule for InitCopyNotIdempotent {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             if spec.claim_names().is_empty() {
                 continue;
             }

@@ -43,12 +43,12 @@ declare_rule! {
 
 impl Rule for InitCopyPathMismatch {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             let copies = copies(&spec);
             if copies.is_empty() {
                 continue;
             }
-            for server in cx.servers(&spec) {
+            for server in cx.servers_checked(&spec, out) {
                 let Some(model) = server.model() else {
                     continue;
                 };

@@ -3,7 +3,9 @@ use kubectl_vllm_sdk::prelude::*;
 declare_rule! {
     /// ## What it does
     /// Finds a PVC with `storageClassName: ""` that no PersistentVolume of the input set can bind:
-    /// none named by its `volumeName`, none whose `claimRef` names it.
+    /// none named by its `volumeName`, none whose `claimRef` names it. Offline that is an info
+    /// (the PV may have been made elsewhere); with a live cluster, an error when the PV its
+    /// `volumeName` names is missing there too, a warning without `volumeName`.
     ///
     /// ## Why is this bad?
     /// `""` means "a PV with no class": dynamic provisioning is off, so without such a PV the PVC is
@@ -32,6 +34,7 @@ declare_rule! {
         id: "pvc-empty-class-without-pv",
         severity: Error,
         fix: None,
+        complete_set: true,
         summary: "a classless PVC has no PersistentVolume to bind",
     }
 }
@@ -72,10 +75,32 @@ impl Rule for PvcEmptyClassWithoutPv {
         if by_name || by_claim_ref {
             return;
         }
-        out.report(
-            &Pointer::from_path("/spec/storageClassName"),
-            format!("PVC `{name}` asks for a classless volume, and no PersistentVolume of the input set can bind it: it stays Pending"),
-        )
-        .help("add the pre-loaded PV (and volumeName), or name a StorageClass");
+        // Offline, the pre-loaded PV may have been made outside the set. A live cluster was asked
+        // for the PV named by `volumeName`; a PV that binds by its claimRef is not looked up.
+        let live = cx.env.profile().live;
+        let named = cx.object.pointer("/spec/volumeName").is_some();
+        let (severity, message) = match (live, named) {
+            (true, true) => (
+                Severity::Error,
+                format!(
+                    "PVC `{name}` asks for a classless volume, and neither the input set nor the cluster has the PersistentVolume it names: it stays Pending"
+                ),
+            ),
+            (true, false) => (
+                Severity::Warning,
+                format!(
+                    "PVC `{name}` asks for a classless volume without volumeName, and no PersistentVolume of the input set claims it: unless a PV in the cluster does, it stays Pending"
+                ),
+            ),
+            (false, _) => (
+                Severity::Info,
+                format!(
+                    "PVC `{name}` asks for a classless volume, and no PersistentVolume of the input set can bind it: one must exist before it is created, or it stays Pending"
+                ),
+            ),
+        };
+        out.report(&Pointer::from_path("/spec/storageClassName"), message)
+            .severity(severity)
+            .help("add the pre-loaded PV (and volumeName), or name a StorageClass");
     }
 }

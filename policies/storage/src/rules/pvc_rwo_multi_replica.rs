@@ -27,8 +27,11 @@ declare_rule! {
     /// The finding points at `replicas` (several replicas), else at `strategy`, else at `spec`.
     ///
     /// ## Fix safety
-    /// Safe for one replica: `strategy: {type: Recreate}` (an update has downtime, which a
-    /// single RWO replica has anyway). No fix for several replicas.
+    /// Unsafe, for one replica: `strategy: {type: Recreate}`. Each update then stops the serving
+    /// pod before its successor loads the model (downtime) instead of hanging with both; that
+    /// changes availability, so it is not applied without `--unsafe-fixes`. No fix for several
+    /// replicas. A strategy whose maxUnavailable is 1 or more is not reported: the old pod goes
+    /// first and releases the volume.
     ///
     /// ## Source
     /// Kubernetes "Persistent Volumes: Access Modes"; vllm-project/production-stack V100 example
@@ -39,7 +42,7 @@ declare_rule! {
     pub struct PvcRwoMultiReplica {
         id: "pvc-rwo-multi-replica",
         severity: Error,
-        fix: Sometimes(Safe),
+        fix: Sometimes(Unsafe),
         summary: "a ReadWriteOnce PVC shared by several pods, or by a rolling update",
     }
 }
@@ -56,15 +59,46 @@ pub fn rwo_claim(cx: &Context) -> Option<String> {
     })
 }
 
-/// Whether a Deployment rolls out by surging a new pod (the default).
+/// Whether a Deployment's rolling update waits for a surge pod before it removes an old one:
+/// `RollingUpdate` (the default) whose effective maxSurge is above 0 and maxUnavailable is 0.
+/// As the Deployment controller computes them, from `replicas`: maxSurge rounds up, maxUnavailable
+/// rounds down (both default to 25%), and when both come to 0 maxUnavailable becomes 1. With
+/// maxUnavailable of 1 or more the old pod goes first and frees its GPU and its volume.
 pub fn surges(object: &Value) -> bool {
     let strategy = object
         .pointer("/spec/strategy/type")
         .and_then(Value::as_str)
         .unwrap_or("RollingUpdate");
-    let max_surge = object.pointer("/spec/strategy/rollingUpdate/maxSurge");
-    strategy == "RollingUpdate"
-        && !matches!(max_surge, Some(v) if v == &json!(0) || v == &json!("0") || v == &json!("0%"))
+    if strategy != "RollingUpdate" {
+        return false;
+    }
+    let replicas = object
+        .pointer("/spec/replicas")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    let resolve = |field: &str, round_up: bool| -> Option<u64> {
+        let value = object.pointer(&format!("/spec/strategy/rollingUpdate/{field}"));
+        let value = value.cloned().unwrap_or_else(|| json!("25%"));
+        match value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => {
+                let percent: u64 = s.trim().strip_suffix('%')?.parse().ok()?;
+                let scaled = replicas * percent;
+                Some(if round_up {
+                    scaled.div_ceil(100)
+                } else {
+                    scaled / 100
+                })
+            }
+            _ => None,
+        }
+    };
+    let (Some(surge), Some(unavailable)) =
+        (resolve("maxSurge", true), resolve("maxUnavailable", false))
+    else {
+        return false; // not a valid strategy: the API server says so
+    };
+    surge > 0 && unavailable == 0
 }
 
 impl Rule for PvcRwoMultiReplica {

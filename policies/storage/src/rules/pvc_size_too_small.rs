@@ -67,16 +67,8 @@ impl Rule for PvcSizeTooSmall {
         let uses = claims::users(cx, claim);
         let Some(need) = claims::requirement(&uses) else {
             if let Some(u) = uses.iter().find(|u| u.reference.is_some()) {
-                out.report_as(
-                    "model-unknown",
-                    &storage_at,
-                    format!(
-                        "{} serves `{}`, which is not in the model fact table; the size of PVC `{claim}` was not checked",
-                        u.owner,
-                        u.reference.as_deref().unwrap_or_default()
-                    ),
-                )
-                .help("add the model under `facts.models` in .kubectl-vllm.yaml (id, aliases, weights-mib, ...)");
+                let name = u.reference.clone().unwrap_or_default();
+                out.skip(SkipReason::ModelUnknown(name), &storage_at);
             }
             return;
         };

@@ -34,6 +34,7 @@ declare_rule! {
         id: "sc-pd-standard-for-weights",
         severity: Warning,
         fix: Always(Unsafe),
+        providers: [Gke],
         summary: "model weights on a pd-standard disk load slowly",
     }
 }
@@ -69,6 +70,9 @@ impl Rule for ScPdStandardForWeights {
         } else {
             Pointer::from_path("/spec")
         };
+        if !cx.check_provider(out, &at) {
+            return;
+        }
         out.report(
             &at,
             format!(

@@ -1,9 +1,5 @@
 use kubectl_vllm_sdk::prelude::*;
 
-/// The tag the fix pins: the newest release this project's fixtures and rules were checked
-/// against (it serves every model of the fact table, gpt-oss included).
-pub const PINNED_TAG: &str = "v0.10.2";
-
 declare_rule! {
     /// ## What it does
     /// Finds vLLM images without a fixed version: no tag, `:latest` or `:nightly` (and no digest).
@@ -18,13 +14,16 @@ declare_rule! {
     /// image: vllm/vllm-openai:latest
     /// ```
     ///
-    /// Use instead: `vllm/vllm-openai:v0.10.2`, or a digest.
+    /// Use instead: a release tag (`vllm/vllm-openai:v0.20.0`), or a digest.
     ///
     /// The finding points at `image`.
     ///
     /// ## Fix safety
-    /// Unsafe: pins `v0.10.2`, which may be older or newer than what `latest` gave you; prefer
-    /// your organisation's tested version.
+    /// Unsafe: pins the image table's `pin` for the repository (`v0.20.0` for
+    /// `vllm/vllm-openai`: the oldest release with the newest row's facts, CUDA 13 and the GKE
+    /// driver directory), which is older than what `latest` pulls today; prefer your
+    /// organisation's tested version. Offered only where the table names a pin: other
+    /// repositories (`lmcache/vllm-openai`, NGC) number their tags their own way.
     ///
     /// ## Source
     /// vllm-project/vllm#21979; gpustack#4678; field report ("Container Image and Driver
@@ -34,14 +33,14 @@ declare_rule! {
     pub struct ImageTagFloating {
         id: "image-tag-floating",
         severity: Warning,
-        fix: Always(Unsafe),
+        fix: Sometimes(Unsafe),
         summary: "a vLLM image is not pinned to a version",
     }
 }
 
 impl Rule for ImageTagFloating {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             for container in spec.app_containers() {
                 let image = container.image();
                 if !vllm::is_vllm_image(image) || image.contains('@') {
@@ -51,18 +50,20 @@ impl Rule for ImageTagFloating {
                 if !matches!(tag, None | Some("latest" | "nightly")) {
                     continue;
                 }
-                let repository = vllm::image_repository(image);
-                let pinned = format!("{repository}:{PINNED_TAG}");
                 let at = container.pointer.key("image");
                 let shown = tag.map_or_else(|| "no tag".to_string(), |t| format!("`:{t}`"));
-                out.report(
-                    &at,
-                    format!("`{image}` ({shown}) pulls whatever vLLM was published last"),
-                )
-                .help("pin a release tag or a digest")
-                .fix(format!("pin {pinned}"), |fix| {
-                    fix.replace(&at, &json!(pinned));
-                });
+                let finding = out
+                    .report(
+                        &at,
+                        format!("`{image}` ({shown}) pulls whatever vLLM was published last; the checks take the newest release's facts for it"),
+                    )
+                    .help("pin a release tag or a digest");
+                if let Some(pin) = cx.env.image(image).and_then(|i| i.pin) {
+                    let pinned = format!("{}:{pin}", vllm::image_repository(image));
+                    finding.fix(format!("pin {pinned}"), |fix| {
+                        fix.replace(&at, &json!(pinned));
+                    });
+                }
             }
         }
     }

@@ -2,8 +2,11 @@ use kubectl_vllm_sdk::prelude::*;
 
 declare_rule! {
     /// ## What it does
-    /// Compares a pinned vLLM image version with the oldest vLLM that serves the model (the model
-    /// fact table's `min-vllm`: 0.10.1 for gpt-oss, 0.8.0 for Gemma 3).
+    /// Compares the vLLM release a pinned image ships (from the image table: the tag of
+    /// `vllm/vllm-openai`, the release notes of NGC's `YY.MM-py3` tags, ...) with the oldest vLLM
+    /// that serves the model (the model fact table's `min-vllm`: 0.10.1 for gpt-oss, 0.8.0 for
+    /// Gemma 3). Images whose vLLM release the table does not know (`lmcache/vllm-openai`, whose
+    /// tags are LMCache versions; a custom build) and floating tags are not checked.
     ///
     /// ## Why is this bad?
     /// An older vLLM does not know the architecture and exits at startup (`Model architectures
@@ -41,13 +44,19 @@ fn parse(version: &str) -> Option<(u32, u32, u32)> {
 
 impl Rule for ImageVllmMinVersion {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
+        for spec in cx.pod_specs() {
+            for server in cx.servers_checked(&spec, out) {
                 let image = server.container.image();
-                let Some(version) = vllm::image_tag(image).and_then(parse) else {
+                let Some(version) = cx
+                    .env
+                    .image(image)
+                    .and_then(|i| i.vllm_version)
+                    .as_deref()
+                    .and_then(parse)
+                else {
                     continue;
                 };
-                let Some((_, Some(model))) = server.model_fact(cx.env) else {
+                let Some((_, model)) = server.known_model(cx.env, out) else {
                     continue;
                 };
                 let Some(minimum) = parse(&model.min_vllm) else {

@@ -122,10 +122,7 @@ fn check_service(cx: &Context, out: &mut Findings) {
     for kind in k8s::WORKLOAD_KINDS {
         for workload in cx.env.list(kind, cx.namespace(), "").iter() {
             for spec in k8s::pod_specs(kind, workload) {
-                let template = spec.pointer.strip_suffix("/spec").unwrap_or("");
-                let labels = workload
-                    .pointer(&format!("{template}/metadata/labels"))
-                    .and_then(Value::as_object);
+                let labels = spec.labels(workload);
                 if !labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v))) {
                     continue;
                 }
@@ -180,8 +177,8 @@ impl Rule for NetPortMismatch {
             check_service(cx, out);
             return;
         }
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
+        for spec in cx.pod_specs() {
+            for server in cx.complete_servers(&spec, out) {
                 check_server(&server, out);
             }
         }

@@ -47,8 +47,8 @@ impl Rule for NetServiceNamedVllm {
         if service.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None") {
             return;
         }
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            if cx.servers(&spec).is_empty()
+        for spec in cx.pod_specs() {
+            if cx.servers_checked(&spec, out).is_empty()
                 || spec.spec.get("enableServiceLinks").and_then(Value::as_bool) == Some(false)
             {
                 continue;

@@ -3,14 +3,18 @@ use kubectl_vllm_sdk::vllm::Server;
 
 declare_rule! {
     /// ## What it does
-    /// Checks that the vLLM container mounts a memory-backed `emptyDir` at `/dev/shm` (unless the
-    /// pod uses `hostIPC`). Error with tensor or pipeline parallelism above 1, warning otherwise.
+    /// Checks that a vLLM container running tensor or pipeline parallelism inside its pod
+    /// (`--tensor-parallel-size` × `--pipeline-parallel-size` above 1) mounts a volume at
+    /// `/dev/shm` (unless the pod uses `hostIPC`). Error; a warning for data parallelism alone
+    /// (`--data-parallel-size` above 1), whose ranks share memory only for some models.
     ///
     /// ## Why is this bad?
-    /// Container runtimes give `/dev/shm` 64 MiB. PyTorch and NCCL share tensors between the
-    /// tensor-parallel workers through it, and fail with `NCCL WARN Error while creating shared
-    /// memory segment /dev/shm/nccl-...`, `No space left on device`, `ncclSystemError` or bus
-    /// errors. The field report's gemma-27b and gpt-oss deployments ran TP 4 and 8 without it.
+    /// Container runtimes give `/dev/shm` 64 MiB. vLLM's workers and NCCL share tensors between
+    /// the parallel ranks of a pod through it, and fail with `NCCL WARN Error while creating
+    /// shared memory segment /dev/shm/nccl-...`, `No space left on device`, `ncclSystemError` or
+    /// bus errors. The field report's gemma-27b and gpt-oss deployments ran TP 4 and 8 without
+    /// it. With one rank (TP = PP = DP = 1) there is no peer to share with, so nothing is reported.
+    /// A parallelism the manifest does not show (a flag from a Secret) is reported as skipped.
     ///
     /// ## Example
     /// ```yaml
@@ -31,11 +35,13 @@ declare_rule! {
     ///   emptyDir: {medium: Memory, sizeLimit: 8Gi}
     /// ```
     ///
-    /// The finding points at the container's `volumeMounts`, else at the container.
+    /// The finding points at the container's `volumeMounts`, else at the container. A KServe
+    /// predictor's `model` is not checked: its ServingRuntime holds the volumes.
     ///
     /// ## Fix safety
-    /// Safe: adds the `dshm` volume (sizeLimit 2 GiB × TP, at most 20 GiB) and its mount. The
-    /// memory counts against the container's memory limit.
+    /// Safe: adds the `dshm` volume (sizeLimit 2 GiB × ranks, at most 20 GiB) and its mount, and
+    /// nothing else. Pages written there count against the container's memory limit, as any
+    /// shared memory does.
     ///
     /// ## Source
     /// NVIDIA/nccl#525; vllm-project/vllm#1710; vLLM docs "Using Docker" (shared memory) and "Using
@@ -48,7 +54,7 @@ declare_rule! {
         id: "shm-missing",
         severity: Error,
         fix: Always(Safe),
-        summary: "a vLLM container has the 64 MiB default /dev/shm",
+        summary: "a vLLM container with parallel ranks has the 64 MiB default /dev/shm",
     }
 }
 
@@ -80,28 +86,28 @@ pub fn shm_volume<'a>(spec: &PodSpec<'a>, server: &Server) -> Option<(usize, &'a
 
 impl Rule for ShmMissing {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     if spec.spec.get("hostIPC").and_then(Value::as_bool) == Some(true) {
         return;
     }
-    for server in cx.servers(&spec) {
-        let memory_backed = shm_volume(&spec, &server).is_some_and(|(_, v)| {
-            v.pointer("/emptyDir/medium").and_then(Value::as_str) == Some("Memory")
-        });
-        if memory_backed {
+    for server in cx.servers_checked(spec, out) {
+        if server.partial || shm_volume(spec, &server).is_some() {
             continue;
         }
-        let inv = &server.invocation;
-        let tp = inv.tensor_parallel(&server.vars).unwrap_or(1);
-        let pp = inv.pipeline_parallel(&server.vars).unwrap_or(1);
-        let parallel = tp > 1 || pp > 1;
+        let Some((tp, pp, dp)) = server.sizes(out) else {
+            continue;
+        };
+        let parallel = tp * pp > 1;
+        if !parallel && dp <= 1 {
+            continue;
+        }
         let mounts_at = server.container.pointer.key("volumeMounts");
         let at = if server.container.value.get("volumeMounts").is_some() {
             mounts_at.clone()
@@ -115,7 +121,7 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
             )
         } else {
             format!(
-                "container `{}` has the 64 MiB default /dev/shm; PyTorch uses shared memory even on one GPU",
+                "container `{}` runs {dp} data-parallel ranks with the 64 MiB default /dev/shm; MoE models share tensors between them",
                 server.container.name()
             )
         };
@@ -128,7 +134,7 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
         } else {
             "dshm"
         };
-        let size = recommended_size(tp * pp);
+        let size = recommended_size(tp * pp * dp);
         out.report(&at, message)
             .severity(if parallel {
                 Severity::Error

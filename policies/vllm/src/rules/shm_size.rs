@@ -4,14 +4,15 @@ use super::shm_missing::{recommended_size, shm_volume};
 
 declare_rule! {
     /// ## What it does
-    /// Checks the size of the memory-backed `/dev/shm` of a vLLM container: it needs a `sizeLimit`,
-    /// at least 1 GiB with tensor or pipeline parallelism, and no more than the container's memory
-    /// limit.
+    /// Checks the size of the memory-backed `/dev/shm` of a vLLM container: at least 1 GiB with
+    /// tensor or pipeline parallelism (warning), no more than the container's memory limit
+    /// (warning), and a `sizeLimit` at all (info).
     ///
     /// ## Why is this bad?
-    /// tmpfs pages count against the container's memory limit: an unbounded `/dev/shm` can push the
-    /// pod into an OOM kill, and one larger than the limit promises memory the pod cannot have. Too
-    /// small breaks NCCL like the 64 MiB default does. Reference sizes: 2 GiB for one GPU (vLLM
+    /// tmpfs pages count against the container's memory limit: one larger than the limit promises
+    /// memory the pod cannot have, and too small breaks NCCL like the 64 MiB default does. An
+    /// unbounded `/dev/shm` only grows as it is written (vLLM and NCCL write a bounded amount) and
+    /// the memory limit caps it, so a missing `sizeLimit` is hygiene, not a failure. Reference sizes: 2 GiB for one GPU (vLLM
     /// docs), 8–20 GiB with tensor parallelism (production-stack, llm-d).
     ///
     /// ## Example
@@ -45,16 +46,16 @@ declare_rule! {
 
 impl Rule for ShmSize {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers(&spec) {
-        let Some((index, volume)) = shm_volume(&spec, &server) else {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.complete_servers(spec, out) {
+        let Some((index, volume)) = shm_volume(spec, &server) else {
             continue;
         };
         if volume.pointer("/emptyDir/medium").and_then(Value::as_str) != Some("Memory") {
@@ -72,7 +73,8 @@ fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
             .and_then(quantity::bytes);
         match volume.pointer("/emptyDir/sizeLimit") {
             None => {
-                out.report(&empty_dir, "the /dev/shm emptyDir has no sizeLimit: it can grow until the pod is OOM-killed")
+                out.report(&empty_dir, "the /dev/shm emptyDir has no sizeLimit: what is written there counts against the pod's memory without a bound of its own")
+                    .severity(Severity::Info)
                     .help(format!("set sizeLimit: {recommended}"))
                     .fix(format!("set sizeLimit: {recommended}"), |fix| {
                         fix.add(&limit_at, &json!(recommended));

@@ -2,8 +2,11 @@ use kubectl_vllm_sdk::prelude::*;
 
 declare_rule! {
     /// ## What it does
-    /// Finds a vLLM image run without `command` whose `args` start with `vllm`, `serve`,
-    /// `python`/`python3` or `-m`.
+    /// Finds a container without `command` whose image starts vLLM itself (the image table knows
+    /// its entrypoint: `vllm serve`, or `python3 -m vllm.entrypoints.openai.api_server` in older
+    /// `vllm/vllm-openai` releases) and whose `args` start with `vllm`, `serve`,
+    /// `python`/`python3` or `-m`. Images whose entrypoint is unknown, or runs its arguments as a
+    /// command (NVIDIA's NGC images), are not reported.
     ///
     /// ## Why is this bad?
     /// Current `vllm/vllm-openai` images have `ENTRYPOINT ["vllm", "serve"]`, so `args` are
@@ -12,7 +15,7 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// image: vllm/vllm-openai:v0.10.1
+    /// image: vllm/vllm-openai:v0.12.0
     /// args: ["vllm", "serve", "openai/gpt-oss-20b"]
     /// ```
     ///
@@ -38,10 +41,10 @@ declare_rule! {
 
 impl Rule for VllmEntrypointDoubleServe {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
+        for spec in cx.pod_specs() {
             for container in spec.app_containers() {
                 if container.value.get("command").is_some()
-                    || !vllm::is_vllm_image(container.image())
+                    || vllm::image_starts_vllm(cx.env, container.image()) != Some(true)
                 {
                     continue;
                 }

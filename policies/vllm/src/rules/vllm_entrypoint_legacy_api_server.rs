@@ -8,7 +8,8 @@ declare_rule! {
     /// ## Why is this bad?
     /// That module is vLLM's demo `/generate` server: "This API server is used only for
     /// demonstrating usage of AsyncEngine and simple performance benchmarks. It is not intended for
-    /// production use." It has no `/v1/*` endpoints, so OpenAI clients and gateways fail.
+    /// production use." It has no `/v1/*` endpoints, so OpenAI clients and gateways fail. A
+    /// warning, not an error: the pod starts and serves `/generate`, which some clients use.
     ///
     /// ## Example
     /// ```yaml
@@ -17,11 +18,13 @@ declare_rule! {
     ///
     /// Use instead: `["python3", "-m", "vllm.entrypoints.openai.api_server"]` or `["vllm", "serve"]`.
     ///
-    /// The finding points at the module name.
+    /// The finding points at the module name. Images whose vendor replaced the module (the
+    /// image table's `patched`: Vertex Model Garden's `pytorch-vllm-serve`, whose `api_server`
+    /// serves Vertex's own routes) are not reported.
     ///
     /// ## Fix safety
-    /// Safe: replaces the module with `vllm.entrypoints.openai.api_server`, which takes the same
-    /// flags and serves the OpenAI API.
+    /// Unsafe: replaces the module with `vllm.entrypoints.openai.api_server`, which takes the same
+    /// flags and serves the OpenAI API, but no longer `/generate`: clients of the demo API break.
     ///
     /// ## Source
     /// vLLM `vllm/entrypoints/api_server.py` docstring; GKE model-armor and ai-on-gke samples.
@@ -29,22 +32,29 @@ declare_rule! {
     /// - <https://github.com/vllm-project/vllm/blob/main/vllm/entrypoints/api_server.py>
     pub struct VllmEntrypointLegacyApiServer {
         id: "vllm-entrypoint-legacy-api-server",
-        severity: Error,
-        fix: Always(Safe),
+        severity: Warning,
+        fix: Always(Unsafe),
         summary: "the demo api_server module has no OpenAI /v1 endpoints",
     }
 }
 
 impl Rule for VllmEntrypointLegacyApiServer {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
+        for spec in cx.pod_specs() {
+            for server in cx.servers_checked(&spec, out) {
                 if server.invocation.entrypoint != Entrypoint::LegacyApiServer {
                     continue;
                 }
                 let Some(word) = &server.invocation.start else {
                     continue;
                 };
+                if cx
+                    .env
+                    .image(server.container.image())
+                    .is_some_and(|i| i.patched)
+                {
+                    continue;
+                }
                 vllm::report_word(
                     out,
                     word,

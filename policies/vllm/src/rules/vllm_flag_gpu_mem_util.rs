@@ -37,8 +37,8 @@ declare_rule! {
 
 impl Rule for VllmFlagGpuMemUtil {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
+        for spec in cx.pod_specs() {
+            for server in cx.servers_checked(&spec, out) {
                 let Some(flag) = server.flag("gpu-memory-utilization") else {
                     continue;
                 };

@@ -37,15 +37,16 @@ declare_rule! {
 
 impl Rule for VllmFlagMaxModelLenExceeds {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
-                let Some((_, Some(model))) = server.model_fact(cx.env) else {
-                    continue;
-                };
+        for spec in cx.pod_specs() {
+            for server in cx.servers_checked(&spec, out) {
                 let Some(flag) = server.flag("max-model-len") else {
                     continue;
                 };
                 let Some(len) = flag.number::<u64>() else {
+                    server.skip_unknown(out, &flag);
+                    continue;
+                };
+                let Some((_, model)) = server.known_model(cx.env, out) else {
                     continue;
                 };
                 let allowed = server

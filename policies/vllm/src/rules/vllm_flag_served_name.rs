@@ -3,8 +3,7 @@ use kubectl_vllm_sdk::prelude::*;
 declare_rule! {
     /// ## What it does
     /// Notes a model loaded from a path (`--model=/models/gemma-3-1b-it`) without
-    /// `--served-model-name`: info, or a warning when a Service of the input set selects the pod
-    /// (so clients will call it).
+    /// `--served-model-name`. Info: serving under the path can be intended.
     ///
     /// ## Why is this bad?
     /// The OpenAI API's model id becomes the path: clients asking for `google/gemma-3-1b-it` get
@@ -20,8 +19,9 @@ declare_rule! {
     /// The finding points at the model.
     ///
     /// ## Fix safety
-    /// Safe: adds `--served-model-name` with the model's Hugging Face id from the fact table, or
-    /// the path's last component. Clients that used the path as the id must switch.
+    /// Unsafe: adds `--served-model-name` with the model's Hugging Face id from the fact table, or
+    /// the path's last component. The API's model id changes: clients that send the path must
+    /// switch, which is a change beyond the finding.
     ///
     /// ## Source
     /// vLLM CLI `--served-model-name`; llm-d gpt-oss patch; GKE GCS FUSE vLLM sample.
@@ -30,41 +30,15 @@ declare_rule! {
     pub struct VllmFlagServedName {
         id: "vllm-flag-served-name",
         severity: Info,
-        fix: Always(Safe),
+        fix: Always(Unsafe),
         summary: "a model served from a path has the path as its API model id",
     }
 }
 
-/// Whether a Service in the object's namespace selects pods with the template's labels.
-fn has_service(cx: &Context, spec: &PodSpec) -> bool {
-    let template = spec.pointer.strip_suffix("/spec").unwrap_or("");
-    let labels = cx
-        .object
-        .pointer(&format!("{template}/metadata/labels"))
-        .and_then(Value::as_object);
-    let Some(labels) = labels else { return false };
-    cx.env
-        .list("Service", cx.namespace(), "")
-        .iter()
-        .any(|service| {
-            service
-                .pointer("/spec/selector")
-                .and_then(Value::as_object)
-                .is_some_and(|selector| {
-                    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-                })
-        })
-}
-
 impl Rule for VllmFlagServedName {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            let severity = if has_service(cx, &spec) {
-                Severity::Warning
-            } else {
-                Severity::Info
-            };
-            for server in cx.servers(&spec) {
+        for spec in cx.pod_specs() {
+            for server in cx.complete_servers(&spec, out) {
                 let Some((model, fact)) = server.model_fact(cx.env) else {
                     continue;
                 };
@@ -89,7 +63,6 @@ impl Rule for VllmFlagServedName {
                     &model.at,
                     format!("clients must call this model `{path}`: no --served-model-name"),
                 )
-                .severity(severity)
                 .help(format!("add --served-model-name={name}"))
                 .fix(format!("add --served-model-name={name}"), |fix| {
                     server.set_flag(fix, cx.object, "served-model-name", &name);

@@ -38,18 +38,19 @@ declare_rule! {
 
 impl Rule for VllmTpHeads {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            for server in cx.servers(&spec) {
-                let Some((_, Some(model))) = server.model_fact(cx.env) else {
+        for spec in cx.pod_specs() {
+            for server in cx.servers_checked(&spec, out) {
+                let Some((tp, _, _)) = server.sizes(out) else {
                     continue;
                 };
-                let Some(tp) = server.invocation.tensor_parallel(&server.vars) else {
+                // One rank divides every head count.
+                if tp <= 1 {
+                    continue;
+                }
+                let Some((_, model)) = server.known_model(cx.env, out) else {
                     continue;
                 };
                 let divides = |heads: u32| heads == 0 || u64::from(heads) % tp == 0;
-                if tp == 0 {
-                    continue;
-                }
                 if divides(model.attention_heads) && divides(model.vision_heads) {
                     if !tp.is_power_of_two() {
                         parallelism_site(&server)

@@ -38,25 +38,30 @@ declare_rule! {
 
 impl Rule for VllmTpOversized {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in k8s::pod_specs(cx.kind(), cx.object) {
-            check_spec(cx, spec, out);
+        for spec in cx.pod_specs() {
+            check_spec(cx, &spec, out);
         }
     }
 }
 
 /// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: PodSpec<'_>, out: &mut Findings) {
-    let Some((label, _, Some(gpu))) = cx.accelerator(&spec) else {
-        return;
-    };
-    for server in cx.servers(&spec) {
-        let Some((_, Some(model))) = server.model_fact(cx.env) else {
+fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+    for server in cx.servers_checked(spec, out) {
+        let Some((tp, _, _)) = server.sizes(out) else {
             continue;
         };
-        let Some(tp) = server.invocation.tensor_parallel(&server.vars) else {
+        if tp <= 1 {
+            continue;
+        }
+        let Some((_, model)) = server.known_model(cx.env, out) else {
             continue;
         };
-        if tp <= 1 || model.weights_mib * 2 > gpu.memory_mib {
+        // Without the GPU's memory there is nothing to compare (the model-fit rules say so).
+        let Some(gpu) = cx.accelerator(spec).and_then(|s| s.accelerator) else {
+            continue;
+        };
+        let label = gpu.name.clone();
+        if model.weights_mib * 2 > gpu.memory_mib {
             continue;
         }
         parallelism_site(&server)

@@ -46,24 +46,26 @@ declare_rule! {
 
 impl Rule for VllmTpPpGpuMismatch {
     fn check(&self, cx: &Context, out: &mut Findings) {
-        let specs = k8s::pod_specs(cx.kind(), cx.object);
+        let specs = cx.pod_specs();
         if cx.kind() == "LeaderWorkerSet" {
             check_leader_worker_set(cx, &specs, out);
             return;
         }
         let Some(spec) = specs.first() else { return };
-        for server in cx.servers(spec) {
-            let gpus = server.container.gpus();
+        for server in cx.servers_checked(spec, out) {
+            // Every device that runs one rank (GPUs, MIG slices, TPU chips, Gaudi, Neuron
+            // cores); a Neuron device holds several cores, so its rank count is unknown.
+            let devices = server.container.devices();
+            if devices.is_empty() || devices.iter().any(|(d, _)| !d.one_rank_each()) {
+                continue;
+            }
+            let gpus: u64 = devices.iter().map(|(_, n)| n).sum();
             let inv = &server.invocation;
-            let (Some(tp), Some(pp), Some(dp)) = (
-                inv.tensor_parallel(&server.vars),
-                inv.pipeline_parallel(&server.vars),
-                inv.data_parallel(&server.vars),
-            ) else {
+            let Some((tp, pp, dp)) = server.sizes(out) else {
                 continue;
             };
             let ranks = tp * pp * dp;
-            if gpus == 0 || ranks == gpus {
+            if ranks == gpus {
                 continue;
             }
             let product = if pp == 1 && dp == 1 {
@@ -121,14 +123,13 @@ fn check_leader_worker_set(cx: &Context, specs: &[PodSpec], out: &mut Findings) 
         .pointer("/spec/leaderWorkerTemplate/size")
         .and_then(Value::as_u64)
         .unwrap_or(1);
-    let per_pod = worker.gpu_count();
+    let Some(per_pod) = worker.rank_devices() else {
+        return;
+    };
     let Some(server) = specs.iter().flat_map(|s| cx.servers(s)).next() else {
         return;
     };
-    let (Some(tp), Some(pp)) = (
-        server.invocation.tensor_parallel(&server.vars),
-        server.invocation.pipeline_parallel(&server.vars),
-    ) else {
+    let Some((tp, pp, _)) = server.sizes(out) else {
         return;
     };
     let total = size * per_pod;

@@ -1,11 +1,17 @@
 //! Node pools of the cluster profile as the scheduler sees them.
 
-use kubectl_vllm_sdk::prelude::*;
-use kubectl_vllm_sdk::{NodePool, Taint};
+use serde_json::Value;
 
-/// A pool's node labels, with the ones GKE sets itself (pool name, accelerator, count).
-pub fn labels(pool: &NodePool) -> Vec<(String, String)> {
+use crate::k8s::{self, PodSpec};
+use crate::{Context, NodePool, Taint};
+
+/// A pool's node labels, with the ones GKE sets itself on GKE (pool name, accelerator, count).
+#[must_use]
+pub fn labels(pool: &NodePool, gke: bool) -> Vec<(String, String)> {
     let mut labels = pool.labels.clone();
+    if !gke {
+        return labels;
+    }
     let mut set = |k: &str, v: String| {
         if !labels.iter().any(|(key, _)| key == k) {
             labels.push((k.to_string(), v));
@@ -25,6 +31,7 @@ pub fn labels(pool: &NodePool) -> Vec<(String, String)> {
 /// The pool's NoSchedule/NoExecute taints the pod does not tolerate. With the
 /// ExtendedResourceToleration admission plugin, a pod requesting `nvidia.com/gpu` tolerates
 /// `nvidia.com/gpu` NoSchedule taints without saying so.
+#[must_use]
 pub fn untolerated(cx: &Context, spec: &PodSpec, pool: &NodePool) -> Vec<Taint> {
     let automatic = cx.env.profile().extended_resource_toleration && spec.gpu_count() > 0;
     pool.taints
@@ -37,14 +44,17 @@ pub fn untolerated(cx: &Context, spec: &PodSpec, pool: &NodePool) -> Vec<Taint> 
 }
 
 /// Pools whose labels the pod's node selector and required affinity accept.
-pub fn matching<'p>(spec: &PodSpec, pools: &'p [NodePool]) -> Vec<&'p NodePool> {
+#[must_use]
+pub fn matching<'p>(cx: &Context, spec: &PodSpec, pools: &'p [NodePool]) -> Vec<&'p NodePool> {
+    let gke = cx.is_gke();
     pools
         .iter()
-        .filter(|p| spec.accepts_node(&labels(p)))
+        .filter(|p| spec.accepts_node(&labels(p, gke)))
         .collect()
 }
 
 /// Whether the pod constrains nodes at all.
+#[must_use]
 pub fn constrains(spec: &PodSpec) -> bool {
     spec.spec
         .get("nodeSelector")
