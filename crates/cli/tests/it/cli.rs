@@ -1224,7 +1224,15 @@ fn pre_commit_hook_blocks_a_bad_manifest_then_allows_the_fix() {
     assert!(!blocked.status.success(), "the bad manifest was committed");
     let said = format!("{}{}", stdout(&blocked), stderr(&blocked));
     assert!(said.contains("runtime-ld-library-path-gke"), "{said}");
-    let fixed = sh(&["kubectl-vllm", "fix", "--write", "pod.yaml"]);
+    // The image's own LD_LIBRARY_PATH is not known, so the repair is an unsafe fix: the user
+    // accepts it explicitly.
+    let fixed = sh(&[
+        "kubectl-vllm",
+        "fix",
+        "--write",
+        "--unsafe-fixes",
+        "pod.yaml",
+    ]);
     assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
     assert!(sh(&["git", "add", "-A"]).status.success());
     let allowed = sh(&["git", "commit", "-qm", "good"]);
