@@ -232,6 +232,17 @@ impl Shared {
     }
 }
 
+/// An EKS GPU node as the kubelet and NVIDIA GPU feature discovery label it: `gpus` L4s on a
+/// `g6.12xlarge` of node group `gpu`, with an `aws://` provider ID.
+#[must_use]
+pub fn eks_l4_node(name: &str, gpus: u32) -> Value {
+    json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {
+        "eks.amazonaws.com/nodegroup": "gpu", "node.kubernetes.io/instance-type": "g6.12xlarge",
+        "nvidia.com/gpu.product": "NVIDIA-L4", "nvidia.com/gpu.count": gpus.to_string()}},
+        "spec": {"providerID": format!("aws:///us-east-1a/{name}")},
+        "status": {"allocatable": {"cpu": "47", "memory": "180Gi", "nvidia.com/gpu": gpus.to_string()}}})
+}
+
 /// The running double. Dropping it stops the server.
 pub struct ApiDouble {
     addr: SocketAddr,
@@ -564,6 +575,8 @@ struct Target {
 
 enum Route {
     Document(Value),
+    /// `/apis`: the group list, which depends on the groups a test added.
+    Groups,
     Target(Target),
     NotFound,
 }
@@ -577,7 +590,7 @@ fn route(path: &str) -> Route {
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]
             }));
         }
-        ["apis"] => return Route::Document(group_list(&[])),
+        ["apis"] => return Route::Groups,
         ["api", "v1", rest @ ..] => ("", "v1", rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return Route::NotFound,
@@ -619,7 +632,11 @@ fn group_list(extra: &[String]) -> Value {
         .filter(|g| !g.is_empty())
         .collect();
     groups.dedup();
-    groups.extend(extra.iter().map(String::as_str));
+    for group in extra {
+        if !groups.contains(&group.as_str()) {
+            groups.push(group);
+        }
+    }
     let groups: Vec<Value> = groups
         .iter()
         .map(|group| {
@@ -784,13 +801,13 @@ fn handle(shared: &Shared, incoming: &Incoming, body: Option<&Value>, watch: boo
             );
         }
     }
-    if incoming.method == "GET" && incoming.path.trim_matches('/') == "apis" {
-        return (200, group_list(&state.extra_groups));
-    }
     let target = match route(&incoming.path) {
         Route::Document(document) if incoming.method == "GET" => return (200, document),
+        Route::Groups if incoming.method == "GET" => {
+            return (200, group_list(&state.extra_groups));
+        }
         Route::Target(target) => target,
-        Route::Document(_) | Route::NotFound => {
+        Route::Document(_) | Route::Groups | Route::NotFound => {
             return no_route();
         }
     };

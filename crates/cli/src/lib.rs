@@ -526,7 +526,7 @@ fn facts_table(facts: &kubectl_vllm_host::FactTables) -> String {
             out,
             "{:<28} {:<9} {:<24} {:>4} {}",
             t.instance_type,
-            format!("{:?}", t.provider).to_ascii_lowercase(),
+            t.provider.display(),
             t.accelerator,
             t.gpus,
             t.source

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kubectl_vllm_host::facts::LiveFacts;
-use kubectl_vllm_host::provider::{Hint, Provider, ProviderSource, Resolved};
+use kubectl_vllm_host::provider::{Hint, Provider, Resolved};
 use kubectl_vllm_host::{
     ArtifactCache, Cluster, Contract, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef,
     Outcome, Policy, PolicyError, RunFacts, Shared, Skip, SkipReason,
@@ -234,36 +234,21 @@ impl Linter {
                 }
             })
             .collect();
-        for existing in &config.cluster.existing {
-            let (reference, object) = stand_in(existing);
-            inventory.insert(reference, &object);
+        // Objects outside the set: the config's `existing` ones, then the live cluster's.
+        let outside = config
+            .cluster
+            .existing
+            .iter()
+            .map(stand_in)
+            .chain(self.live.iter().flat_map(|l| l.objects.iter().cloned()));
+        for object in outside {
+            inventory.insert(reference_of(&object), &object);
         }
-        if let Some(live) = &self.live {
-            for object in &live.objects {
-                let text =
-                    |pointer: &str| object.pointer(pointer).and_then(serde_json::Value::as_str);
-                let reference = ObjectRef {
-                    api_version: text("/apiVersion").unwrap_or("v1").to_string(),
-                    kind: text("/kind").unwrap_or_default().to_string(),
-                    namespace: text("/metadata/namespace").map(str::to_string),
-                    name: text("/metadata/name").unwrap_or_default().to_string(),
-                };
-                inventory.insert(reference, object);
-            }
-        }
-        let hints = provider_hints(manifests, &facts);
-        // Autopilot is GKE's: a profile that says so names the provider.
-        let configured = match config.cluster.provider {
-            kubectl_vllm_host::ProviderSetting::Auto if config.cluster.autopilot => {
-                kubectl_vllm_host::ProviderSetting::Gke
-            }
-            setting => setting,
-        };
         let provider = Resolved::resolve(
             config.provider,
-            configured,
+            config.cluster.provider_setting(),
             self.live.as_ref().and_then(|l| l.facts.provider),
-            &hints,
+            || provider_hints(manifests, &facts),
         );
         let cluster = match &self.live {
             Some(live) => Cluster::live(&config.cluster, provider.clone(), &live.facts),
@@ -413,31 +398,30 @@ impl Linter {
 
 /// The object a config's `cluster.existing` entry stands for: its kind, namespace and name, and
 /// the annotation that says it is known by name only.
-fn stand_in(existing: &kubectl_vllm_host::facts::ExistingObject) -> (ObjectRef, serde_json::Value) {
+fn stand_in(existing: &kubectl_vllm_host::facts::ExistingObject) -> serde_json::Value {
     let api_version = match existing.kind.as_str() {
         "StorageClass" => "storage.k8s.io/v1",
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => "apps/v1",
         _ => "v1",
     };
-    let mut metadata = serde_json::json!({
-        "name": existing.name,
-        "annotations": {kubectl_vllm_sdk::k8s::SOURCE_ANNOTATION: "existing, metadata-only"},
-    });
-    if let Some(namespace) = &existing.namespace {
-        metadata["namespace"] = serde_json::Value::String(namespace.clone());
+    kubectl_vllm_sdk::k8s::stand_in(
+        api_version,
+        &existing.kind,
+        existing.namespace.as_deref(),
+        &existing.name,
+        "existing",
+    )
+}
+
+/// The identity of an object from outside the input set.
+fn reference_of(object: &serde_json::Value) -> ObjectRef {
+    let text = |pointer: &str| object.pointer(pointer).and_then(serde_json::Value::as_str);
+    ObjectRef {
+        api_version: text("/apiVersion").unwrap_or("v1").to_string(),
+        kind: text("/kind").unwrap_or_default().to_string(),
+        namespace: text("/metadata/namespace").map(str::to_string),
+        name: text("/metadata/name").unwrap_or_default().to_string(),
     }
-    let object = serde_json::json!({
-        "apiVersion": api_version,
-        "kind": existing.kind,
-        "metadata": metadata,
-    });
-    let reference = ObjectRef {
-        api_version: api_version.to_string(),
-        kind: existing.kind.clone(),
-        namespace: existing.namespace.clone(),
-        name: existing.name.clone(),
-    };
-    (reference, object)
 }
 
 /// Every provider hint of the input set, in input order.
@@ -466,10 +450,7 @@ fn describe_hint(manifests: &Manifests, hint: &Hint) -> String {
 /// What messages of provider-specific rules add when the provider was inferred from a hint:
 /// `GKE, from nodeSelector cloud.google.com/gke-accelerator at deploy.yaml:31`.
 fn provider_note(manifests: &Manifests, provider: &Resolved) -> Option<String> {
-    let hint = provider
-        .hint
-        .as_ref()
-        .filter(|_| provider.source == ProviderSource::Hints)?;
+    let hint = provider.hint.as_ref()?; // set only when the hints decided
     Some(format!(
         "{}, from {}",
         provider.provider.display(),
@@ -544,7 +525,9 @@ fn skip_findings(
         }
         findings.push(finding);
     }
-    if provider.provider != Provider::Unknown {
+    if provider.provider != Provider::Unknown
+        || (provider_rules.is_empty() && provider.conflict.is_empty())
+    {
         return;
     }
     let why = match provider.conflict.as_slice() {
@@ -561,9 +544,6 @@ fn skip_findings(
                 .join(" and ")
         ),
     };
-    if provider_rules.is_empty() && provider.conflict.is_empty() {
-        return;
-    }
     let skipped = if provider_rules.is_empty() {
         "no provider-specific rule had anything to check".to_string()
     } else {
@@ -769,11 +749,7 @@ fn policy_finding(
         }
         _ => result.message.clone(),
     };
-    let default = policy
-        .info
-        .rules
-        .iter()
-        .find(|r| r.id == result.rule)
+    let default = rule
         .map(|r| Severity::from(r.default_severity))
         .or_else(|| {
             host_rules::all()
@@ -934,13 +910,12 @@ fn ignored_by(config: &Config, finding: &Finding) -> Option<String> {
 /// placeholder (in `stringData`, or in `data` once decoded), `schema-value` for a `data` value
 /// that is not base64 (the API server rejects the Secret). Messages name the key, never the value.
 fn secret_values(manifests: &Manifests, findings: &mut Vec<Finding>) {
-    use base64::Engine as _;
     for object in manifests
         .objects
         .iter()
         .filter(|o| o.reference.kind == "Secret")
     {
-        let Some(raw) = raw_object(manifests, object) else {
+        let Some(raw) = manifests.written(object) else {
             continue;
         };
         let name = &object.reference.name;
@@ -956,30 +931,22 @@ fn secret_values(manifests: &Manifests, findings: &mut Vec<Finding>) {
                     "/{field}/{}",
                     kubectl_vllm_manifest::yaml::escape_token(key)
                 );
-                let decoded = if field == "data" {
-                    let compact: String = text.split_whitespace().collect();
-                    let Ok(bytes) =
-                        base64::engine::general_purpose::STANDARD.decode(compact.as_bytes())
-                    else {
-                        let mut finding = object_finding(
-                            manifests,
-                            object,
-                            "schema-value",
-                            &pointer,
-                            format!(
-                                "Secret `{name}`: the value of `data.{key}` is not base64, so the API server rejects the Secret"
-                            ),
-                        );
-                        finding.help = Some(
-                            "base64-encode it, or move the key to `stringData` (an unrendered template is a placeholder: render it first)"
-                                .to_string(),
-                        );
-                        findings.push(finding);
-                        continue;
-                    };
-                    String::from_utf8_lossy(&bytes).into_owned()
-                } else {
-                    text.to_string()
+                let Some(decoded) = decoded(field, text) else {
+                    let mut finding = object_finding(
+                        manifests,
+                        object,
+                        "schema-value",
+                        &pointer,
+                        format!(
+                            "Secret `{name}`: the value of `data.{key}` is not base64, so the API server rejects the Secret"
+                        ),
+                    );
+                    finding.help = Some(
+                        "base64-encode it, or move the key to `stringData` (an unrendered template is a placeholder: render it first)"
+                            .to_string(),
+                    );
+                    findings.push(finding);
+                    continue;
                 };
                 if let Some(kind) = placeholder(&decoded) {
                     let mut finding = object_finding(
@@ -1003,19 +970,18 @@ fn secret_values(manifests: &Manifests, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The object as written, Secret values included (the loaded copy hides them).
-fn raw_object(manifests: &Manifests, object: &Object) -> Option<serde_json::Value> {
-    let document = manifests.files[object.file]
-        .stream
-        .documents
-        .iter()
-        .find(|d| d.index == object.document)?;
-    let root = document.root.to_json();
-    if object.prefix.is_empty() {
-        Some(root)
-    } else {
-        root.pointer(&object.prefix).cloned()
+/// A Secret value as the pod sees it: `stringData` as written, `data` base64-decoded (`None`: not
+/// base64).
+fn decoded(field: &str, text: &str) -> Option<String> {
+    use base64::Engine as _;
+    if field != "data" {
+        return Some(text.to_string());
     }
+    let compact: String = text.split_whitespace().collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// What kind of placeholder a Secret value is (product.md, `secret-value-placeholder`), if it is
@@ -1030,7 +996,7 @@ fn placeholder(value: &str) -> Option<&'static str> {
     };
     if v.is_empty() {
         Some("empty")
-    } else if v.starts_with("{{") && v.ends_with("}}") || v.contains("{{") && v.contains("}}") {
+    } else if v.contains("{{") && v.contains("}}") {
         Some("an unrendered template (`{{…}}`)")
     } else if v.starts_with("${") && v.ends_with('}') || v.strip_prefix('$').is_some_and(is_var) {
         Some("an unexpanded variable")

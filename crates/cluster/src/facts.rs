@@ -1,8 +1,9 @@
 //! Live cluster facts: node pools (accelerator, GPUs per node, labels, taints) from the nodes,
 //! storage classes, and the objects a manifest set references but does not contain.
 //!
-//! Two LIST calls (nodes, storage classes) per run, and one GET per referenced object; Secrets
-//! and ConfigMaps are read as metadata only (never listed, never their values).
+//! Two LIST calls (nodes, storage classes) and one discovery request (the API groups, for
+//! OpenShift) per run, and one GET per referenced object; Secrets and ConfigMaps are read as
+//! metadata only (never listed, never their values).
 
 use std::collections::BTreeMap;
 
@@ -33,8 +34,9 @@ const POOL_LABELS: &[&str] = &[
 /// Labels that differ from node to node within a pool.
 const PER_NODE_LABELS: &[&str] = &["kubernetes.io/hostname", "topology.kubernetes.io/zone"];
 
-/// Reads the nodes and storage classes: two LIST calls. A 403 on either falls back (to the
-/// config's cluster profile) with a warning; any other failure is an error.
+/// Reads the nodes, the API groups and the storage classes: two LIST calls and one discovery
+/// request. A 403 on a LIST falls back (to the config's cluster profile) with a warning, an
+/// unreadable group list is a warning; any other failure is an error.
 pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterError> {
     let mut facts = LiveFacts::default();
     let nodes: Api<Node> = Api::all(connection.client.clone());
@@ -263,15 +265,10 @@ pub async fn fetch_referenced(
                         "cannot read {} {namespace}/{} ({message}); assumed to exist",
                         key.kind, key.name
                     ));
-                    let mut stand_in = json!({
-                        "apiVersion": "v1",
-                        "kind": key.kind,
-                        "metadata": {"name": key.name, "annotations": {SOURCE_ANNOTATION: "cluster, metadata-only"}},
-                    });
-                    if key.kind != "PersistentVolume" {
-                        stand_in["metadata"]["namespace"] = json!(namespace);
-                    }
-                    objects.push(stand_in);
+                    let namespace = (key.kind != "PersistentVolume").then_some(namespace);
+                    objects.push(kubectl_vllm_sdk::k8s::stand_in(
+                        "v1", &key.kind, namespace, &key.name, "cluster",
+                    ));
                 }
                 other => return Err(other),
             },

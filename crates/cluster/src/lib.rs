@@ -402,13 +402,8 @@ mod tests {
         use kubectl_vllm_host::facts::Provider;
         let double = ApiDouble::start();
         double.require_token("t0ken");
-        // An EKS GPU node as GPU feature discovery labels it.
         double.seed(
-            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-1-2", "labels": {
-                "eks.amazonaws.com/nodegroup": "gpu", "node.kubernetes.io/instance-type": "g6.12xlarge",
-                "nvidia.com/gpu.product": "NVIDIA-L4", "nvidia.com/gpu.count": "4"}},
-                "spec": {"providerID": "aws:///us-east-1a/i-0abc"},
-                "status": {"allocatable": {"nvidia.com/gpu": "4"}}}),
+            kubectl_vllm_apidouble::eks_l4_node("ip-10-0-1-2", 4),
             "kubelet",
         );
         let connection = connected(&double, "provider").await;

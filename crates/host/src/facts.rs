@@ -119,6 +119,18 @@ impl AcceleratorFact {
     pub fn on_gke(&self) -> bool {
         self.on_gke.unwrap_or(!self.gpus_per_node.is_empty())
     }
+
+    /// Native bfloat16: the row's value, else compute capability 8.0 or later.
+    #[must_use]
+    pub fn bf16(&self) -> bool {
+        self.bf16.unwrap_or(self.compute_capability >= 80)
+    }
+
+    /// Native FP8: the row's value, else compute capability 8.9 or later.
+    #[must_use]
+    pub fn fp8(&self) -> bool {
+        self.fp8.unwrap_or(self.compute_capability >= 89)
+    }
 }
 
 /// A machine type that fixes the GPU model and count (EC2, Azure and GCE types).
@@ -376,6 +388,18 @@ pub struct ClusterProfile {
     /// a sealed or external secret, a PVC made by another team): they count as present.
     #[serde(default)]
     pub existing: Vec<ExistingObject>,
+}
+
+impl ClusterProfile {
+    /// The provider the profile names: its `provider`, and GKE for an Autopilot profile that
+    /// names none (Autopilot is GKE's).
+    #[must_use]
+    pub fn provider_setting(&self) -> ProviderSetting {
+        match self.provider {
+            ProviderSetting::Auto if self.autopilot => ProviderSetting::Gke,
+            setting => setting,
+        }
+    }
 }
 
 /// An object that exists outside the input set.

@@ -28,10 +28,10 @@ pub enum Vendor {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TagMatch {
     /// Release tags whose version (`v0.10.1`, `0.10.1-cu128` → 0.10.1) is at least this.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "version_bound")]
     pub from: Option<String>,
     /// ...and below this.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "version_bound")]
     pub below: Option<String>,
     /// Exactly these tags.
     #[serde(default)]
@@ -40,6 +40,28 @@ pub struct TagMatch {
     /// describes the newest release, and lookups say the facts are assumed.
     #[serde(default)]
     pub floating: bool,
+}
+
+/// A `from`/`below` bound: a version a tag can be compared with, or a located error (a bound
+/// that never parses would make its row match nothing, silently).
+fn version_bound<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let bound = Option::<String>::deserialize(d)?;
+    match &bound {
+        Some(text) if tag_version(text).is_none() => Err(serde::de::Error::custom(format!(
+            "`{text}` is not a version (`0.10.1`, `v0.9.0`)"
+        ))),
+        _ => Ok(bound),
+    }
+}
+
+/// Compares versions as releases do: missing trailing parts are zero (`0.9` = `0.9.0`).
+fn compare(a: &[u32], b: &[u32]) -> std::cmp::Ordering {
+    let len = a.len().max(b.len());
+    let part = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0);
+    (0..len)
+        .map(|i| part(a, i).cmp(&part(b, i)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 /// One row: a repository's tags and what they ship.
@@ -186,8 +208,8 @@ impl TagMatch {
         let lower = bound(&self.from);
         let upper = bound(&self.below);
         (lower.is_some() || upper.is_some())
-            && lower.is_none_or(|l| version >= l)
-            && upper.is_none_or(|u| version < u)
+            && lower.is_none_or(|l| compare(&version, &l).is_ge())
+            && upper.is_none_or(|u| compare(&version, &u).is_lt())
     }
 }
 
@@ -196,24 +218,23 @@ impl TagMatch {
 #[must_use]
 pub fn lookup<'a>(table: &'a [ImageFact], reference: &str) -> Option<ImageLookup<'a>> {
     let image = ImageRef::parse(reference);
-    // A digest pins an image whose tag we may not see: only a tag that is also written counts.
+    // A digest without a tag is some release we cannot name: its facts stay unknown.
+    if image.digest.is_some() && image.tag.is_none() {
+        return None;
+    }
     let tag = image.tag;
     let fact = table
         .iter()
         .rev()
         .find(|f| f.repositories.contains(&image.repository) && f.tags.matches(tag))?;
-    let floating =
-        tag.is_none_or(|t| !fact.tags.exact.iter().any(|e| e == t) && tag_version(t).is_none());
-    let assumed_newest = floating && image.digest.is_none();
+    let version = tag.and_then(tag_version);
+    let exact = tag.is_some_and(|t| fact.tags.exact.iter().any(|e| e == t));
+    let assumed_newest = !exact && version.is_none() && image.digest.is_none();
     let vllm_version = match fact.vllm_version.as_deref() {
-        Some("from-tag") => tag.and_then(tag_version).map(|v| version_text(&v)),
+        Some("from-tag") => version.map(|v| version_text(&v)),
         Some(fixed) => Some(fixed.to_string()),
         None => None,
     };
-    // A digest without a tag is some release we cannot name: its facts stay unknown.
-    if image.digest.is_some() && tag.is_none() {
-        return None;
-    }
     Some(ImageLookup {
         fact,
         repository: image.repository,
@@ -272,5 +293,22 @@ mod tests {
         assert!(lookup(&table, "vllm/vllm-openai").unwrap().assumed_newest);
         assert!(lookup(&table, "vllm/vllm-openai@sha256:ab").is_none());
         assert!(lookup(&table, "example/vllm:v0.10.0").is_none());
+        // Missing trailing parts are zero: `v0.9` is 0.9.0, not below it.
+        let short = lookup(&table, "vllm/vllm-openai:v0.9").unwrap();
+        assert_eq!(short.fact.ld_library_path.as_deref(), Some("new"));
+        assert!(!short.assumed_newest);
+    }
+
+    #[test]
+    fn a_bound_that_is_not_a_version_is_an_error() {
+        let bad: Result<TagMatch, _> = serde_json::from_str(r#"{"from": "abc"}"#);
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("`abc` is not a version")
+        );
+        let good: TagMatch =
+            serde_json::from_str(r#"{"from": "v0.9", "below": "0.10.1"}"#).unwrap();
+        assert_eq!(good.from.as_deref(), Some("v0.9"));
     }
 }

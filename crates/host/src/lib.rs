@@ -406,7 +406,11 @@ impl Policy {
                 message,
             })?;
         }
-        Ok(outcomes)
+        Ok(if provider == Provider::Unknown {
+            provider_findings_as_skips(&self.info, outcomes)
+        } else {
+            outcomes
+        })
     }
 
     /// Runs `f` against a live instance with fresh limits; on a trap the instance is discarded.
@@ -463,6 +467,29 @@ impl Policy {
             }
         }
     }
+}
+
+/// Under an unknown provider a provider-specific rule runs only to say it skipped: a finding it
+/// reports anyway becomes that skip, so no rule gives a provider's verdict where the provider is
+/// not known (the host holds the requirement even for a rule that forgets to check).
+fn provider_findings_as_skips(info: &PolicyInfo, outcomes: Vec<Outcome>) -> Vec<Outcome> {
+    let specific = |id: &str| {
+        info.rules
+            .iter()
+            .any(|r| r.id == id && provider_specific(r))
+    };
+    outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Outcome::Finding(f) if specific(&f.rule) => Outcome::Skipped(Skip {
+                rule: f.rule,
+                reason: SkipReason::ProviderUnknown,
+                pointer: f.pointer,
+                sub_span: f.sub_span,
+            }),
+            other => other,
+        })
+        .collect()
 }
 
 /// A 0.2 finding: for a rule the evaluation asked for, located, with a fix no safer than the
@@ -699,6 +726,38 @@ mod tests {
                 documentation: "d".into(),
             }],
         }
+    }
+
+    #[test]
+    fn a_provider_specific_finding_under_an_unknown_provider_is_a_skip() {
+        let mut info = info(FixAvailability::None);
+        info.rules[0].requires.providers =
+            vec![bindings::kubectl_vllm::policy::types::Provider::Gke];
+        let mut general = info.rules[0].clone();
+        general.id = "general".into();
+        general.requires.providers.clear();
+        info.rules.push(general);
+        let mut other = finding(None);
+        other.rule = "general".into();
+        let outcomes = provider_findings_as_skips(
+            &info,
+            vec![
+                Outcome::Finding(finding(None)),
+                Outcome::Finding(other.clone()),
+            ],
+        );
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Skipped(Skip {
+                    rule: "r".into(),
+                    reason: SkipReason::ProviderUnknown,
+                    pointer: "/spec".into(),
+                    sub_span: None,
+                }),
+                Outcome::Finding(other),
+            ]
+        );
     }
 
     fn finding(fix: Option<Applicability>) -> Finding {

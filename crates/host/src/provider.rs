@@ -144,13 +144,14 @@ pub struct Resolved {
 
 impl Resolved {
     /// Resolves in product.md's order. `live` is what a live cluster said (`None`: none consulted,
-    /// or it could not tell); `hints` are the input set's, in input order.
+    /// or it could not tell); `hints` gives the input set's, in input order, and is called only
+    /// when nothing before them names the provider.
     #[must_use]
     pub fn resolve(
         flag: Option<ProviderSetting>,
         config: ProviderSetting,
         live: Option<Provider>,
-        hints: &[Hint],
+        hints: impl FnOnce() -> Vec<Hint>,
     ) -> Self {
         let set = |provider, source| Self {
             provider,
@@ -167,8 +168,9 @@ impl Resolved {
         if let Some(provider) = live {
             return set(provider, ProviderSource::LiveCluster);
         }
+        let hints = hints();
         let mut firsts: Vec<&Hint> = Vec::new();
-        for hint in hints {
+        for hint in &hints {
             if firsts.iter().all(|h| h.provider != hint.provider) {
                 firsts.push(hint);
             }
@@ -204,7 +206,7 @@ impl Resolved {
 
 impl Default for Resolved {
     fn default() -> Self {
-        Self::resolve(None, ProviderSetting::Auto, None, &[])
+        Self::resolve(None, ProviderSetting::Auto, None, Vec::new)
     }
 }
 
@@ -516,12 +518,14 @@ mod tests {
             pointer: String::new(),
         };
         let gke = [hint(Provider::Gke), hint(Provider::Gke)];
-        let r = Resolved::resolve(None, ProviderSetting::Auto, None, &gke);
+        let r = Resolved::resolve(None, ProviderSetting::Auto, None, || gke.to_vec());
         assert_eq!(
             (r.provider, r.source),
             (Provider::Gke, ProviderSource::Hints)
         );
-        let r = Resolved::resolve(None, ProviderSetting::Eks, Some(Provider::Gke), &gke);
+        let r = Resolved::resolve(None, ProviderSetting::Eks, Some(Provider::Gke), || {
+            gke.to_vec()
+        });
         assert_eq!(
             (r.provider, r.source),
             (Provider::Eks, ProviderSource::Config)
@@ -530,17 +534,19 @@ mod tests {
             Some(ProviderSetting::Generic),
             ProviderSetting::Eks,
             None,
-            &gke,
+            || gke.to_vec(),
         );
         assert_eq!(r.provider, Provider::Generic);
-        let r = Resolved::resolve(None, ProviderSetting::Auto, Some(Provider::Aks), &gke);
+        let r = Resolved::resolve(None, ProviderSetting::Auto, Some(Provider::Aks), || {
+            gke.to_vec()
+        });
         assert_eq!(r.source, ProviderSource::LiveCluster);
         let both = [
             hint(Provider::Gke),
             hint(Provider::Eks),
             hint(Provider::Gke),
         ];
-        let r = Resolved::resolve(None, ProviderSetting::Auto, None, &both);
+        let r = Resolved::resolve(None, ProviderSetting::Auto, None, || both.to_vec());
         assert_eq!(r.provider, Provider::Unknown);
         assert_eq!(r.conflict.len(), 2);
         assert_eq!(Resolved::default().provider, Provider::Unknown);

@@ -111,8 +111,7 @@ pub(crate) fn validate(info: &now::PolicyInfo, finding: &now::Finding) -> Result
             "finding for rule `{rule}`, which the policy does not declare"
         ));
     }
-    kubectl_vllm_manifest::parse_pointer(&finding.pointer)
-        .map_err(|e| format!("rule `{rule}`: {e}"))?;
+    crate::validate_location(rule, &finding.pointer, finding.sub_span)?;
     if finding.message.trim().is_empty() {
         return Err(format!("rule `{rule}`: empty message"));
     }
@@ -251,8 +250,8 @@ fn accelerator(a: &crate::facts::AcceleratorFact) -> facts::Accelerator {
         name: a.name.clone(),
         memory_mib: a.memory_mib,
         compute_capability: a.compute_capability,
-        bf16: a.bf16.unwrap_or(a.compute_capability >= 80),
-        fp8: a.fp8.unwrap_or(a.compute_capability >= 89),
+        bf16: a.bf16(),
+        fp8: a.fp8(),
         gpus_per_node: a.gpus_per_node.clone(),
         autopilot_counts: a.autopilot_counts.clone(),
         typos: a.typos.clone(),
@@ -310,9 +309,17 @@ impl cluster::Host for State {
             .iter()
             .map(|p| {
                 let pool = crate::imports::node_pool(p, &self.shared.facts);
+                // 0.1 names accelerators by their GKE label: a pool's GPU that GKE does not
+                // offer (found from GFD or an instance type) is unknown to it.
+                let tables = &self.shared.facts;
+                let accelerator = pool.accelerator.filter(|id| {
+                    tables
+                        .accelerator(id)
+                        .is_some_and(crate::facts::AcceleratorFact::on_gke)
+                });
                 cluster::NodePool {
                     name: pool.name,
-                    accelerator: pool.accelerator,
+                    accelerator,
                     gpus_per_node: pool.gpus_per_node,
                     labels: pool.labels,
                     taints: pool

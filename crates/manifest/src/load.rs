@@ -191,30 +191,29 @@ impl Manifests {
     }
 
     /// The object as written, for sending to a cluster: no namespace filled in and Secret
-    /// values as they are (never print it).
+    /// values as they are (never print it). Falls back to the loaded copy.
     #[must_use]
     pub fn as_written(&self, object: &Object) -> Json {
-        let file = &self.files[object.file];
-        let Some(document) = file
+        self.written(object).unwrap_or_else(|| object.json.clone())
+    }
+
+    /// The object as its file holds it (Secret values included: never print it), if its
+    /// document is still there.
+    #[must_use]
+    pub fn written(&self, object: &Object) -> Option<Json> {
+        let document = self.files[object.file]
             .stream
             .documents
             .iter()
-            .find(|d| d.index == object.document)
-        else {
-            return object.json.clone();
-        };
+            .find(|d| d.index == object.document)?;
         let mut node = &document.root;
         for segment in object.prefix.split('/').filter(|s| !s.is_empty()) {
-            let next = match (&node.value, segment.parse::<usize>()) {
+            node = match (&node.value, segment.parse::<usize>()) {
                 (Value::Seq(items), Ok(i)) => items.get(i),
                 _ => node.get(segment).map(|entry| &entry.value),
-            };
-            match next {
-                Some(next) => node = next,
-                None => return object.json.clone(),
-            }
+            }?;
         }
-        node.to_json()
+        Some(node.to_json())
     }
 
     /// Reads more inputs into the set.

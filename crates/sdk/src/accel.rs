@@ -85,13 +85,7 @@ fn by_pools(cx: &Context, spec: &PodSpec) -> Option<Selection> {
     if all.is_empty() || spec.gpu_count() == 0 {
         return None;
     }
-    let constrained = pools::constrains(spec);
-    let candidates: Vec<_> = if constrained {
-        pools::matching(cx, spec, &all)
-    } else {
-        all.iter().collect()
-    };
-    let gpu_pools: Vec<_> = candidates
+    let gpu_pools: Vec<_> = pools::matching(cx, spec, &all)
         .into_iter()
         .filter(|p| p.accelerator.is_some())
         .collect();
@@ -126,10 +120,13 @@ fn mig(spec: &PodSpec) -> Option<Selection> {
                 continue;
             };
             let resource = format!("nvidia.com/mig-{profile}");
-            let memory_gb: u64 = profile
+            let Some(memory_gb) = profile
                 .split_once('.')
                 .and_then(|(_, m)| m.strip_suffix("gb"))
-                .and_then(|m| m.parse().ok())?;
+                .and_then(|m| m.parse::<u64>().ok())
+            else {
+                continue; // a profile that names no memory: try the next request
+            };
             return Some(Selection {
                 at: container.resource_at("limits", &resource),
                 key: resource.clone(),

@@ -40,11 +40,26 @@ pub fn metadata_only(object: &Value) -> bool {
     source(object).is_some_and(|s| s.contains("metadata-only"))
 }
 
-/// Whether `object` came from outside the input set (the live cluster, or the config's
-/// `existing` list).
+/// An object known by name only (a Secret the cluster would not let us read, an entry of the
+/// config's `existing` list): its identity and the annotation that says so; `source` names where
+/// it came from (`cluster`, `existing`).
 #[must_use]
-pub fn from_outside(object: &Value) -> bool {
-    source(object).is_some()
+pub fn stand_in(
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    source: &str,
+) -> Value {
+    let mut object = serde_json::json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": name, "annotations": {SOURCE_ANNOTATION: format!("{source}, metadata-only")}},
+    });
+    if let Some(namespace) = namespace {
+        object["metadata"]["namespace"] = Value::String(namespace.to_string());
+    }
+    object
 }
 
 fn source(object: &Value) -> Option<&str> {
@@ -115,13 +130,13 @@ fn template(at: &str) -> (String, String) {
 #[must_use]
 pub fn pod_specs<'a>(kind: &str, object: &'a Value) -> Vec<PodSpec<'a>> {
     let mut places: Vec<(String, String, PodRole)> = Vec::new();
-    let serve_vllm = ["/spec/serveConfigV2", "/spec/entrypoint"].iter().any(|p| {
-        object
-            .pointer(p)
-            .and_then(Value::as_str)
-            .is_some_and(|s| s.contains("vllm"))
-    });
     let ray = |root: &str, places: &mut Vec<(String, String, PodRole)>| {
+        let serve_vllm = ["/spec/serveConfigV2", "/spec/entrypoint"].iter().any(|p| {
+            object
+                .pointer(p)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.contains("vllm"))
+        });
         let role = PodRole::Ray { serve_vllm };
         let (s, m) = template(&format!("{root}/headGroupSpec/template"));
         places.push((s, m, role.clone()));
@@ -176,21 +191,20 @@ pub fn pod_specs<'a>(kind: &str, object: &'a Value) -> Vec<PodSpec<'a>> {
             }
         }
         "LLMInferenceService" => {
+            let model = object
+                .pointer("/spec/model/uri")
+                .and_then(Value::as_str)
+                .map(|uri| uri.strip_prefix("hf://").unwrap_or(uri).to_string());
             for part in [
                 "/spec/template",
                 "/spec/worker",
                 "/spec/prefill/template",
                 "/spec/prefill/worker",
             ] {
-                let model = object
-                    .pointer("/spec/model/uri")
-                    .and_then(Value::as_str)
-                    .map(|uri| uri.strip_prefix("hf://").unwrap_or(uri).to_string());
-                places.push((
-                    part.into(),
-                    "/metadata".into(),
-                    PodRole::LlmInference { model },
-                ));
+                let role = PodRole::LlmInference {
+                    model: model.clone(),
+                };
+                places.push((part.into(), "/metadata".into(), role));
             }
         }
         _ => {}
@@ -336,63 +350,43 @@ impl<'a> PodSpec<'a> {
         self.role == PodRole::KServePredictor
     }
 
-    /// Accelerator devices the pod needs that run one parallel rank each (every kind of
-    /// product.md's list), the sum over app containers or an initContainer's if larger; `None`
-    /// when a request's rank count cannot be known (Neuron devices).
-    #[must_use]
-    pub fn rank_devices(&self) -> Option<u64> {
-        let sum = |c: &Container| -> Option<u64> {
-            c.devices()
-                .into_iter()
-                .map(|(d, n)| d.one_rank_each().then_some(n))
-                .sum()
-        };
+    /// What the pod needs of something each container asks for: the sum over app containers,
+    /// or an initContainer's if larger (initContainers run one at a time, before the app
+    /// containers). `None` when a container's amount cannot be known.
+    fn pod_total(&self, per: impl Fn(&Container<'a>) -> Option<u64>) -> Option<u64> {
+        let containers = self.containers();
         let mut app = 0;
-        for c in self.app_containers() {
-            app += sum(&c)?;
-        }
         let mut init = 0;
-        for c in self.containers().iter().filter(|c| c.init) {
-            init = init.max(sum(c)?);
+        for c in &containers {
+            let n = per(c)?;
+            if c.init {
+                init = init.max(n);
+            } else {
+                app += n;
+            }
         }
         Some(app.max(init))
     }
 
-    /// Accelerator devices of every kind the pod needs (the sum over app containers, or an
-    /// initContainer's if larger): what a second pod must find free on the nodes.
+    /// Accelerator devices the pod needs that run one parallel rank each (every kind of
+    /// product.md's list); `None` when a request's rank count cannot be known (Neuron devices).
+    #[must_use]
+    pub fn rank_devices(&self) -> Option<u64> {
+        self.pod_total(Container::rank_devices)
+    }
+
+    /// Accelerator devices of every kind the pod needs: what a second pod must find free on the
+    /// nodes.
     #[must_use]
     pub fn device_count(&self) -> u64 {
-        let sum = |c: &Container| -> u64 { c.devices().iter().map(|(_, n)| n).sum() };
-        let app: u64 = self.app_containers().iter().map(sum).sum();
-        let init = self
-            .containers()
-            .iter()
-            .filter(|c| c.init)
-            .map(sum)
-            .max()
-            .unwrap_or(0);
-        app.max(init)
+        self.pod_total(|c| Some(c.devices().iter().map(|(_, n)| n).sum()))
+            .unwrap_or(0)
     }
 
-    /// Whether any container requests an accelerator device of any kind.
-    #[must_use]
-    pub fn requests_devices(&self) -> bool {
-        self.containers().iter().any(|c| !c.devices().is_empty())
-    }
-
-    /// Whole `nvidia.com/gpu` the pod needs: the sum over app containers, or an
-    /// initContainer's if larger.
+    /// Whole `nvidia.com/gpu` the pod needs.
     #[must_use]
     pub fn gpu_count(&self) -> u64 {
-        let app: u64 = self.app_containers().iter().map(Container::gpus).sum();
-        let init = self
-            .containers()
-            .iter()
-            .filter(|c| c.init)
-            .map(Container::gpus)
-            .max()
-            .unwrap_or(0);
-        app.max(init)
+        self.pod_total(|c| Some(c.gpus())).unwrap_or(0)
     }
 
     /// `nodeSelector[key]`.
@@ -643,6 +637,16 @@ impl Container<'_> {
     #[must_use]
     pub fn resource_at(&self, section: &str, resource: &str) -> Pointer {
         self.pointer.key("resources").key(section).key(resource)
+    }
+
+    /// The devices this container requests that run one parallel rank each; `None` when one
+    /// holds an unknown number of ranks (a Neuron device holds several cores).
+    #[must_use]
+    pub fn rank_devices(&self) -> Option<u64> {
+        self.devices()
+            .into_iter()
+            .map(|(d, n)| d.one_rank_each().then_some(n))
+            .sum()
     }
 
     /// Accelerator devices this container asks for (limits, else requests), with counts.

@@ -131,7 +131,6 @@ impl<T: Rule + RuleMeta> DynRule for T {
 
     fn run(&self, cx: &Context, out: &mut Findings) {
         out.current = T::ID;
-        out.providers = T::PROVIDERS;
         out.fix_applicability = match T::FIX {
             FixAvailability::None => None,
             FixAvailability::Sometimes(a) | FixAvailability::Always(a) => Some(a),
@@ -508,16 +507,15 @@ impl Context<'_> {
         self.provider() == Provider::Gke
     }
 
-    /// For a provider-specific rule, at the point where it would check: whether the run's
-    /// provider is one it applies to. Under an unknown provider it records
-    /// `skipped(provider-unknown)` at `at` and answers `false`.
+    /// For a provider-specific rule, at the point where it would check: whether the provider
+    /// is known. The host runs such a rule only under its providers or an unknown one; under an
+    /// unknown provider this records `skipped(provider-unknown)` at `at` and answers `false`.
     pub fn check_provider(&self, out: &mut Findings, at: &Pointer) -> bool {
-        let provider = self.provider();
-        if provider == Provider::Unknown {
+        if self.provider() == Provider::Unknown {
             out.skip(SkipReason::ProviderUnknown, at);
             return false;
         }
-        out.providers.is_empty() || out.providers.contains(&provider)
+        true
     }
 
     /// Whether the cluster is GKE Autopilot.
@@ -560,6 +558,38 @@ impl Context<'_> {
         let mut servers = self.servers_checked(spec, out);
         servers.retain(|s| !s.partial);
         servers
+    }
+
+    /// The NVIDIA GPU a pod runs on, with how it was selected, for a rule that needs its facts.
+    /// When no node label, pool or MIG request names a model the table knows, records
+    /// `skipped(accelerator-unknown)` for the current rule and answers `None`. Pods that request
+    /// no NVIDIA device are not checked (other vendors' devices have their own rules).
+    pub fn gpu_checked(
+        &self,
+        spec: &PodSpec,
+        out: &mut Findings,
+    ) -> Option<(accel::Selection, Accelerator)> {
+        if !spec.containers().iter().any(|c| c.nvidia_devices() > 0) {
+            return None;
+        }
+        let Some(selection) = self.accelerator(spec) else {
+            out.skip(
+                SkipReason::AcceleratorUnknown(
+                    "no node label, node pool or MIG request names a GPU model of the table".into(),
+                ),
+                &spec.at(),
+            );
+            return None;
+        };
+        if let Some(gpu) = selection.accelerator.clone() {
+            Some((selection, gpu))
+        } else {
+            out.skip(
+                SkipReason::AcceleratorUnknown(selection.how()),
+                &selection.at,
+            );
+            None
+        }
     }
 
     /// The accelerator a pod spec selects, by node label, node pool or MIG resource.
@@ -630,8 +660,6 @@ pub struct Findings {
     current: &'static str,
     /// The current rule's declared fix applicability (`None`: the rule declares no fix).
     fix_applicability: Option<Applicability>,
-    /// The current rule's providers.
-    providers: &'static [Provider],
 }
 
 impl Findings {
@@ -656,25 +684,17 @@ impl Findings {
         }
     }
 
-    /// Records that the current rule skipped its check at `pointer`, and why (once: the same
-    /// skip twice is kept once).
+    /// Records that the current rule skipped its check at `pointer`, and why (the host reports
+    /// each skipped check once however often it is recorded).
     pub fn skip(&mut self, reason: SkipReason, pointer: &Pointer) -> SkipBuilder<'_> {
-        let skip = Skip {
+        self.items.push(Outcome::Skipped(Skip {
             rule: self.current.to_string(),
             reason,
             pointer: pointer.0.clone(),
             sub_span: None,
-        };
-        let at = self
-            .items
-            .iter()
-            .position(|o| matches!(o, Outcome::Skipped(s) if *s == skip))
-            .unwrap_or_else(|| {
-                self.items.push(Outcome::Skipped(skip));
-                self.items.len() - 1
-            });
-        let Some(Outcome::Skipped(skip)) = self.items.get_mut(at) else {
-            unreachable!("found or pushed")
+        }));
+        let Some(Outcome::Skipped(skip)) = self.items.last_mut() else {
+            unreachable!("just pushed")
         };
         SkipBuilder { skip }
     }
@@ -683,18 +703,6 @@ impl Findings {
     #[must_use]
     pub fn into_vec(self) -> Vec<Outcome> {
         self.items
-    }
-
-    /// The findings so far (for tests).
-    #[must_use]
-    pub fn findings(&self) -> Vec<&Finding> {
-        self.items
-            .iter()
-            .filter_map(|o| match o {
-                Outcome::Finding(f) => Some(f),
-                Outcome::Skipped(_) => None,
-            })
-            .collect()
     }
 }
 

@@ -127,7 +127,6 @@ const SWITCHES: &[&str] = &[
     "enable-server-load-tracking",
     "enable-force-include-usage",
     "enable-sleep-mode",
-    "enable-chunked-prefill",
     "disable-uvicorn-access-log",
     "return-tokens-as-token-ids",
 ];
@@ -820,7 +819,8 @@ fn resolve(container: &Container, env: &dyn Env) -> Option<Invocation> {
             .collect();
         // Args that repeat an entrypoint (`serve MODEL` under `vllm serve`) are
         // `vllm-entrypoint-double-serve`'s to report; read the model and flags after them.
-        let repeated = repeated_entrypoint(&own);
+        let texts: Vec<&str> = own.iter().map(|w| w.text.as_str()).collect();
+        let repeated = repeated_entrypoint(&texts);
         all.extend(own.into_iter().skip(repeated));
         let mut found = find_invocation(&all)?;
         found.start = None;
@@ -830,11 +830,11 @@ fn resolve(container: &Container, env: &dyn Env) -> Option<Invocation> {
 }
 
 /// How many leading words restate a vLLM entrypoint: `vllm serve`, `serve`, `python3 -m
-/// vllm.entrypoints...`, `-m vllm.entrypoints...`.
-fn repeated_entrypoint(words: &[Word]) -> usize {
-    let text: Vec<&str> = words.iter().take(3).map(|w| w.text.as_str()).collect();
+/// vllm.entrypoints...`, `-m vllm.entrypoints...` (0: none).
+#[must_use]
+pub fn repeated_entrypoint(words: &[&str]) -> usize {
     let module = |w: &str| w.starts_with("vllm.entrypoints");
-    match text.as_slice() {
+    match words {
         ["vllm", "serve", ..] => 2,
         ["serve", ..] => 1,
         ["python" | "python3", "-m", m, ..] if module(m) => 3,
@@ -1026,17 +1026,6 @@ impl Server<'_> {
         self.invocation.flag(name, None, &self.vars)
     }
 
-    /// Tensor parallelism, pipeline parallelism and GPU memory utilization, when all are known.
-    #[must_use]
-    pub fn memory_plan(&self) -> Option<(u64, u64, f64)> {
-        let inv = &self.invocation;
-        Some((
-            inv.tensor_parallel(&self.vars)?,
-            inv.pipeline_parallel(&self.vars)?,
-            inv.gpu_memory_utilization(&self.vars)?,
-        ))
-    }
-
     /// The flags among `names` (with their short spellings) whose values cannot be known, for
     /// a rule to say it skipped: `--tensor-parallel-size=$(TP)`.
     #[must_use]
@@ -1095,10 +1084,7 @@ impl Server<'_> {
             format!("{} {}", flag.flag.text, flag.raw)
         };
         let why = format!("the value of `{shown}` cannot be known from the manifest");
-        let skip = out.skip(crate::SkipReason::Unparsed(why), &flag.at.pointer);
-        if let Some((start, end)) = flag.at.chars {
-            skip.sub_span(start, end);
-        }
+        skip_word(out, &flag.at, crate::SkipReason::Unparsed(why));
     }
 }
 

@@ -47,11 +47,6 @@ pub fn needs_gcp(cx: &Context, spec: &PodSpec) -> bool {
         })
 }
 
-/// The pod template's metadata pointer (`/spec/template/metadata`, or `/metadata` for a Pod).
-pub fn template_metadata(spec: &PodSpec) -> Pointer {
-    spec.metadata.clone()
-}
-
 /// The service account the pod runs as (`default` when unset).
 pub fn service_account<'a>(spec: &PodSpec<'a>) -> &'a str {
     spec.spec

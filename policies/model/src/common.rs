@@ -88,52 +88,12 @@ pub mod fit {
     }
 }
 
-/// What a model-fit check needs: the accelerator of the pod, and the model of the server.
+/// What a memory check needs: the model of the server and the GPU of its pod.
 pub mod needs {
     use kubectl_vllm_sdk::accel::Selection;
     use kubectl_vllm_sdk::prelude::*;
     use kubectl_vllm_sdk::vllm::{FlagValue, Server};
     use kubectl_vllm_sdk::{Accelerator, Model};
-
-    /// The server's model and its facts, or `None` after recording why not
-    /// ([`Server::known_model`]).
-    pub fn model(cx: &Context, server: &Server, out: &mut Findings) -> Option<(FlagValue, Model)> {
-        server.known_model(cx.env, out)
-    }
-
-    /// The NVIDIA accelerator the pod runs on, with how it was selected. When no node label,
-    /// pool or MIG request names a model the table knows, records `skipped(accelerator-unknown)`
-    /// for the current rule and answers `None`. Pods that request no NVIDIA device are not
-    /// checked (other vendors' devices have their own rules).
-    pub fn gpu(
-        cx: &Context,
-        spec: &PodSpec,
-        out: &mut Findings,
-    ) -> Option<(Selection, Accelerator)> {
-        let nvidia = spec.containers().iter().any(|c| c.nvidia_devices() > 0);
-        if !nvidia {
-            return None;
-        }
-        if let Some(selection) = cx.accelerator(spec) {
-            if let Some(gpu) = selection.accelerator.clone() {
-                Some((selection, gpu))
-            } else {
-                out.skip(
-                    SkipReason::AcceleratorUnknown(selection.how()),
-                    &selection.at,
-                );
-                None
-            }
-        } else {
-            out.skip(
-                SkipReason::AcceleratorUnknown(
-                    "no node label, node pool or MIG request names a GPU model of the table".into(),
-                ),
-                &spec.at(),
-            );
-            None
-        }
-    }
 
     /// What a memory check needs of one server: its model, the GPU it runs on, its parallelism,
     /// its `--gpu-memory-utilization` and the weights each GPU holds.
@@ -163,8 +123,8 @@ pub mod needs {
         server: &Server,
         out: &mut Findings,
     ) -> Option<Placement> {
-        let (model_ref, model) = model(cx, server, out)?;
-        let (selection, gpu) = gpu(cx, spec, out)?;
+        let (model_ref, model) = server.known_model(cx.env, out)?;
+        let (selection, gpu) = cx.gpu_checked(spec, out)?;
         let (tp, pp, _) = server.sizes(out)?;
         let Some(util) = server.invocation.gpu_memory_utilization(&server.vars) else {
             server.skip_unread(out, &[("gpu-memory-utilization", None)]);

@@ -253,11 +253,7 @@ fn an_eks_cluster_decides_the_provider_and_its_gpus_the_model_fit() {
     let double = ApiDouble::start();
     double.require_token("t0ken");
     double.seed(
-        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-1-2", "labels": {
-            "eks.amazonaws.com/nodegroup": "gpu", "node.kubernetes.io/instance-type": "g6.12xlarge",
-            "nvidia.com/gpu.product": "NVIDIA-L4", "nvidia.com/gpu.count": "4"}},
-            "spec": {"providerID": "aws:///us-east-1a/i-0abc"},
-            "status": {"allocatable": {"cpu": "47", "memory": "180Gi", "nvidia.com/gpu": "4"}}}),
+        kubectl_vllm_apidouble::eks_l4_node("ip-10-0-1-2", 4),
         "kubelet",
     );
     let (dir, config) = kubeconfig(&double, "eks");

@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::{template_metadata, uses_gcsfuse};
+use crate::common::uses_gcsfuse;
 
 /// The pod annotation that makes GKE inject the GCS FUSE sidecar.
 const ANNOTATION: &str = "gke-gcsfuse/volumes";
@@ -58,7 +58,7 @@ impl Rule for GcsfuseAnnotationMissing {
             if !uses_gcsfuse(cx, &spec) {
                 continue;
             }
-            let metadata = template_metadata(&spec);
+            let metadata = spec.metadata.clone();
             let annotations = metadata.key("annotations");
             let value = cx
                 .object

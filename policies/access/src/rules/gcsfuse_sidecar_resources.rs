@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::{template_metadata, uses_gcsfuse};
+use crate::common::uses_gcsfuse;
 
 const LIMITS: &[&str] = &[
     "gke-gcsfuse/cpu-limit",
@@ -52,7 +52,7 @@ impl Rule for GcsfuseSidecarResources {
             if !uses_gcsfuse(cx, &spec) {
                 continue;
             }
-            let annotations = template_metadata(&spec).key("annotations");
+            let annotations = spec.metadata.clone().key("annotations");
             let missing: Vec<&str> = LIMITS
                 .iter()
                 .copied()
@@ -73,7 +73,7 @@ impl Rule for GcsfuseSidecarResources {
             let at = if cx.object.pointer(annotations.as_str()).is_some() {
                 annotations.clone()
             } else {
-                template_metadata(&spec)
+                spec.metadata.clone()
             };
             if !cx.check_provider(out, &at) {
                 continue;

@@ -88,12 +88,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         })
         .or_else(|| {
             let all = cx.env.node_pools();
-            let candidates: Vec<_> = if pools::constrains(spec) {
-                pools::matching(cx, spec, &all)
-            } else {
-                all.iter().collect()
-            };
-            let gpu_pools: Vec<_> = candidates
+            let gpu_pools: Vec<_> = pools::matching(cx, spec, &all)
                 .into_iter()
                 .filter(|p| p.accelerator.is_some() && p.gpus_per_node > 0)
                 .collect();

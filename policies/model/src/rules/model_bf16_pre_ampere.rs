@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::{dtype, fit, needs};
+use crate::common::{dtype, fit};
 
 declare_rule! {
     /// ## What it does
@@ -50,13 +50,13 @@ impl Rule for ModelBf16PreAmpere {
 /// Checks one pod template (a LeaderWorkerSet has two).
 fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     for server in cx.servers_checked(spec, out) {
-        let Some((_, model)) = needs::model(cx, &server, out) else {
+        let Some((_, model)) = server.known_model(cx.env, out) else {
             continue;
         };
         if model.dtype != "bfloat16" || fit::is_gemma(&model) {
             continue;
         }
-        let Some((selection, gpu)) = needs::gpu(cx, spec, out) else {
+        let Some((selection, gpu)) = cx.gpu_checked(spec, out) else {
             continue;
         };
         if gpu.bf16 {

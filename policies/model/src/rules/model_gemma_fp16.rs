@@ -1,6 +1,6 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::{dtype, fit, needs};
+use crate::common::{dtype, fit};
 
 declare_rule! {
     /// ## What it does
@@ -48,7 +48,7 @@ impl Rule for ModelGemmaFp16 {
 /// Checks one pod template (a LeaderWorkerSet has two).
 fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     for server in cx.servers_checked(spec, out) {
-        let Some((_, model)) = needs::model(cx, &server, out) else {
+        let Some((_, model)) = server.known_model(cx.env, out) else {
             continue;
         };
         if !fit::is_gemma(&model) {
@@ -72,7 +72,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         if matches!(dtype(flag.as_ref()).as_deref(), Some("float32" | "float")) {
             continue;
         }
-        if let Some((selection, gpu)) = needs::gpu(cx, spec, out)
+        if let Some((selection, gpu)) = cx.gpu_checked(spec, out)
             && !gpu.bf16
         {
             let label = selection.name();

@@ -1,7 +1,5 @@
 use kubectl_vllm_sdk::prelude::*;
 
-use crate::common::needs;
-
 declare_rule! {
     /// ## What it does
     /// Finds an MXFP4 model (gpt-oss) on a GPU below the model's minimum compute capability (8.0:
@@ -48,13 +46,13 @@ impl Rule for ModelMxfp4MinCc {
 /// Checks one pod template (a LeaderWorkerSet has two).
 fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     for server in cx.servers_checked(spec, out) {
-        let Some((_, model)) = needs::model(cx, &server, out) else {
+        let Some((_, model)) = server.known_model(cx.env, out) else {
             continue;
         };
         if model.dtype != "mxfp4" {
             continue;
         }
-        let Some((selection, gpu)) = needs::gpu(cx, spec, out) else {
+        let Some((selection, gpu)) = cx.gpu_checked(spec, out) else {
             continue;
         };
         if gpu.compute_capability >= model.min_compute_capability {

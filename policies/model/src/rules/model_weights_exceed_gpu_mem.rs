@@ -56,30 +56,24 @@ impl Rule for ModelWeightsExceedGpuMem {
 /// Checks one pod template (a LeaderWorkerSet has two).
 fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
     for server in cx.servers_checked(spec, out) {
-        let Some(needs::Placement {
-            model_ref,
-            model,
-            selection,
-            gpu,
-            tp,
-            pp,
-            util,
-            weights_mib: share,
-        }) = needs::placement(cx, spec, &server, out)
-        else {
+        let Some(p) = needs::placement(cx, spec, &server, out) else {
             continue;
         };
-        let room = fit::budget(gpu.memory_mib, util).saturating_sub(fit::OVERHEAD_MIB);
-        if share <= room {
+        let room = fit::budget(p.gpu.memory_mib, p.util).saturating_sub(fit::OVERHEAD_MIB);
+        if p.weights_mib <= room {
             continue;
         }
-        let label = selection.name();
         vllm::report_word(
             out,
-            &model_ref.at,
+            &p.model_ref.at,
             format!(
-                "each {label} must hold {} MiB of {} (TP {tp} × PP {pp}) but has {room} MiB for weights at utilization {util}",
-                share, model.id
+                "each {} must hold {} MiB of {} (TP {} × PP {}) but has {room} MiB for weights at utilization {}",
+                p.selection.name(),
+                p.weights_mib,
+                p.model.id,
+                p.tp,
+                p.pp,
+                p.util
             ),
         )
         .help("spread the model over more GPUs, use a bigger GPU, or a quantized checkpoint");

@@ -173,8 +173,9 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
             Some(path) => (with_driver_dir(path), Applicability::Safe),
             None => (WORKAROUND.to_string(), Applicability::Unsafe),
         };
-        let finding = match &value_at {
-            Some(value_at) => out
+        match &value_at {
+            Some(value_at) => {
+                out
                 .report(
                     value_at,
                     format!(
@@ -185,8 +186,10 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
                 .help(format!("set it to `{fixed}`"))
                 .fix_as(applicability, format!("put {DRIVER_DIR} first in LD_LIBRARY_PATH"), |fix| {
                     fix.replace(value_at, &json!(fixed));
-                }),
-            None => out
+                });
+            }
+            None => {
+                out
                 .report(
                     &at,
                     format!(
@@ -201,8 +204,8 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
                         &env_at,
                         json!({"name": "LD_LIBRARY_PATH", "value": fixed}),
                     );
-                }),
-        };
-        let _ = finding;
+                });
+            }
+        }
     }
 }

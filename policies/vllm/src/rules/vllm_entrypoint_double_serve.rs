@@ -4,9 +4,10 @@ declare_rule! {
     /// ## What it does
     /// Finds a container without `command` whose image starts vLLM itself (the image table knows
     /// its entrypoint: `vllm serve`, or `python3 -m vllm.entrypoints.openai.api_server` in older
-    /// `vllm/vllm-openai` releases) and whose `args` start with `vllm`, `serve`,
-    /// `python`/`python3` or `-m`. Images whose entrypoint is unknown, or runs its arguments as a
-    /// command (NVIDIA's NGC images), are not reported.
+    /// `vllm/vllm-openai` releases) and whose `args` start by restating a vLLM entrypoint:
+    /// `vllm serve`, `serve`, `python3 -m vllm.entrypoints...` or `-m vllm.entrypoints...`.
+    /// Images whose entrypoint is unknown, or runs its arguments as a command (NVIDIA's NGC
+    /// images), are not reported.
     ///
     /// ## Why is this bad?
     /// Current `vllm/vllm-openai` images have `ENTRYPOINT ["vllm", "serve"]`, so `args` are
@@ -52,15 +53,11 @@ impl Rule for VllmEntrypointDoubleServe {
                     continue;
                 };
                 let words: Vec<&str> = args.iter().filter_map(Value::as_str).collect();
-                let Some(first) = words.first() else { continue };
-                if !matches!(*first, "vllm" | "serve" | "python" | "python3" | "-m") {
+                let moved = vllm::repeated_entrypoint(&words);
+                if moved == 0 {
                     continue;
                 }
-                // The entrypoint words end after `serve` or after the module name.
-                let moved = words
-                    .iter()
-                    .position(|w| *w == "serve" || w.starts_with("vllm.entrypoints"))
-                    .map_or(1, |i| i + 1);
+                let first = words[0];
                 let mut command: Vec<&str> = words[..moved].to_vec();
                 if command == ["serve"] {
                     command.insert(0, "vllm");

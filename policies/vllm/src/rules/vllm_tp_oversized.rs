@@ -56,8 +56,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         let Some((_, model)) = server.known_model(cx.env, out) else {
             continue;
         };
-        // Without the GPU's memory there is nothing to compare (the model-fit rules say so).
-        let Some(gpu) = cx.accelerator(spec).and_then(|s| s.accelerator) else {
+        let Some((_, gpu)) = cx.gpu_checked(spec, out) else {
             continue;
         };
         let label = gpu.name.clone();

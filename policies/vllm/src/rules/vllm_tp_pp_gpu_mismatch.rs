@@ -55,11 +55,9 @@ impl Rule for VllmTpPpGpuMismatch {
         for server in cx.servers_checked(spec, out) {
             // Every device that runs one rank (GPUs, MIG slices, TPU chips, Gaudi, Neuron
             // cores); a Neuron device holds several cores, so its rank count is unknown.
-            let devices = server.container.devices();
-            if devices.is_empty() || devices.iter().any(|(d, _)| !d.one_rank_each()) {
+            let Some(gpus) = server.container.rank_devices().filter(|&n| n > 0) else {
                 continue;
-            }
-            let gpus: u64 = devices.iter().map(|(_, n)| n).sum();
+            };
             let inv = &server.invocation;
             let Some((tp, pp, dp)) = server.sizes(out) else {
                 continue;
