@@ -202,7 +202,8 @@ impl Linter {
                     id: rule.id.clone(),
                     severity: rule.default_severity.into(),
                     fix,
-                    applicability: applicability.map(kubectl_vllm_host::applicability_name),
+                    applicability: applicability
+                        .map(|a| kubectl_vllm_core::Applicability::from(a).as_str()),
                     policy: Some(policy.name().to_string()),
                     summary: rule.summary.clone(),
                     documentation: rule.documentation.clone(),
@@ -765,7 +766,7 @@ fn policy_finding(
     finding.patch = result.fix.as_ref().map(|fix| fix.operations.clone());
     finding.fix = result.fix.map(|fix| FixSummary {
         title: fix.title,
-        applicability: kubectl_vllm_host::applicability_name(fix.applicability),
+        applicability: kubectl_vllm_core::Applicability::from(fix.applicability).as_str(),
     });
     if let Some(sub) = result.sub_span {
         narrow_to_sub_span(manifests, object, &result.pointer, sub, &mut finding);

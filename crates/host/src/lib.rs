@@ -513,12 +513,12 @@ fn validate_finding(
         let declared = info.rules.iter().find(|r| &r.id == rule).map(|r| r.fix);
         match declared {
             Some(FixAvailability::Sometimes(a) | FixAvailability::Always(a))
-                if safety(fix.applicability) >= safety(a) => {}
+                if kubectl_vllm_core::Applicability::from(fix.applicability) >= a.into() => {}
             Some(FixAvailability::Sometimes(a) | FixAvailability::Always(a)) => {
                 return Err(format!(
                     "rule `{rule}` declares {} fixes but offered a {} one",
-                    applicability_name(a),
-                    applicability_name(fix.applicability)
+                    kubectl_vllm_core::Applicability::from(a),
+                    kubectl_vllm_core::Applicability::from(fix.applicability)
                 ));
             }
             _ => return Err(format!("rule `{rule}` declares no fix but offered one")),
@@ -528,22 +528,35 @@ fn validate_finding(
     Ok(())
 }
 
-/// Orders applicabilities from the safest (0).
-fn safety(a: Applicability) -> u8 {
-    match a {
-        Applicability::Safe => 0,
-        Applicability::Unsafe => 1,
-        Applicability::DisplayOnly => 2,
+/// The boundary: the contract's generated enums as [`kubectl_vllm_core`]'s types, which is all
+/// the engine sees.
+impl From<Severity> for kubectl_vllm_core::Severity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Error => Self::Error,
+            Severity::Warning => Self::Warning,
+            Severity::Info => Self::Info,
+        }
     }
 }
 
-/// `safe`, `unsafe` or `display-only`.
-#[must_use]
-pub fn applicability_name(a: Applicability) -> &'static str {
-    match a {
-        Applicability::Safe => "safe",
-        Applicability::Unsafe => "unsafe",
-        Applicability::DisplayOnly => "display-only",
+impl From<Applicability> for kubectl_vllm_core::Applicability {
+    fn from(a: Applicability) -> Self {
+        match a {
+            Applicability::Safe => Self::Safe,
+            Applicability::Unsafe => Self::Unsafe,
+            Applicability::DisplayOnly => Self::DisplayOnly,
+        }
+    }
+}
+
+impl From<FixAvailability> for kubectl_vllm_core::FixAvailability {
+    fn from(f: FixAvailability) -> Self {
+        match f {
+            FixAvailability::None => Self::None,
+            FixAvailability::Sometimes(a) => Self::Sometimes(a.into()),
+            FixAvailability::Always(a) => Self::Always(a.into()),
+        }
     }
 }
 
@@ -564,7 +577,7 @@ fn validate_skip(input: &Evaluation, skip: &Skip, provider: Provider) -> Result<
 }
 
 fn validate_location(rule: &str, pointer: &str, sub_span: Option<SubSpan>) -> Result<(), String> {
-    kubectl_vllm_manifest::parse_pointer(pointer).map_err(|e| format!("rule `{rule}`: {e}"))?;
+    kubectl_vllm_core::Pointer::parse(pointer).map_err(|e| format!("rule `{rule}`: {e}"))?;
     if let Some(span) = sub_span
         && span.start > span.end
     {
@@ -579,8 +592,7 @@ fn validate_operations(rule: &str, operations: &[PatchOp]) -> Result<(), String>
             PatchOp::Replace(pv) | PatchOp::Add(pv) => (&pv.path, Some(&pv.value)),
             PatchOp::Remove(path) => (path, None),
         };
-        kubectl_vllm_manifest::parse_pointer(path)
-            .map_err(|e| format!("rule `{rule}` fix: {e}"))?;
+        kubectl_vllm_core::Pointer::parse(path).map_err(|e| format!("rule `{rule}` fix: {e}"))?;
         if let Some(value) = value {
             serde_json::from_str::<serde_json::Value>(value)
                 .map_err(|e| format!("rule `{rule}` fix: value is not JSON: {e}"))?;

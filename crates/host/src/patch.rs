@@ -80,13 +80,11 @@ fn parse(text: &str) -> Result<Value, String> {
 
 /// `"/a/b~1c"` → (`"/a"`, `"b/c"`).
 fn split(path: &str) -> Result<(String, String), String> {
-    let (parent, last) = path
-        .rsplit_once('/')
-        .ok_or_else(|| format!("`{path}` is not a JSON Pointer"))?;
-    Ok((
-        parent.to_string(),
-        last.replace("~1", "/").replace("~0", "~"),
-    ))
+    let pointer = kubectl_vllm_core::Pointer::parse(path).map_err(|e| e.to_string())?;
+    match (pointer.parent(), pointer.last()) {
+        (Some(parent), Some(last)) => Ok((parent.as_str().to_string(), last.into_owned())),
+        _ => Err(format!("`{path}` is not a JSON Pointer")),
+    }
 }
 
 #[cfg(test)]

@@ -7,40 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The kind of cluster a run targets.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    /// Google Kubernetes Engine.
-    Gke,
-    /// Amazon EKS.
-    Eks,
-    /// Azure AKS.
-    Aks,
-    /// Red Hat OpenShift.
-    Openshift,
-    /// Any other Kubernetes, chosen by the user: provider-specific rules do not run.
-    Generic,
-    /// Nothing said which: provider-specific rules are skipped, and the run says so once.
-    Unknown,
-}
-
-impl Provider {
-    /// How messages name it.
-    #[must_use]
-    pub fn display(self) -> &'static str {
-        match self {
-            Self::Gke => "GKE",
-            Self::Eks => "EKS",
-            Self::Aks => "AKS",
-            Self::Openshift => "OpenShift",
-            Self::Generic => "generic Kubernetes",
-            Self::Unknown => "an unknown provider",
-        }
-    }
-}
+pub use kubectl_vllm_core::Provider;
 
 /// `--provider` and the config's `cluster.provider`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -367,10 +334,7 @@ impl Walker<'_> {
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
-                    let at = format!(
-                        "{pointer}/{}",
-                        kubectl_vllm_manifest::yaml::escape_token(key)
-                    );
+                    let at = format!("{pointer}/{}", kubectl_vllm_core::Pointer::escape(key));
                     // Free text: scripts, env values, ConfigMap and Secret payloads.
                     let free_text = matches!(
                         key.as_str(),

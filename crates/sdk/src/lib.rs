@@ -37,6 +37,8 @@ pub mod quantity;
 pub mod testing;
 pub mod vllm;
 
+mod boundary;
+
 use serde_json::Value;
 
 /// The generated bindings of the WIT contract (`wit/policy.wit`, `kubectl-vllm:policy@0.2.0`).
@@ -59,9 +61,16 @@ pub use bindings::kubectl_vllm::policy::cluster::{
 pub use bindings::kubectl_vllm::policy::facts::{
     Accelerator, AcceleratorMatch, Image, Model, Vendor,
 };
+/// The contract's own enums, as the component boundary carries them; rules use the
+/// [`kubectl_vllm_core`] types re-exported here, converted at the boundary.
+pub use bindings::kubectl_vllm::policy::types as wit;
 pub use bindings::kubectl_vllm::policy::types::{
-    Applicability, Evaluation, Finding, Fix, FixAvailability, ObjectRef, Outcome, PatchOp,
-    PathValue, PolicyInfo, Provider, Requirements, RuleInfo, Severity, Skip, SkipReason, SubSpan,
+    Evaluation, Finding, Fix, ObjectRef, Outcome, PatchOp, PathValue, PolicyInfo, Requirements,
+    RuleInfo, Skip, SkipReason, SubSpan,
+};
+pub use kubectl_vllm_core::{
+    Applicability, FixAvailability, Pointer, Provider, RuleId, RuleMeta, Severity, declare_rule,
+    unindent_doc,
 };
 
 /// Everything a rule module needs.
@@ -74,24 +83,6 @@ pub mod prelude {
         RuleMeta, Severity, SkipReason, declare_rule,
     };
     pub use serde_json::{Value, json};
-}
-
-/// Static facts about a rule; [`declare_rule!`] implements it from the rule's doc comment.
-pub trait RuleMeta {
-    /// The rule id.
-    const ID: &'static str;
-    /// Default severity.
-    const SEVERITY: Severity;
-    /// Whether findings carry fixes, and how safe they are.
-    const FIX: FixAvailability;
-    /// Providers the rule applies to (empty: all).
-    const PROVIDERS: &'static [Provider];
-    /// Whether the rule needs every input of the run (it concludes an object is missing).
-    const COMPLETE_SET: bool;
-    /// One-line summary.
-    const SUMMARY: &'static str;
-    /// The doc comment, as `#[doc]` lines joined with newlines.
-    const DOC: &'static str;
 }
 
 /// A rule: looks at one object and reports findings.
@@ -114,10 +105,14 @@ impl<T: Rule + RuleMeta> DynRule for T {
     fn info(&self) -> RuleInfo {
         RuleInfo {
             id: T::ID.into(),
-            default_severity: T::SEVERITY,
-            fix: T::FIX,
+            default_severity: boundary::severity(T::SEVERITY),
+            fix: boundary::fix_availability(T::FIX),
             requires: Requirements {
-                providers: T::PROVIDERS.to_vec(),
+                providers: T::PROVIDERS
+                    .iter()
+                    .copied()
+                    .map(boundary::provider)
+                    .collect(),
                 complete_set: T::COMPLETE_SET,
             },
             summary: T::SUMMARY.into(),
@@ -131,63 +126,9 @@ impl<T: Rule + RuleMeta> DynRule for T {
 
     fn run(&self, cx: &Context, out: &mut Findings) {
         out.current = T::ID;
-        out.fix_applicability = match T::FIX {
-            FixAvailability::None => None,
-            FixAvailability::Sometimes(a) | FixAvailability::Always(a) => Some(a),
-        };
+        out.fix_applicability = T::FIX.applicability();
         self.check(cx, out);
     }
-}
-
-/// Doc attributes keep the space after `///`; drop it.
-#[must_use]
-pub fn unindent_doc(doc: &str) -> String {
-    let mut out = String::with_capacity(doc.len());
-    for line in doc.lines() {
-        out.push_str(line.strip_prefix(' ').unwrap_or(line));
-        out.push('\n');
-    }
-    out.trim().to_string() + "\n"
-}
-
-/// Declares a rule: a unit struct whose doc comment is the rule's documentation.
-///
-/// `fix` is `None`, `Sometimes(Safe|Unsafe|DisplayOnly)` or `Always(...)`. `providers: [Gke, ...]`
-/// makes the rule provider-specific; `complete_set: true` keeps it from running while any input
-/// failed to load.
-#[macro_export]
-macro_rules! declare_rule {
-    (
-        $(#[doc = $doc:literal])*
-        $vis:vis struct $name:ident {
-            id: $id:literal,
-            severity: $severity:ident,
-            fix: $fix:ident $(($applicability:ident))?,
-            $(providers: [$($provider:ident),* $(,)?],)?
-            $(complete_set: $complete:literal,)?
-            summary: $summary:literal $(,)?
-        }
-    ) => {
-        $(#[doc = $doc])*
-        #[derive(Debug, Clone, Copy, Default)]
-        $vis struct $name;
-
-        impl $crate::RuleMeta for $name {
-            const ID: &'static str = $id;
-            const SEVERITY: $crate::Severity = $crate::Severity::$severity;
-            const FIX: $crate::FixAvailability =
-                $crate::declare_rule!(@fix $fix $($applicability)?);
-            const PROVIDERS: &'static [$crate::Provider] =
-                &[$($($crate::Provider::$provider),*)?];
-            const COMPLETE_SET: bool = $crate::declare_rule!(@complete $($complete)?);
-            const SUMMARY: &'static str = $summary;
-            const DOC: &'static str = concat!($($doc, "\n"),*);
-        }
-    };
-    (@fix None) => { $crate::FixAvailability::None };
-    (@fix $fix:ident $a:ident) => { $crate::FixAvailability::$fix($crate::Applicability::$a) };
-    (@complete) => { false };
-    (@complete $c:literal) => { $c };
 }
 
 /// Exports a policy made of the given rules.
@@ -498,7 +439,7 @@ impl Context<'_> {
     /// The run's provider.
     #[must_use]
     pub fn provider(&self) -> Provider {
-        self.env.profile().provider
+        boundary::from_wit_provider(self.env.profile().provider)
     }
 
     /// Whether the run targets GKE.
@@ -601,58 +542,6 @@ impl Context<'_> {
 
 pub use k8s::{Container, PodSpec};
 
-/// An RFC 6901 JSON Pointer under construction.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Pointer(String);
-
-impl Pointer {
-    /// The root.
-    #[must_use]
-    pub fn root() -> Self {
-        Self(String::new())
-    }
-
-    /// Parses a pointer written with `/` separators and no escapes (`"/spec/template"`).
-    #[must_use]
-    pub fn from_path(path: &str) -> Self {
-        Self(path.to_string())
-    }
-
-    /// Appends a mapping key (escaping `~` and `/`).
-    #[must_use]
-    pub fn key(&self, key: &str) -> Self {
-        Self(format!(
-            "{}/{}",
-            self.0,
-            key.replace('~', "~0").replace('/', "~1")
-        ))
-    }
-
-    /// Appends a sequence index.
-    #[must_use]
-    pub fn index(&self, i: usize) -> Self {
-        Self(format!("{}/{i}", self.0))
-    }
-
-    /// Appends `-` (the end of a sequence, for `add`).
-    #[must_use]
-    pub fn end(&self) -> Self {
-        Self(format!("{}/-", self.0))
-    }
-
-    /// The pointer text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for Pointer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Outcomes of one evaluation: findings and skipped checks.
 #[derive(Default)]
 pub struct Findings {
@@ -670,7 +559,7 @@ impl Findings {
             rule: self.current.to_string(),
             message: message.into(),
             help: None,
-            pointer: pointer.0.clone(),
+            pointer: pointer.as_str().to_string(),
             severity: None,
             sub_span: None,
             fix: None,
@@ -690,7 +579,7 @@ impl Findings {
         self.items.push(Outcome::Skipped(Skip {
             rule: self.current.to_string(),
             reason,
-            pointer: pointer.0.clone(),
+            pointer: pointer.as_str().to_string(),
             sub_span: None,
         }));
         let Some(Outcome::Skipped(skip)) = self.items.last_mut() else {
@@ -739,7 +628,7 @@ impl FindingBuilder<'_> {
 
     /// A severity for this case, overriding the rule's default.
     pub fn severity(self, severity: Severity) -> Self {
-        self.finding.severity = Some(severity);
+        self.finding.severity = Some(boundary::severity(severity));
         self
     }
 
@@ -775,7 +664,7 @@ impl FindingBuilder<'_> {
         build(&mut fix);
         self.finding.fix = Some(Fix {
             title: title.into(),
-            applicability,
+            applicability: boundary::applicability(applicability),
             operations: fix.operations,
         });
         self
@@ -792,7 +681,7 @@ impl FixBuilder {
     /// Replace the value at `path`.
     pub fn replace(&mut self, path: &Pointer, value: &Value) -> &mut Self {
         self.operations.push(PatchOp::Replace(PathValue {
-            path: path.0.clone(),
+            path: path.as_str().to_string(),
             value: value.to_string(),
         }));
         self
@@ -801,7 +690,7 @@ impl FixBuilder {
     /// Add a key (or append with a path ending in `-`).
     pub fn add(&mut self, path: &Pointer, value: &Value) -> &mut Self {
         self.operations.push(PatchOp::Add(PathValue {
-            path: path.0.clone(),
+            path: path.as_str().to_string(),
             value: value.to_string(),
         }));
         self
@@ -809,7 +698,8 @@ impl FixBuilder {
 
     /// Remove the value at `path`.
     pub fn remove(&mut self, path: &Pointer) -> &mut Self {
-        self.operations.push(PatchOp::Remove(path.0.clone()));
+        self.operations
+            .push(PatchOp::Remove(path.as_str().to_string()));
         self
     }
 

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use crate::{
-    Accelerator, AcceleratorMatch, Env, Image, Model, NodePool, Objects, Profile, Provider,
-    ProviderSource, StorageClass,
+    Accelerator, AcceleratorMatch, Env, Image, Model, NodePool, Objects, Profile, ProviderSource,
+    StorageClass,
 };
 
 /// A host double: objects, facts and a cluster profile held in memory.
@@ -32,7 +32,7 @@ impl Default for FakeEnv {
             models: Vec::new(),
             accelerators: Vec::new(),
             profile: Profile {
-                provider: Provider::Gke,
+                provider: crate::wit::Provider::Gke,
                 provider_source: ProviderSource::Config,
                 autopilot: false,
                 extended_resource_toleration: true,

@@ -355,10 +355,7 @@ impl Vars {
                 let key = reference.get("key").and_then(Value::as_str);
                 map.zip(key).and_then(|(map, key)| {
                     env.get("ConfigMap", namespace, map)?
-                        .pointer(&format!(
-                            "/data/{}",
-                            key.replace('~', "~0").replace('/', "~1")
-                        ))?
+                        .pointer(crate::Pointer::from_path("/data").key(key).as_str())?
                         .as_str()
                         .map(str::to_string)
                 })

@@ -70,10 +70,11 @@ impl Rule for GcsfuseAnnotationMissing {
             let misplaced = spec.pointer.as_str() != "/spec"
                 && cx
                     .object
-                    .pointer(&format!(
-                        "/metadata/annotations/{}",
-                        ANNOTATION.replace('/', "~1")
-                    ))
+                    .pointer(
+                        Pointer::from_path("/metadata/annotations")
+                            .key(ANNOTATION)
+                            .as_str(),
+                    )
                     .is_some();
             let at = if cx.object.pointer(annotations.as_str()).is_some() {
                 annotations.clone()

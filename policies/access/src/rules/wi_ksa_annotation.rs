@@ -48,10 +48,11 @@ impl Rule for WiKsaAnnotation {
         }
         if cx
             .object
-            .pointer(&format!(
-                "/metadata/annotations/{}",
-                WI_ANNOTATION.replace('/', "~1")
-            ))
+            .pointer(
+                Pointer::from_path("/metadata/annotations")
+                    .key(WI_ANNOTATION)
+                    .as_str(),
+            )
             .is_some()
         {
             return;
