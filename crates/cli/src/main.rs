@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let code = kubectl_vllm::run(
+    kubectl_vllm::run(
         std::env::args_os().collect(),
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
-    );
-    ExitCode::from(code)
+    )
+    .into()
 }

@@ -328,3 +328,55 @@ pub async fn diff_all(
     }
     Ok(out)
 }
+
+/// Plans and applies `objects`. CustomResourceDefinitions go first, in a run of their own (not
+/// in a dry run, which creates nothing): their custom resources can only be resolved once the
+/// server serves them. Fails only when nothing was sent.
+pub async fn plan_and_apply(
+    connection: &Connection,
+    objects: Vec<Value>,
+    namespace: &str,
+    options: &ApplyOptions,
+) -> Result<(Vec<Planned>, ApplyReport), ClusterError> {
+    let (definitions, rest): (Vec<Value>, Vec<Value>) = objects
+        .into_iter()
+        .partition(|o| o["kind"] == "CustomResourceDefinition" && !options.dry_run);
+    let mut planned = Vec::new();
+    let mut report = ApplyReport::default();
+    let mut new_groups = Vec::new();
+    if !definitions.is_empty() {
+        planned = plan(connection, &definitions, namespace, &[]).await?;
+        report = apply_all(connection, &planned, options).await;
+        if report.failed.is_some() {
+            report.not_applied.extend(rest.iter().map(|o| {
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap_or("").to_lowercase(),
+                    o.pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                )
+            }));
+            return Ok((planned, report));
+        }
+        new_groups = definitions
+            .iter()
+            .filter_map(|d| d.pointer("/spec/group").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+    }
+    let second = match plan(connection, &rest, namespace, &new_groups).await {
+        Ok(second) => second,
+        Err(e) if report.applied.is_empty() => return Err(e),
+        Err(e) => {
+            report.failed = Some(("discovery".into(), e));
+            return Ok((planned, report));
+        }
+    };
+    let more = apply_all(connection, &second, options).await;
+    planned.extend(second);
+    report.applied.extend(more.applied);
+    report.failed = more.failed;
+    report.not_applied = more.not_applied;
+    Ok((planned, report))
+}

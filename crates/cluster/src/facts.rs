@@ -18,7 +18,7 @@ use kubectl_vllm_host::facts::{NodePoolFact, Provider, StorageClassFact, TaintFa
 
 use crate::{ClusterError, Connection};
 
-use kubectl_vllm_sdk::k8s::SOURCE_ANNOTATION;
+use kubectl_vllm_core::stand_in::SOURCE_ANNOTATION;
 
 pub use kubectl_vllm_host::facts::LiveFacts;
 
@@ -266,7 +266,7 @@ pub async fn fetch_referenced(
                         key.kind, key.name
                     ));
                     let namespace = (key.kind != "PersistentVolume").then_some(namespace);
-                    objects.push(kubectl_vllm_sdk::k8s::stand_in(
+                    objects.push(kubectl_vllm_core::stand_in::stand_in(
                         "v1", &key.kind, namespace, &key.name, "cluster",
                     ));
                 }

@@ -7,6 +7,7 @@
 
 mod apply;
 mod facts;
+mod mask;
 mod wait;
 
 use std::path::PathBuf;
@@ -15,9 +16,11 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 pub use apply::{
-    Applied, ApplyOptions, ApplyReport, Outcome, Planned, apply_all, diff_all, plan, rank,
+    Applied, ApplyOptions, ApplyReport, Outcome, Planned, apply_all, diff_all, plan,
+    plan_and_apply, rank,
 };
 pub use facts::{LiveFacts, ObjectKey, fetch_referenced, read_facts};
+pub use mask::{Side, mask};
 pub use wait::{Rollout, wait_for, waits_for};
 
 /// Where to connect: kubectl's `--kubeconfig` and `--context`.

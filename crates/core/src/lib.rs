@@ -1,12 +1,13 @@
 //! The vocabulary every kubectl-vllm layer shares, with no bindings and no I/O: rule metadata
 //! ([`RuleMeta`], [`declare_rule!`]), [`Severity`], [`Applicability`], [`FixAvailability`],
-//! [`Provider`], [`RuleId`] and RFC 6901 [`Pointer`]s.
+//! [`Provider`], [`RuleId`], RFC 6901 [`Pointer`]s and [`stand_in`] objects.
 //!
 //! The host, the engine, the schema checks and the guest SDK use these types; the WIT contract's
 //! generated types are converted to and from them at the component boundary only.
 
 mod pointer;
 mod rule;
+pub mod stand_in;
 
 pub use pointer::{Pointer, PointerError};
 pub use rule::{

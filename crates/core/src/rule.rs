@@ -33,7 +33,7 @@ impl Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -75,11 +75,12 @@ impl Applicability {
 
 impl fmt::Display for Applicability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
-/// Whether a rule's findings carry fixes, and the least safe applicability they may have.
+/// Whether a rule's findings carry fixes, and how safe they are: a fix may be less safe than
+/// declared (an `Unsafe` fix in a case where the rule's fixes are usually `Safe`), never safer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FixAvailability {
     /// Never.
@@ -173,7 +174,7 @@ impl RuleId {
 
 impl fmt::Display for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

@@ -14,7 +14,6 @@ pub mod facts;
 pub mod images;
 mod imports;
 pub mod inventory;
-pub mod patch;
 pub mod provider;
 mod v0_1;
 
@@ -546,6 +545,20 @@ impl From<Applicability> for kubectl_vllm_core::Applicability {
             Applicability::Safe => Self::Safe,
             Applicability::Unsafe => Self::Unsafe,
             Applicability::DisplayOnly => Self::DisplayOnly,
+        }
+    }
+}
+
+impl From<bindings::kubectl_vllm::policy::types::Provider> for Provider {
+    fn from(p: bindings::kubectl_vllm::policy::types::Provider) -> Self {
+        use bindings::kubectl_vllm::policy::types::Provider as Wit;
+        match p {
+            Wit::Gke => Self::Gke,
+            Wit::Eks => Self::Eks,
+            Wit::Aks => Self::Aks,
+            Wit::Openshift => Self::Openshift,
+            Wit::Generic => Self::Generic,
+            Wit::Unknown => Self::Unknown,
         }
     }
 }

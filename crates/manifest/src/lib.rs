@@ -11,6 +11,8 @@ pub mod patch;
 pub mod source;
 pub mod yaml;
 
-pub use load::{Input, InputError, LoadOptions, ManifestFile, Manifests, Object, ObjectRef};
+pub use load::{
+    Input, InputError, LoadOptions, ManifestFile, Manifests, Object, ObjectId, ObjectRef,
+};
 pub use locate::{Located, parse_pointer};
 pub use source::{Position, SourceFile, Span};

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use crate::locate::{Located, locate, parse_pointer};
+use kubectl_vllm_core::Pointer;
+
+use crate::locate::{Located, locate};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, Node, Stream, Value};
 
@@ -69,6 +71,32 @@ pub struct ObjectRef {
     pub name: String,
 }
 
+/// Where an object is: its file, its `---` document and, inside a `kind: List`, its place in the
+/// List. Findings carry it with a pointer relative to the object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId {
+    /// Index into [`Manifests::files`].
+    pub file: usize,
+    /// The `---` document.
+    pub document: usize,
+    /// The object inside its document: the root, or `/items/N` inside a List.
+    pub item: Pointer,
+}
+
+impl ObjectId {
+    /// `relative` (a pointer inside the object) as a pointer inside the document.
+    #[must_use]
+    pub fn document_pointer(&self, relative: &Pointer) -> Pointer {
+        self.item.join(relative)
+    }
+
+    /// A pointer inside the document as one inside this object, when it points into it.
+    #[must_use]
+    pub fn relative_pointer(&self, in_document: &Pointer) -> Option<Pointer> {
+        in_document.strip_prefix(&self.item)
+    }
+}
+
 /// One Kubernetes object of the input set.
 #[derive(Debug, Clone)]
 pub struct Object {
@@ -76,12 +104,24 @@ pub struct Object {
     pub file: usize,
     /// The `---` document it came from (a `kind: List`'s items share the List's).
     pub document: usize,
-    /// Pointer of the object inside its document: empty, or `/items/N` inside a List.
-    pub prefix: String,
+    /// Pointer of the object inside its document: the root, or `/items/N` inside a List.
+    pub prefix: Pointer,
     /// The object as Kubernetes sees it; Secret values are `<redacted>`, namespace filled in.
     pub json: Json,
     /// Which object it is.
     pub reference: ObjectRef,
+}
+
+impl Object {
+    /// Where the object is.
+    #[must_use]
+    pub fn id(&self) -> ObjectId {
+        ObjectId {
+            file: self.file,
+            document: self.document,
+            item: self.prefix.clone(),
+        }
+    }
 }
 
 /// A file that parsed (perhaps partly).
@@ -179,15 +219,21 @@ impl Manifests {
     /// The object (index into `objects`) of document `document` in file `file` that holds
     /// `pointer`, a document-relative pointer: inside a `kind: List`, the item it points into.
     #[must_use]
-    pub fn object_at(&self, file: usize, document: usize, pointer: &str) -> Option<usize> {
+    pub fn object_at(&self, file: usize, document: usize, pointer: &Pointer) -> Option<usize> {
         self.objects
             .iter()
             .enumerate()
             .filter(|(_, o)| {
                 o.file == file && o.document == document && pointer.starts_with(&o.prefix)
             })
-            .max_by_key(|(_, o)| o.prefix.len())
+            .max_by_key(|(_, o)| o.prefix.as_str().len())
             .map(|(i, _)| i)
+    }
+
+    /// The object (index into `objects`) with identity `id`.
+    #[must_use]
+    pub fn object(&self, id: &ObjectId) -> Option<usize> {
+        self.objects.iter().position(|o| o.id() == *id)
     }
 
     /// The object as written, for sending to a cluster: no namespace filled in and Secret
@@ -207,10 +253,10 @@ impl Manifests {
             .iter()
             .find(|d| d.index == object.document)?;
         let mut node = &document.root;
-        for segment in object.prefix.split('/').filter(|s| !s.is_empty()) {
+        for segment in object.prefix.tokens() {
             node = match (&node.value, segment.parse::<usize>()) {
                 (Value::Seq(items), Ok(i)) => items.get(i),
-                _ => node.get(segment).map(|entry| &entry.value),
+                _ => node.get(&segment).map(|entry| &entry.value),
             }?;
         }
         Some(node.to_json())
@@ -364,7 +410,7 @@ impl Manifests {
                 file,
                 name,
                 document.index,
-                String::new(),
+                Pointer::root(),
                 &document.root,
                 options,
             );
@@ -377,7 +423,7 @@ impl Manifests {
         file: usize,
         name: &str,
         document: usize,
-        prefix: String,
+        prefix: Pointer,
         node: &Node,
         options: &LoadOptions,
     ) {
@@ -421,7 +467,7 @@ impl Manifests {
                         file,
                         name,
                         document,
-                        format!("{prefix}/items/{i}"),
+                        prefix.key("items").index(i),
                         item,
                         options,
                     );
@@ -467,8 +513,13 @@ impl Manifests {
 
     /// Where `pointer` (relative to the object) is in the object's file.
     #[must_use]
-    pub fn locate(&self, object: &Object, pointer: &str) -> Option<Located> {
-        let tokens = parse_pointer(&format!("{}{pointer}", object.prefix)).ok()?;
+    pub fn locate(&self, object: &Object, pointer: &Pointer) -> Option<Located> {
+        let tokens: Vec<String> = object
+            .prefix
+            .join(pointer)
+            .tokens()
+            .map(std::borrow::Cow::into_owned)
+            .collect();
         let document = self.files[object.file]
             .stream
             .documents
@@ -512,7 +563,7 @@ pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
             continue;
         }
         for field in ["data", "stringData"] {
-            if let Some(located) = manifests.locate(object, &format!("/{field}"))
+            if let Some(located) = manifests.locate(object, &Pointer::root().key(field))
                 && located.exact
             {
                 let document = manifests.files[file]
@@ -521,11 +572,9 @@ pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
                     .iter()
                     .find(|d| d.index == object.document);
                 let Some(document) = document else { continue };
-                let tokens =
-                    parse_pointer(&format!("{}/{field}", object.prefix)).unwrap_or_default();
                 let mut node = &document.root;
-                for token in &tokens {
-                    match node.get(token) {
+                for token in object.prefix.key(field).tokens() {
+                    match node.get(&token) {
                         Some(entry) => node = &entry.value,
                         None => break,
                     }
@@ -534,13 +583,18 @@ pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
                     spans.extend(entries.iter().map(|e| e.value.span));
                 }
                 // A duplicated key's dropped value is still in the text.
-                let under = format!("{}/{field}/", object.prefix);
+                let under = object.prefix.key(field);
                 spans.extend(
                     manifests.files[file]
                         .stream
                         .duplicates
                         .iter()
-                        .filter(|d| d.document == object.document && d.pointer.starts_with(&under))
+                        .filter(|d| {
+                            d.document == object.document
+                                && Pointer::parse(&d.pointer).is_ok_and(|p| {
+                                    p.strip_prefix(&under).is_some_and(|rest| !rest.is_root())
+                                })
+                        })
                         .map(|d| d.first_value),
                 );
             }
@@ -588,7 +642,7 @@ mod tests {
             ]
         );
         let b = &m.objects[1];
-        let located = m.locate(b, "/metadata/name").unwrap();
+        let located = m.locate(b, &Pointer::from_path("/metadata/name")).unwrap();
         assert_eq!(m.files[0].source.position(located.span.start).line, 5);
     }
 

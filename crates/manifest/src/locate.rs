@@ -21,30 +21,8 @@ pub struct Located {
 /// # Errors
 /// A non-empty pointer must start with `/`, and `~` must be followed by `0` or `1`.
 pub fn parse_pointer(pointer: &str) -> Result<Vec<String>, String> {
-    if pointer.is_empty() {
-        return Ok(Vec::new());
-    }
-    let Some(rest) = pointer.strip_prefix('/') else {
-        return Err(format!("JSON Pointer `{pointer}` does not start with `/`"));
-    };
-    rest.split('/')
-        .map(|token| {
-            let mut out = String::with_capacity(token.len());
-            let mut chars = token.chars();
-            while let Some(c) = chars.next() {
-                if c == '~' {
-                    match chars.next() {
-                        Some('0') => out.push('~'),
-                        Some('1') => out.push('/'),
-                        _ => return Err(format!("JSON Pointer `{pointer}` has a bad `~` escape")),
-                    }
-                } else {
-                    out.push(c);
-                }
-            }
-            Ok(out)
-        })
-        .collect()
+    let pointer = kubectl_vllm_core::Pointer::parse(pointer).map_err(|e| e.to_string())?;
+    Ok(pointer.tokens().map(std::borrow::Cow::into_owned).collect())
 }
 
 /// Resolves `tokens` from `root`, falling back to the deepest existing ancestor.

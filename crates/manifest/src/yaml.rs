@@ -340,9 +340,11 @@ impl Builder {
                     }),
                 index,
                 ..
-            }) if index.contains_key(key) => {
-                Some(format!("{}/{}", self.pointer_of_top(), escape_token(key)))
-            }
+            }) if index.contains_key(key) => Some(format!(
+                "{}/{}",
+                self.pointer_of_top(),
+                kubectl_vllm_core::Pointer::escape(key)
+            )),
             _ => None,
         };
         let Some(frame) = self.frames.last_mut() else {
@@ -410,7 +412,7 @@ impl Builder {
                 Frame::Seq { items, .. } => pointer.push_str(&items.len().to_string()),
                 Frame::Map { pending_key, .. } => {
                     if let Some(k) = pending_key {
-                        pointer.push_str(&escape_token(&k.key));
+                        pointer.push_str(&kubectl_vllm_core::Pointer::escape(&k.key));
                     }
                 }
             }
@@ -517,12 +519,6 @@ fn key_string(node: &Node) -> Result<String, String> {
             return Err("a mapping or sequence cannot be a mapping key here".into());
         }
     })
-}
-
-/// Escapes one RFC 6901 reference token.
-#[must_use]
-pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {

@@ -5,8 +5,10 @@
 
 use serde_json::Value;
 
+use kubectl_vllm_core::{Pointer, RuleId, rule_id};
 use kubectl_vllm_manifest::locate::parse_pointer;
-use kubectl_vllm_manifest::yaml::escape_token;
+
+use crate::rules;
 
 use crate::Issue;
 
@@ -269,7 +271,7 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn report(&mut self, rule: &'static str, pointer: &str, message: String, help: Option<String>) {
+    fn report(&mut self, rule: RuleId, pointer: &str, message: String, help: Option<String>) {
         self.issues.push(Issue {
             rule,
             pointer: pointer.to_string(),
@@ -300,7 +302,7 @@ impl Walker<'_> {
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
-                    let at = format!("{pointer}/{}", escape_token(key));
+                    let at = format!("{pointer}/{}", Pointer::escape(key));
                     // A declared field of this definition; a map's keys (a selector's `type`)
                     // are data, not fields.
                     if let Some(property) = schema.get("properties").and_then(|p| p.get(key)) {
@@ -354,7 +356,7 @@ impl Walker<'_> {
             let names: Vec<String> = allowed.iter().map(|a| (*a).to_string()).collect();
             let close = crate::suggestion(value, &names);
             self.report(
-                "schema-enum",
+                rule_id::<rules::SchemaEnum>(),
                 &at,
                 format!(
                     "`{field}: {value}` is not accepted; the API server allows {}",
@@ -378,7 +380,7 @@ impl Walker<'_> {
                 if kind != Port::Name && !n.as_u64().is_some_and(|p| (1..=65535).contains(&p)) =>
             {
                 self.report(
-                    "schema-range",
+                    rule_id::<rules::SchemaRange>(),
                     pointer,
                     format!("`{field}: {n}` is outside the port range 1–65535"),
                     None,
@@ -397,7 +399,7 @@ impl Walker<'_> {
                     && !name.contains("--");
                 if !valid {
                     self.report(
-                        "schema-range",
+                        rule_id::<rules::SchemaRange>(),
                         pointer,
                         format!(
                             "`{field}: {name}` is not a valid port name (1–15 lower-case letters, digits and `-`, with a letter){}",
@@ -416,7 +418,7 @@ impl Walker<'_> {
             && !is_quantity(text.trim())
         {
             self.report(
-                "schema-quantity",
+                rule_id::<rules::SchemaQuantity>(),
                 pointer,
                 format!(
                     "`{}: {text}` is not a Kubernetes quantity",
@@ -436,11 +438,11 @@ impl Walker<'_> {
         }
         if let Some(annotations) = value.get("annotations").and_then(Value::as_object) {
             for key in annotations.keys() {
-                let at = format!("{pointer}/annotations/{}", escape_token(key));
+                let at = format!("{pointer}/annotations/{}", Pointer::escape(key));
                 // Kubernetes checks annotation keys in lower case.
                 if let Err(why) = qualified_name(&key.to_ascii_lowercase()) {
                     self.report(
-                        "schema-label",
+                        rule_id::<rules::SchemaLabel>(),
                         &at,
                         format!("annotation key `{key}` is invalid: {why}"),
                         None,
@@ -452,10 +454,10 @@ impl Walker<'_> {
 
     fn labels(&mut self, labels: &serde_json::Map<String, Value>, pointer: &str) {
         for (key, value) in labels {
-            let at = format!("{pointer}/{}", escape_token(key));
+            let at = format!("{pointer}/{}", Pointer::escape(key));
             if let Err(why) = qualified_name(key) {
                 self.report(
-                    "schema-label",
+                    rule_id::<rules::SchemaLabel>(),
                     &at,
                     format!("label key `{key}` is invalid: {why}"),
                     None,
@@ -466,7 +468,7 @@ impl Walker<'_> {
                 && !(text.len() <= 63 && is_name_part(text))
             {
                 self.report(
-                    "schema-label",
+                    rule_id::<rules::SchemaLabel>(),
                     &at,
                     format!("label value `{text}` is invalid: at most 63 characters, alphanumeric at both ends, `-`, `_` and `.` inside"),
                     None,
@@ -500,7 +502,7 @@ impl Walker<'_> {
             let suggested = name.to_lowercase().replace('_', "-");
             let help = (suggested != name).then(|| format!("for example `{suggested}`"));
             self.report(
-                "schema-name",
+                rule_id::<rules::SchemaName>(),
                 "/metadata/name",
                 format!("{kind} name `{name}` must be {what}"),
                 help,

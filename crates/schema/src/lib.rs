@@ -11,6 +11,7 @@
 //! message. The host owns locating them in the source.
 
 mod checks;
+pub mod rules;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -18,6 +19,8 @@ use std::sync::OnceLock;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Value, json};
+
+use kubectl_vllm_core::{Pointer, RuleId, rule_id};
 
 /// The `$id` of the embedded definitions documents.
 pub const DEFINITIONS_ID: &str = "https://kubernetes.io/api/_definitions.json";
@@ -51,8 +54,8 @@ fn definitions(index: usize) -> &'static Value {
 /// One problem found in one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
-    /// `schema-type`, `schema-unknown-field`, ...
-    pub rule: &'static str,
+    /// `schema-type`, `schema-unknown-field`, ...: one of [`rules`].
+    pub rule: RuleId,
     /// RFC 6901 pointer inside the object.
     pub pointer: String,
     /// What is wrong.
@@ -279,7 +282,7 @@ impl Schemas {
                 }
                 Err(e) => {
                     return Outcome::Checked(vec![Issue {
-                        rule: "schema-value",
+                        rule: rule_id::<rules::SchemaValue>(),
                         pointer: String::new(),
                         message: format!(
                             "the schema for {} {} does not compile: {e}",
@@ -303,7 +306,7 @@ impl Schemas {
             Source::Added(_) => "",
         };
         checks::walk(self.defs(), root, definition, object, &key.1, &mut issues);
-        issues.sort_by(|a, b| (&a.pointer, a.rule).cmp(&(&b.pointer, b.rule)));
+        issues.sort_by(|a, b| (&a.pointer, &a.rule).cmp(&(&b.pointer, &b.rule)));
         issues.dedup();
         Outcome::Checked(issues)
     }
@@ -340,8 +343,8 @@ impl Schemas {
                 unexpected
                     .iter()
                     .map(|name| Issue {
-                        rule: "schema-unknown-field",
-                        pointer: format!("{pointer}/{}", kubectl_vllm_manifest::yaml::escape_token(name)),
+                        rule: rule_id::<rules::SchemaUnknownField>(),
+                        pointer: format!("{pointer}/{}", Pointer::escape(name)),
                         message: format!(
                             "unknown field `{name}`{}: the API server drops it or rejects the object",
                             if pointer.is_empty() { String::new() } else { format!(" in `{}`", dotted(&pointer)) }
@@ -359,7 +362,7 @@ impl Schemas {
                             .to_string()
                     });
                 vec![Issue {
-                    rule: "schema-type",
+                    rule: rule_id::<rules::SchemaType>(),
                     pointer,
                     message: format!(
                         "`{field}` must be {expected}, not {}",
@@ -371,7 +374,7 @@ impl Schemas {
             ValidationErrorKind::Required { property } => {
                 let property = property.as_str().unwrap_or_default();
                 vec![Issue {
-                    rule: "schema-required",
+                    rule: rule_id::<rules::SchemaRequired>(),
                     pointer,
                     message: format!(
                         "missing required field `{property}`{}",
@@ -385,7 +388,7 @@ impl Schemas {
                 }]
             }
             ValidationErrorKind::Enum { options } => vec![Issue {
-                rule: "schema-enum",
+                rule: rule_id::<rules::SchemaEnum>(),
                 pointer,
                 message: format!(
                     "`{field}` is {}, not one of {options}",
@@ -409,7 +412,7 @@ impl Schemas {
                     _ => "one of the forms its schema allows",
                 };
                 vec![Issue {
-                    rule: "schema-type",
+                    rule: rule_id::<rules::SchemaType>(),
                     pointer,
                     message: format!(
                         "`{field}` must be {expected}, not {}",
@@ -419,7 +422,7 @@ impl Schemas {
                 }]
             }
             _ => vec![Issue {
-                rule: "schema-value",
+                rule: rule_id::<rules::SchemaValue>(),
                 pointer,
                 message: format!("`{field}`: {error}"),
                 help: None,

@@ -733,18 +733,18 @@ fn fix_write_refuses_files_changed_since_they_were_read() {
     let file = dir.join("pod.yaml");
     std::fs::write(&file, FIX_ME).unwrap();
     let name = file.display().to_string();
-    let outcome = kubectl_vllm::fix::Outcome {
+    let outcome = kubectl_vllm_engine::fix::Outcome {
         texts: vec![(
             name.clone(),
             FIX_ME.to_string(),
             format!("{FIX_ME}# fixed\r\n"),
         )],
         applied: Vec::new(),
-        remaining: kubectl_vllm::report::Report::default(),
+        remaining: kubectl_vllm_engine::Report::default(),
         manifests: kubectl_vllm_manifest::Manifests::default(),
     };
     std::fs::write(&file, "# someone else's edit\r\n").unwrap();
-    let error = kubectl_vllm::fix::write_files(&outcome, "<stdin>").unwrap_err();
+    let error = kubectl_vllm_engine::fix::write_files(&outcome, "<stdin>").unwrap_err();
     assert!(error.contains("changed on disk"), "{error}");
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),

@@ -11,7 +11,8 @@ use super::fixtures::linter;
 fn rule_pages_are_generated_and_current() {
     let dir = super::repo().join("docs/rules");
     let bless = std::env::var_os("KUBECTL_VLLM_BLESS").is_some();
-    let rules = linter().rules();
+    let linter = linter();
+    let rules: Vec<_> = linter.registry().iter().collect();
     let mut expected: Vec<(String, String)> = rules
         .iter()
         .map(|r| (format!("{}.md", r.id), r.page()))
@@ -24,9 +25,11 @@ fn rule_pages_are_generated_and_current() {
             index,
             "| [`{id}`]({id}.md) | {} | {} | {} | {} |",
             r.severity.as_str(),
-            r.applicability
-                .map_or_else(|| r.fix.to_string(), |a| format!("{} ({a})", r.fix)),
-            r.policy.as_deref().unwrap_or("host"),
+            r.applicability().map_or_else(
+                || r.fix.as_str().to_string(),
+                |a| format!("{} ({a})", r.fix.as_str())
+            ),
+            r.policy().unwrap_or("host"),
             r.summary.replace('|', "\\|"),
             id = r.id
         );

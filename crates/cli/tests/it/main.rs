@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod distribution;
 mod docs;
+mod emit;
 mod fixes;
 mod fixtures;
 mod reports;

@@ -30,7 +30,7 @@ const INPUTS: &[&str] = &[
 
 #[test]
 fn json_report_validates_against_its_published_schema() {
-    let validator = validator(&super::repo().join("crates/cli/schema/report.schema.json"));
+    let validator = validator(&super::repo().join("schema/report.schema.json"));
     let o = run(&[&["lint", "-o", "json", "--show-suppressed"][..], INPUTS].concat());
     let report = json(&o);
     assert!(report["summary"]["errors"].as_u64().unwrap() > 0);

@@ -1,0 +1,492 @@
+//! The command line: every command's arguments, as clap parses them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use kubectl_vllm_engine::Report;
+use kubectl_vllm_engine::Severity;
+use kubectl_vllm_engine::config::Selection;
+
+use crate::ExitStatus;
+
+/// Lint, fix and apply vLLM deployments on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-vllm", bin_name = "kubectl vllm", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read manifests, run every enabled policy, report findings.
+    Lint(LintArgs),
+    /// Apply the safe fixes (and, with --unsafe-fixes, the unsafe ones); print the fixed
+    /// manifests, a diff, or rewrite the files.
+    Fix(FixArgs),
+    /// Lint with live cluster facts, fix, and server-side apply in dependency order; refuses
+    /// (exit 1, nothing sent) while a finding at or above --fail-on remains.
+    Apply(ApplyArgs),
+    /// Show what `apply` would change: the fixed manifests against the live objects (a
+    /// server-side dry run). Exit 0: no differences, 1: differences, 2: error.
+    Diff(DiffArgs),
+    /// List every rule: id, default severity, fix, policy, summary.
+    Rules {
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = RulesFormat::Text)]
+        output: RulesFormat,
+        /// Policy options.
+        #[command(flatten)]
+        policies: PolicyArgs,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// The rule id, for example `gpu-res-req-ne-limit`.
+        rule: String,
+        /// Policy options.
+        #[command(flatten)]
+        policies: PolicyArgs,
+    },
+    /// Print the fact tables in effect (built-in rows plus the config's): models and accelerators.
+    Facts {
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = RulesFormat::Text)]
+        output: RulesFormat,
+        /// Config file (default: the nearest `.kubectl-vllm.yaml` upward).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Print the version and the policy contract version.
+    Version,
+    /// Manage the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script (`source <(kubectl-vllm completion bash)`). Under kubectl,
+    /// completion comes from the `kubectl_complete-vllm` executable instead.
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented starter `.kubectl-vllm.yaml` (never overwrites one).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = kubectl_vllm_engine::config::FILE_NAME)]
+        path: PathBuf,
+    },
+}
+
+/// Where policies come from.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Config file (default: the nearest `.kubectl-vllm.yaml` upward from the working directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra policy component (`.wasm`) or directory of them; repeatable.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+    /// Do not load the embedded default policies.
+    #[arg(long)]
+    pub no_default_policies: bool,
+}
+
+/// What to read: shared by `lint`, `fix`, `apply` and `diff`.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Files or directories to read (`-` for stdin).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// File or directory to read; repeatable (kubectl's `-f`).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+    /// Also read subdirectories of directories.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// The name stdin has in reports.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_filename: String,
+    /// Also read these files or directories for cross-resource lookups (a PVC, a
+    /// ServiceAccount), without reporting on them; for pre-commit, which passes only the changed
+    /// files. Repeatable; directories are read recursively.
+    #[arg(long, value_name = "PATH")]
+    pub related: Vec<PathBuf>,
+    /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Namespace of objects that set none (default: `default`; with a cluster, the kubeconfig
+    /// context's namespace).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// The provider the manifests deploy to (default: the config's `cluster.provider`, else
+    /// `auto`: the live cluster, else hints in the manifests, else unknown). `generic` runs no
+    /// provider-specific rule.
+    #[arg(long, value_name = "PROVIDER", value_parser = provider_parser())]
+    pub provider: Option<kubectl_vllm_host::ProviderSetting>,
+    /// Validate against the schemas of this Kubernetes version (`1.35`, `1.36`, `1.37`; default:
+    /// the config's `kubernetes-version`, else the newest).
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// A JSON Schema (with `x-kubernetes-group-version-kind`) or a CustomResourceDefinition
+    /// (YAML or JSON) for custom resources, or a directory of them; repeatable.
+    #[arg(long = "schema", value_name = "PATH")]
+    pub schemas: Vec<PathBuf>,
+    /// Skip schema validation.
+    #[arg(long)]
+    pub no_schema: bool,
+    /// Policy options.
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+/// Cluster access, as kubectl's flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: `KUBECONFIG`, a list of files merged, else `~/.kube/config`,
+    /// else the in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The kubeconfig target.
+    #[must_use]
+    pub fn target(&self) -> kubectl_vllm_cluster::Target {
+        kubectl_vllm_cluster::Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+}
+
+/// `lint` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// What to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Report format on stdout.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Exit 0 even when findings are reported (exit 2 still happens).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Report only these rules: ids or prefixes such as `gke-`; comma-separated, repeatable.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Never report these rules: ids or prefixes; comma-separated, repeatable.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// List suppressed findings, and what suppressed each, in the JSON report (`suppressed`).
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Hide the findings recorded in this baseline (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (for --baseline) and exit 0. A hidden name such as
+    /// `.kubectl-vllm-baseline.json` keeps the file out of directory walks.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
+    /// Also write the report in another format to a file, e.g. `junit=report.xml`; repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    pub reports: Vec<(Format, PathBuf)>,
+    /// Check against the live cluster (nodes, storage classes, referenced objects) instead of
+    /// the config's cluster profile; reads the kubeconfig.
+    #[arg(long)]
+    pub cluster: bool,
+    /// Cluster access (with --cluster).
+    #[command(flatten)]
+    pub access: ClusterArgs,
+}
+
+/// `--provider`: one of [`kubectl_vllm_host::ProviderSetting::NAMES`] (listed in `--help` and
+/// completions).
+fn provider_parser()
+-> impl clap::builder::TypedValueParser<Value = kubectl_vllm_host::ProviderSetting> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(kubectl_vllm_host::ProviderSetting::NAMES)
+        .map(|s| s.parse().expect("one of the listed values"))
+}
+
+/// Parses `--report FORMAT=PATH`.
+pub(crate) fn parse_report_target(value: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) = value
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, got `{value}`"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        format!("unknown report format `{format}` (text, json, sarif, github, junit)")
+    })?;
+    if path.is_empty() {
+        return Err("the report path is empty".into());
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
+impl LintArgs {
+    /// `--select` and `--ignore`.
+    #[must_use]
+    pub fn selection(&self) -> Selection {
+        Selection {
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+        }
+    }
+
+    /// The exit status for `report`: `--fail-on`, softened by `--exit-zero` (never an error).
+    #[must_use]
+    pub fn status(&self, report: &Report) -> ExitStatus {
+        match ExitStatus::of(report, self.fail_on) {
+            ExitStatus::Failure if self.exit_zero => ExitStatus::Success,
+            status => status,
+        }
+    }
+}
+
+/// `fix` arguments (the flags are independent switches, as in ruff's `check --fix`).
+#[derive(Debug, Clone, Args)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct FixArgs {
+    /// What to read and how to report.
+    #[command(flatten)]
+    pub lint: LintArgs,
+    /// Rewrite the files in place (atomically).
+    #[arg(long, conflicts_with = "diff")]
+    pub write: bool,
+    /// Print a unified diff instead of the fixed manifests; exit 1 when there are changes.
+    #[arg(long)]
+    pub diff: bool,
+    /// Also apply fixes marked unsafe (they change behaviour or cost).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Exit 1 when a file was changed (for pre-commit).
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
+}
+
+/// Report formats (`kubectl_vllm_emit::Format` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable snippets.
+    Text,
+    /// The JSON report (product.md, version 1).
+    Json,
+    /// GitHub Actions annotations (workflow commands); the full table goes to
+    /// `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
+    /// JUnit XML: a test suite per file, a test case per object (GitLab, Jenkins).
+    Junit,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+}
+
+impl From<Format> for kubectl_vllm_emit::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => Self::Text,
+            Format::Json => Self::Json,
+            Format::Github => Self::Github,
+            Format::Junit => Self::Junit,
+            Format::Sarif => Self::Sarif,
+        }
+    }
+}
+
+/// `rules` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `--fail-on` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Anything.
+    Info,
+    /// Never exit 1 (exit 2 still happens).
+    None,
+}
+
+impl FailOn {
+    /// The threshold.
+    #[must_use]
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            Self::Error => Some(Severity::Error),
+            Self::Warning => Some(Severity::Warning),
+            Self::Info => Some(Severity::Info),
+            Self::None => None,
+        }
+    }
+}
+
+/// How `apply` prints the applied objects (kubectl's `-o`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectFormat {
+    /// The objects as the server returned them, as a YAML `List`.
+    Yaml,
+    /// The same as JSON.
+    Json,
+    /// `kind.group/name`, one per line.
+    Name,
+}
+
+/// `--dry-run`, as kubectl's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Apply.
+    None,
+    /// Print the final manifests; no cluster needed (lint uses the config's cluster profile).
+    Client,
+    /// Send everything with `dryRun=All`: admission and validation run, nothing is stored.
+    Server,
+}
+
+/// What `apply` and `diff` share: inputs, cluster access, fixing.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterRunArgs {
+    /// What to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Cluster access.
+    #[command(flatten)]
+    pub access: ClusterArgs,
+    /// Refuse when a finding at or above this severity remains after fixing.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Field manager of the server-side apply.
+    #[arg(long, value_name = "NAME", default_value = "kubectl-vllm")]
+    pub field_manager: String,
+    /// Apply no fixes: send the manifests as written.
+    #[arg(long, conflicts_with = "unsafe_fixes")]
+    pub no_fix: bool,
+    /// Also apply the unsafe fixes (they change behaviour or cost).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+}
+
+/// `apply` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// Inputs, cluster, fixing.
+    #[command(flatten)]
+    pub run: ClusterRunArgs,
+    /// Print the applied objects (`yaml`, `json`, `name`) instead of one status line each.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<ObjectFormat>,
+    /// `none`, `client` (print the final manifests; no cluster) or `server` (`dryRun=All`).
+    #[arg(long, value_enum, default_value_t = DryRun::None)]
+    pub dry_run: DryRun,
+    /// Take fields another field manager owns (server-side apply `force`).
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Write the lint report in another format to a file, e.g. `sarif=lint.sarif`; repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    pub reports: Vec<(Format, PathBuf)>,
+    /// Watch each workload (Deployment, StatefulSet, LeaderWorkerSet, Pod) until it is
+    /// available, and say why a pod is stuck.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits in all: `90s`, `5m`, `1h30m`.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// Parses kubectl-style durations: `30s`, `5m`, `1h30m`, a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    /// A week: longer is a typo, and `Instant + Duration` must not overflow.
+    const MAX: u64 = 7 * 24 * 3600;
+    let too_long = || format!("`{text}` is longer than a week");
+    if text.is_empty() {
+        return Err("the duration is empty".into());
+    }
+    if let Ok(seconds) = text.parse::<u64>() {
+        return if seconds > MAX {
+            Err(too_long())
+        } else {
+            Ok(Duration::from_secs(seconds))
+        };
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => {
+                return Err(format!(
+                    "invalid duration `{text}`: use s, m or h, as in `5m`"
+                ));
+            }
+        };
+        let value: u64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration `{text}`"))?;
+        total = value
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .filter(|t| *t <= MAX)
+            .ok_or_else(too_long)?;
+        number.clear();
+    }
+    if !number.is_empty() {
+        return Err(format!(
+            "invalid duration `{text}`: a unit is missing (s, m or h)"
+        ));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// `diff` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// Inputs, cluster, fixing.
+    #[command(flatten)]
+    pub run: ClusterRunArgs,
+    /// Show the result of taking fields other field managers own (as `apply --force-conflicts`).
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_duration;
+
+    #[test]
+    fn durations_as_kubectl_writes_them() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m5s"), Ok(Duration::from_secs(5405)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5").is_ok() && parse_duration("5x").is_err());
+        assert!(parse_duration("10").is_ok() && parse_duration("10m3").is_err());
+        // Overflow is an error, not a panic.
+        assert!(parse_duration("18446744073709551615").is_err());
+        assert!(parse_duration("99999999999999999h").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! `kubectl vllm fix`: apply the fixes pass after pass; print the fixed manifests, a diff, or
+//! rewrite the files; report what remains.
+
+use std::io::{IsTerminal, Write};
+
+use kubectl_vllm_engine::fix;
+
+use crate::ExitStatus;
+use crate::args::{FixArgs, Format};
+use crate::connect::namespace;
+use crate::pipeline::{Inputs, Rendering, read_inputs};
+
+/// `kubectl vllm fix`.
+pub(crate) fn run(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    let namespace = namespace(&args.lint.input, None);
+    let Some(Inputs {
+        mut linter,
+        loaded,
+        manifests,
+        options,
+    }) = read_inputs(&args.lint.input, args.lint.selection(), &namespace, stderr)
+    else {
+        return ExitStatus::Error;
+    };
+    let outcome = fix::fix(
+        &mut linter,
+        &manifests,
+        &loaded.config,
+        &options,
+        args.unsafe_fixes,
+    );
+    let changed = outcome
+        .texts
+        .iter()
+        .any(|(_, original, fixed)| original != fixed);
+    let _ = stderr.write_all(fix::render_applied(&outcome).as_bytes());
+    if args.write {
+        match fix::write_files(&outcome, &args.lint.input.stdin_filename) {
+            Ok(n) => {
+                let _ = writeln!(stderr, "{n} file(s) rewritten");
+            }
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+                return ExitStatus::Error;
+            }
+        }
+    } else if args.diff {
+        let _ = stdout.write_all(fix::render_diff(&outcome).as_bytes());
+    } else {
+        let _ = stdout.write_all(fix::render_fixed(&outcome).as_bytes());
+    }
+    let report = &outcome.remaining;
+    let rendering = Rendering {
+        manifests: &outcome.manifests,
+        fail_on: args.lint.fail_on,
+        linter: &linter,
+        config: &loaded.config,
+    };
+    if (args.write || args.diff) && args.lint.output != Format::Text {
+        let rendered = rendering.render(report, args.lint.output, false);
+        let _ = stdout.write_all(rendered.as_bytes());
+    } else {
+        let terminal = std::io::stderr().is_terminal();
+        let rendered = rendering.render(report, args.lint.output, terminal);
+        let _ = stderr.write_all(rendered.as_bytes());
+    }
+    let status = args.lint.status(report);
+    if status == ExitStatus::Error {
+        return status;
+    }
+    if changed && (args.diff || args.exit_non_zero_on_fix) {
+        return ExitStatus::Failure;
+    }
+    status
+}

@@ -1,0 +1,7 @@
+//! One module per command.
+
+pub(crate) mod apply;
+pub(crate) mod diff;
+pub(crate) mod fix;
+pub(crate) mod info;
+pub(crate) mod lint;

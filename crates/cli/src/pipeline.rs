@@ -1,0 +1,223 @@
+//! What every command that reads manifests shares: the config and the policies, the inputs, and
+//! rendering a report.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use kubectl_vllm_engine::config::{Config, Loaded, Selection};
+use kubectl_vllm_engine::{Linter, Report};
+use kubectl_vllm_host::{ArtifactCache, Limits};
+use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
+
+use crate::args::{FailOn, Format, InputArgs, PolicyArgs};
+
+/// What a command read: the policies, the config, the input set and how it was loaded.
+pub(crate) struct Inputs {
+    pub linter: Linter,
+    pub loaded: Loaded,
+    pub manifests: Manifests,
+    pub options: LoadOptions,
+}
+
+/// The config file: `explicit`, else the nearest `.kubectl-vllm.yaml`; errors are printed.
+pub(crate) fn load_config(
+    explicit: Option<&std::path::Path>,
+    stderr: &mut dyn Write,
+) -> Option<Loaded> {
+    let path = explicit.map(std::path::Path::to_path_buf).or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|dir| kubectl_vllm_engine::config::discover(&dir))
+    });
+    match path {
+        Some(path) => match kubectl_vllm_engine::config::load(&path) {
+            Ok(loaded) => Some(loaded),
+            Err(e) => {
+                render_error(stderr, &*e);
+                None
+            }
+        },
+        None => Some(Loaded::default()),
+    }
+}
+
+/// Loads the config and the policies; on a config error prints it and returns `None` (exit 2).
+pub(crate) fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Linter, Loaded)> {
+    let loaded = load_config(args.config.as_deref(), stderr)?;
+    let linter = match Linter::new(
+        ArtifactCache::from_env(),
+        Limits::default(),
+        &loaded,
+        &args.policies,
+        !args.no_default_policies,
+    ) {
+        Ok(linter) => linter,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}");
+            return None;
+        }
+    };
+    match loaded.check_rule_ids(linter.registry()) {
+        Ok(warnings) => {
+            for warning in warnings {
+                let _ = writeln!(stderr, "warning: {warning}");
+            }
+        }
+        Err(e) => {
+            render_error(stderr, &*e);
+            return None;
+        }
+    }
+    Some((linter, loaded))
+}
+
+pub(crate) fn render_error(
+    stderr: &mut dyn Write,
+    error: &(impl miette::Diagnostic + Send + Sync + 'static),
+) {
+    let mut out = String::new();
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    let _ = handler.render_report(&mut out, error);
+    let _ = stderr.write_all(out.as_bytes());
+}
+
+/// Reads the inputs of `args` with the config's excludes, `select`/`ignore` checked against the
+/// rules; objects without a namespace get `namespace`. `None` after printing a usage or config
+/// error (exit 2).
+pub(crate) fn read_inputs(
+    args: &InputArgs,
+    selection: Selection,
+    namespace: &str,
+    stderr: &mut dyn Write,
+) -> Option<Inputs> {
+    let inputs: Vec<Input> = args
+        .paths
+        .iter()
+        .chain(&args.filenames)
+        .map(|p| Input::from(p.as_str()))
+        .collect();
+    if inputs.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "error: no input: give files or directories (`kubectl vllm lint deploy/` or `-f deploy.yaml`), or `-` for stdin\n\nUsage: kubectl vllm lint [PATH]... [-f PATH]... [-R]"
+        );
+        return None;
+    }
+    let (mut linter, mut loaded) = prepare(&args.policies, stderr)?;
+    loaded.config.selection = selection;
+    loaded.config.provider = args.provider;
+    let known: Vec<&str> = linter.registry().iter().map(|r| r.id.as_str()).collect();
+    if let Some(unknown) = loaded.config.selection.unknown(&known) {
+        let _ = writeln!(
+            stderr,
+            "error: `{unknown}` in --select/--ignore is no rule id or prefix; `kubectl vllm rules` lists them"
+        );
+        return None;
+    }
+    let patterns: Vec<String> = loaded
+        .config
+        .exclude
+        .iter()
+        .chain(&args.exclude)
+        .cloned()
+        .collect();
+    let exclude = match exclude_set(&patterns) {
+        Ok(set) => set,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: invalid `exclude` pattern: {e}");
+            return None;
+        }
+    };
+    let options = LoadOptions {
+        recursive: args.recursive,
+        stdin_name: args.stdin_filename.clone(),
+        default_namespace: namespace.to_string(),
+        exclude,
+        ..LoadOptions::default()
+    };
+    let mut manifests = Manifests::load(&inputs, &options);
+    let reported_files = manifests.files.len();
+    if !args.related.is_empty() {
+        let related = LoadOptions {
+            recursive: true,
+            already_read: manifests
+                .files
+                .iter()
+                .filter_map(|f| Path::new(&f.source.name).canonicalize().ok())
+                .collect(),
+            ..options.clone()
+        };
+        let paths: Vec<Input> = args.related.iter().cloned().map(Input::Path).collect();
+        manifests.extend(&paths, &related);
+    }
+    manifests.reported_files = Some(reported_files);
+    if !args.no_schema {
+        let version = args
+            .kubernetes_version
+            .as_deref()
+            .or(loaded.config.kubernetes_version.as_deref())
+            .unwrap_or(kubectl_vllm_engine::schemas::DEFAULT_VERSION);
+        match kubectl_vllm_engine::schemas::load(version, &args.schemas) {
+            Ok(schemas) => linter.set_schemas(Some(schemas)),
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+                return None;
+            }
+        }
+    }
+    for note in &manifests.skipped {
+        let _ = writeln!(stderr, "info: {note}");
+    }
+    Some(Inputs {
+        linter,
+        loaded,
+        manifests,
+        options,
+    })
+}
+
+pub(crate) fn current_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_default()
+}
+
+/// What rendering a report needs besides the report.
+pub(crate) struct Rendering<'a> {
+    pub manifests: &'a Manifests,
+    pub fail_on: FailOn,
+    pub linter: &'a Linter,
+    pub config: &'a Config,
+}
+
+impl Rendering<'_> {
+    /// `report` in `format`; `terminal`: the text goes to a terminal.
+    pub fn render(&self, report: &Report, format: Format, terminal: bool) -> String {
+        let cwd = current_dir();
+        let cx = kubectl_vllm_emit::Context {
+            manifests: self.manifests,
+            registry: self.linter.registry(),
+            cwd: &cwd,
+            fail_on: self.fail_on.threshold(),
+            docs_url: self
+                .config
+                .docs_url
+                .as_deref()
+                .unwrap_or(kubectl_vllm_emit::DEFAULT_DOCS_URL),
+            color: kubectl_vllm_emit::use_color(terminal, std::env::var_os("NO_COLOR").as_deref()),
+        };
+        kubectl_vllm_emit::Format::from(format)
+            .emitter()
+            .emit(report, &cx)
+    }
+}
+
+fn exclude_set(patterns: &[String]) -> Result<Option<globset::GlobSet>, globset::Error> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(globset::Glob::new(pattern)?);
+    }
+    builder.build().map(Some)
+}

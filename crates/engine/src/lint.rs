@@ -1,0 +1,446 @@
+//! One lint run: the policies over every object of the input set, the engine's own rules and
+//! schema validation, turned into located findings; then the config, selection and
+//! suppressions decide what is reported.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kubectl_vllm_core::{Pointer, RuleId, Severity};
+use kubectl_vllm_host::facts::LiveFacts;
+use kubectl_vllm_host::provider::{Hint, Resolved};
+use kubectl_vllm_host::{
+    ArtifactCache, Cluster, Contract, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef,
+    Outcome, Policy, PolicyError, RunFacts, Shared, Skip,
+};
+use kubectl_vllm_manifest::{Manifests, Object};
+
+use crate::config::{Config, Loaded};
+use crate::locate::Locator;
+use crate::registry::{Origin, Registry, RuleInfo};
+use crate::report::{Edit, Finding, Fix, Report};
+use crate::rules::{self, PolicyErrorRule};
+
+/// Where a policy came from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// Embedded in the binary.
+    Builtin(&'static str),
+    /// A file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PolicySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builtin(name) => write!(f, "builtin:{name}"),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Loaded policies and the rule registry, reusable across runs.
+pub struct Linter {
+    // Keeps the engine and epoch ticker alive for the policies.
+    _host: Host,
+    policies: Vec<Policy>,
+    load_errors: Vec<(PolicySource, PolicyError)>,
+    registry: Registry,
+    /// With `--cluster`: the live facts that replace the config's cluster profile.
+    live: Option<Live>,
+    /// The inventory of the last run, for its missed lookups.
+    last: Option<Arc<Shared>>,
+    /// Kubernetes schemas to validate every object against (`None`: no schema validation).
+    schemas: Option<kubectl_vllm_schema::Schemas>,
+}
+
+/// What a live cluster adds to a run (`--cluster`, `apply`, `diff`).
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// Node pools, storage classes and provider from the cluster, over the config's profile.
+    pub facts: LiveFacts,
+    /// Objects the set references and the cluster has (read once, metadata only for Secrets
+    /// and ConfigMaps); policies find them through `inventory.get`.
+    pub objects: Vec<serde_json::Value>,
+}
+
+impl Linter {
+    /// Loads the default policies (unless `defaults` is false), the config's and `extra`.
+    pub fn new(
+        cache: ArtifactCache,
+        limits: Limits,
+        config: &Loaded,
+        extra: &[PathBuf],
+        defaults: bool,
+    ) -> Result<Self, PolicyError> {
+        let host = Host::new(cache, limits)?;
+        let empty = Arc::new(Shared::default());
+        let mut policies = Vec::new();
+        let mut load_errors = Vec::new();
+        if defaults {
+            for builtin in kubectl_vllm_builtin::POLICIES {
+                let source = PolicySource::Builtin(builtin.name);
+                match host.load(builtin.name, builtin.wasm, Arc::clone(&empty)) {
+                    Ok(policy) => policies.push(policy),
+                    Err(e) => load_errors.push((source, e)),
+                }
+            }
+        }
+        let base = config
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let configured = config
+            .config
+            .policies
+            .iter()
+            .map(|p| (base.join(&p.path), p.sha256.clone()));
+        let given = extra
+            .iter()
+            .flat_map(|p| expand_policy_path(p))
+            .map(|p| (p, None));
+        for (path, sha256) in configured.chain(given) {
+            let source = PolicySource::File(path.clone());
+            let label = path.display().to_string();
+            let loaded = std::fs::read(&path)
+                .map_err(|e| PolicyError::Load {
+                    policy: label.clone(),
+                    message: e.to_string(),
+                })
+                .and_then(|wasm| {
+                    verify_sha256(&label, &wasm, sha256.as_deref())?;
+                    host.load(&label, &wasm, Arc::clone(&empty))
+                });
+            match loaded {
+                Ok(policy) => policies.push(policy),
+                Err(e) => load_errors.push((source, e)),
+            }
+        }
+        let mut rules = crate::rules::host_rules();
+        for policy in &policies {
+            let builtin = kubectl_vllm_builtin::POLICIES
+                .iter()
+                .any(|b| b.name == policy.name());
+            rules.extend(policy.info.rules.iter().map(|rule| {
+                RuleInfo {
+                    id: RuleId::new(rule.id.clone()),
+                    severity: rule.default_severity.into(),
+                    fix: rule.fix.into(),
+                    providers: rule
+                        .requires
+                        .providers
+                        .iter()
+                        .map(|p| kubectl_vllm_core::Provider::from(*p))
+                        .collect(),
+                    complete_set: rule.requires.complete_set,
+                    origin: Origin::Policy(policy.name().to_string()),
+                    summary: rule.summary.clone(),
+                    documentation: rule.documentation.clone(),
+                    documented: builtin,
+                    suppressible: true,
+                    silenced_by_annotations: true,
+                }
+            }));
+        }
+        Ok(Self {
+            _host: host,
+            policies,
+            load_errors,
+            registry: Registry::new(rules),
+            live: None,
+            last: None,
+            schemas: None,
+        })
+    }
+
+    /// Validates every object against `schemas` from now on (`None`: no schema validation).
+    pub fn set_schemas(&mut self, schemas: Option<kubectl_vllm_schema::Schemas>) {
+        self.schemas = schemas;
+    }
+
+    /// Lints against a live cluster from now on (`None`: the config's cluster profile).
+    pub fn set_live(&mut self, live: Option<Live>) {
+        self.live = live;
+    }
+
+    /// The `inventory.get` lookups of the last run that found nothing: (kind, namespace, name).
+    #[must_use]
+    pub fn missed_lookups(&self) -> Vec<(String, Option<String>, String)> {
+        self.last
+            .as_ref()
+            .map(|s| s.inventory.misses())
+            .unwrap_or_default()
+    }
+
+    /// Every rule: the engine's, the schema crate's and the loaded policies'.
+    #[must_use]
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Lints one input set.
+    pub fn lint(&mut self, manifests: &Manifests, config: &Config) -> Report {
+        let findings = self.findings(manifests, config);
+        crate::suppress::report(findings, manifests, config, &self.registry)
+    }
+
+    /// Every finding of one input set, before the config and suppressions have their say.
+    fn findings(&mut self, manifests: &Manifests, config: &Config) -> Vec<Finding> {
+        let mut facts = FactTables::builtin();
+        facts.apply(&config.facts);
+        let mut inventory = Inventory::default();
+        let mut evaluations: Vec<Evaluation> = manifests
+            .objects
+            .iter()
+            .map(|o| {
+                let reference = object_ref(o);
+                inventory.insert(reference.clone(), &o.json);
+                Evaluation {
+                    object_ref: reference,
+                    object: o.json.to_string(),
+                    rules: Vec::new(),
+                }
+            })
+            .collect();
+        // Objects outside the set: the config's `existing` ones, then the live cluster's.
+        let outside = config
+            .cluster
+            .existing
+            .iter()
+            .map(stand_in)
+            .chain(self.live.iter().flat_map(|l| l.objects.iter().cloned()));
+        for object in outside {
+            inventory.insert(reference_of(&object), &object);
+        }
+        let provider = Resolved::resolve(
+            config.provider,
+            config.cluster.provider_setting(),
+            self.live.as_ref().and_then(|l| l.facts.provider),
+            || provider_hints(manifests, &facts),
+        );
+        let cluster = match &self.live {
+            Some(live) => Cluster::live(&config.cluster, provider.clone(), &live.facts),
+            None => Cluster::from_profile(&config.cluster, provider.clone()),
+        };
+        let shared = Arc::new(Shared {
+            inventory,
+            facts,
+            cluster,
+        });
+        self.last = Some(Arc::clone(&shared));
+        let mut findings = Vec::new();
+        for (source, error) in &self.load_errors {
+            findings.push(Finding::of::<PolicyErrorRule>(
+                source.to_string(),
+                error.to_string(),
+            ));
+        }
+        rules::input_errors(manifests, &mut findings);
+        rules::duplicate_keys(manifests, &mut findings);
+        rules::suppression_problems(manifests, &mut findings);
+        rules::secret_values(manifests, &mut findings);
+        let run = RunFacts {
+            provider: provider.provider,
+            complete: manifests.errors.is_empty(),
+        };
+        let enabled = |id: &str| config.enabled(id);
+        let note = provider_note(manifests, &provider);
+        let locator = Locator::new(manifests);
+        let mut skips: Vec<(usize, Skip)> = Vec::new();
+        for policy in &mut self.policies {
+            let runnable = policy.runnable_rules(run, &enabled);
+            // A 0.2 policy with nothing to run is not called; a 0.1 policy runs all its rules.
+            if runnable.is_empty() && policy.contract != Contract::V0_1 {
+                continue;
+            }
+            policy.set_shared(Arc::clone(&shared));
+            for (index, (object, evaluation)) in
+                manifests.objects.iter().zip(&mut evaluations).enumerate()
+            {
+                evaluation.rules.clone_from(&runnable);
+                match policy.evaluate(evaluation) {
+                    Ok(outcomes) => {
+                        for outcome in outcomes {
+                            match outcome {
+                                Outcome::Finding(result) => findings.push(policy_finding(
+                                    locator,
+                                    &self.registry,
+                                    object,
+                                    policy.name(),
+                                    result,
+                                    note.as_deref(),
+                                )),
+                                Outcome::Skipped(skip) => skips.push((index, skip)),
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        let r = &object.reference;
+                        let mut finding = locator.finding::<PolicyErrorRule>(
+                            object,
+                            Pointer::root(),
+                            format!(
+                                "{error} while evaluating {} {}",
+                                r.kind,
+                                r.namespace
+                                    .as_ref()
+                                    .map_or(r.name.clone(), |ns| format!("{ns}/{}", r.name))
+                            ),
+                        );
+                        finding.policy = Some(policy.name().to_string());
+                        findings.push(finding);
+                    }
+                }
+            }
+        }
+        rules::skip_findings(manifests, &skips, &provider, &mut findings);
+        if let Some(schemas) = &mut self.schemas {
+            rules::schema_findings(schemas, manifests, &mut findings);
+        }
+        findings
+    }
+}
+
+/// A policy's finding, located, at the severity it gave or its rule's default, with its fix.
+fn policy_finding(
+    locator: Locator,
+    registry: &Registry,
+    object: &Object,
+    policy: &str,
+    result: kubectl_vllm_host::Finding,
+    provider_note: Option<&str>,
+) -> Finding {
+    let rule = registry.get(&result.rule);
+    let message = match (provider_note, rule) {
+        (Some(note), Some(rule)) if !rule.providers.is_empty() => {
+            format!("{} ({note})", result.message)
+        }
+        _ => result.message.clone(),
+    };
+    // The host validated the pointers, the rule id and the fix against the policy's metadata.
+    let pointer = Pointer::parse(&result.pointer).unwrap_or_default();
+    let severity = result.severity.map_or_else(
+        || rule.map_or(Severity::Error, |r| r.severity),
+        Severity::from,
+    );
+    let mut finding = locator.place(
+        Finding::new(RuleId::new(result.rule), severity, String::new(), message),
+        object,
+        pointer.clone(),
+    );
+    finding.help = result.help;
+    finding.policy = Some(policy.to_string());
+    finding.fix = result.fix.map(|fix| Fix {
+        title: fix.title,
+        applicability: fix.applicability.into(),
+        edits: fix.operations.iter().map(edit).collect(),
+    });
+    if let Some(sub) = result.sub_span {
+        locator.narrow(&mut finding, object, &pointer, (sub.start, sub.end));
+    }
+    finding
+}
+
+/// A contract patch operation as an edit (the host checked that paths are pointers and values
+/// JSON).
+fn edit(op: &kubectl_vllm_host::PatchOp) -> Edit {
+    use kubectl_vllm_host::PatchOp;
+    let pointer = |p: &str| Pointer::parse(p).unwrap_or_default();
+    let value = |v: &str| serde_json::from_str(v).unwrap_or_default();
+    match op {
+        PatchOp::Replace(pv) => Edit::Replace(pointer(&pv.path), value(&pv.value)),
+        PatchOp::Add(pv) => Edit::Add(pointer(&pv.path), value(&pv.value)),
+        PatchOp::Remove(path) => Edit::Remove(pointer(path)),
+    }
+}
+
+/// The object a config's `cluster.existing` entry stands for: its kind, namespace and name, and
+/// the annotation that says it is known by name only.
+fn stand_in(existing: &kubectl_vllm_host::facts::ExistingObject) -> serde_json::Value {
+    let api_version = match existing.kind.as_str() {
+        "StorageClass" => "storage.k8s.io/v1",
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => "apps/v1",
+        _ => "v1",
+    };
+    kubectl_vllm_core::stand_in::stand_in(
+        api_version,
+        &existing.kind,
+        existing.namespace.as_deref(),
+        &existing.name,
+        "existing",
+    )
+}
+
+/// The identity of an object from outside the input set.
+fn reference_of(object: &serde_json::Value) -> ObjectRef {
+    let text = |pointer: &str| object.pointer(pointer).and_then(serde_json::Value::as_str);
+    ObjectRef {
+        api_version: text("/apiVersion").unwrap_or("v1").to_string(),
+        kind: text("/kind").unwrap_or_default().to_string(),
+        namespace: text("/metadata/namespace").map(str::to_string),
+        name: text("/metadata/name").unwrap_or_default().to_string(),
+    }
+}
+
+/// Every provider hint of the input set, in input order.
+fn provider_hints(manifests: &Manifests, facts: &FactTables) -> Vec<Hint> {
+    let instance_type = |name: &str| facts.instance_type(name).map(|t| t.provider);
+    let mut hints = Vec::new();
+    for (index, object) in manifests.objects.iter().enumerate() {
+        kubectl_vllm_host::provider::hints(index, &object.json, &instance_type, &mut hints);
+    }
+    hints
+}
+
+/// What messages of provider-specific rules add when the provider was inferred from a hint:
+/// `GKE, from nodeSelector cloud.google.com/gke-accelerator at deploy.yaml:31`.
+fn provider_note(manifests: &Manifests, provider: &Resolved) -> Option<String> {
+    let hint = provider.hint.as_ref()?; // set only when the hints decided
+    Some(format!(
+        "{}, from {}",
+        provider.provider.display(),
+        rules::describe_hint(manifests, hint)
+    ))
+}
+
+fn expand_policy_path(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    }
+}
+
+fn verify_sha256(label: &str, wasm: &[u8], expected: Option<&str>) -> Result<(), PolicyError> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let actual = kubectl_vllm_host::cache::sha256_hex(wasm);
+    if actual.eq_ignore_ascii_case(expected.trim()) {
+        Ok(())
+    } else {
+        Err(PolicyError::Load {
+            policy: label.to_string(),
+            message: format!("sha256 is {actual}, but the config expects {expected}"),
+        })
+    }
+}
+
+fn object_ref(object: &kubectl_vllm_manifest::Object) -> ObjectRef {
+    let r = &object.reference;
+    ObjectRef {
+        api_version: r.api_version.clone(),
+        kind: r.kind.clone(),
+        namespace: r.namespace.clone(),
+        name: r.name.clone(),
+    }
+}

@@ -1,0 +1,145 @@
+//! The one registry of rules: the engine's, the schema crate's and every loaded policy's. It
+//! alone knows which rules exist, what they require and how their findings are treated.
+
+use kubectl_vllm_core::{
+    Applicability, FixAvailability, Provider, RuleId, RuleMeta, Severity, unindent_doc,
+};
+
+/// Who implements a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The engine itself.
+    Host,
+    /// Schema validation (`kubectl-vllm-schema`).
+    Schema,
+    /// A policy component, by name.
+    Policy(String),
+}
+
+/// A rule as the registry knows it.
+// Four independent facts about a rule, each a yes/no: a state machine would be wrong.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    /// Id.
+    pub id: RuleId,
+    /// Default severity.
+    pub severity: Severity,
+    /// Whether findings carry fixes, and how safe.
+    pub fix: FixAvailability,
+    /// Providers it applies to (empty: all).
+    pub providers: Vec<Provider>,
+    /// Whether it needs every input of the run.
+    pub complete_set: bool,
+    /// Who implements it.
+    pub origin: Origin,
+    /// One line.
+    pub summary: String,
+    /// Full documentation (Markdown).
+    pub documentation: String,
+    /// Whether `docs/rules/<id>.md` documents it (the engine's, the schema crate's and the
+    /// embedded policies' rules).
+    pub documented: bool,
+    /// Whether its findings can be selected away, re-levelled, ignored or baselined (input and
+    /// policy errors cannot).
+    pub suppressible: bool,
+    /// Whether suppression annotations silence it.
+    pub silenced_by_annotations: bool,
+}
+
+impl RuleInfo {
+    /// The entry of a rule declared in this program.
+    #[must_use]
+    pub fn of<T: RuleMeta>(origin: Origin) -> Self {
+        Self {
+            id: RuleId::from_static(T::ID),
+            severity: T::SEVERITY,
+            fix: T::FIX,
+            providers: T::PROVIDERS.to_vec(),
+            complete_set: T::COMPLETE_SET,
+            origin,
+            summary: T::SUMMARY.to_string(),
+            documentation: unindent_doc(T::DOC),
+            documented: true,
+            suppressible: true,
+            silenced_by_annotations: true,
+        }
+    }
+
+    /// The rule's page: what `kubectl vllm explain` prints and `docs/rules/<id>.md` holds.
+    #[must_use]
+    pub fn page(&self) -> String {
+        format!("# {}\n\n{}", self.id, self.documentation)
+    }
+
+    /// The policy that implements it (`None` for the engine's and the schema crate's).
+    #[must_use]
+    pub fn policy(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Policy(name) => Some(name),
+            Origin::Host | Origin::Schema => None,
+        }
+    }
+
+    /// The declared fix applicability, when the rule has fixes.
+    #[must_use]
+    pub fn applicability(&self) -> Option<Applicability> {
+        self.fix.applicability()
+    }
+}
+
+/// `kubectl vllm rules -o json`'s row.
+impl serde::Serialize for RuleInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut row = serializer.serialize_struct("Rule", 6)?;
+        row.serialize_field("id", &self.id)?;
+        row.serialize_field("severity", &self.severity)?;
+        row.serialize_field("fix", self.fix.as_str())?;
+        row.serialize_field("applicability", &self.applicability())?;
+        row.serialize_field("policy", &self.policy())?;
+        row.serialize_field("summary", &self.summary)?;
+        row.end()
+    }
+}
+
+/// Every rule of a run, sorted by id.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    rules: Vec<RuleInfo>,
+}
+
+impl Registry {
+    /// The registry of `rules`.
+    #[must_use]
+    pub fn new(mut rules: Vec<RuleInfo>) -> Self {
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        Self { rules }
+    }
+
+    /// The rule `id`.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<&RuleInfo> {
+        self.rules
+            .binary_search_by(|r| r.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.rules[i])
+    }
+
+    /// Every rule, by id.
+    pub fn iter(&self) -> impl Iterator<Item = &RuleInfo> {
+        self.rules.iter()
+    }
+
+    /// Whether `id` is a rule whose findings always count (input and policy errors).
+    #[must_use]
+    pub fn unsuppressible(&self, id: &str) -> bool {
+        self.get(id).is_some_and(|r| !r.suppressible)
+    }
+
+    /// Whether suppression annotations may silence `id`.
+    #[must_use]
+    pub fn silenced_by_annotations(&self, id: &str) -> bool {
+        self.get(id).is_none_or(|r| r.silenced_by_annotations)
+    }
+}
