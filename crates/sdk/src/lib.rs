@@ -10,22 +10,42 @@
 //! declare_rule! {
 //!     /// ## What it does
 //!     /// ...
-//!     pub struct ShmMissing {
-//!         id: "shm-missing",
-//!         severity: Error,
+//!     pub struct ProbeMissingReadiness {
+//!         id: "probe-missing-readiness",
+//!         severity: Warning,
 //!         fix: Always(Safe),
 //!         // optional: `providers: [Gke],` for a provider-specific rule, `complete_set: true,`
 //!         // for a rule that concludes a referenced object is missing
-//!         summary: "a tensor-parallel vLLM pod has the 64 MiB default /dev/shm",
+//!         summary: "a vLLM container has no readinessProbe",
 //!     }
 //! }
 //!
-//! impl Rule for ShmMissing {
-//!     fn check(&self, cx: &Context, out: &mut Findings) { /* ... */ }
+//! impl Rule for ProbeMissingReadiness {
+//!     // It concludes from an absence (no probe): only servers the manifest shows whole.
+//!     const SERVERS: Servers = Servers::Complete;
+//!
+//!     fn check_server(&self, _cx: &Context, _spec: &PodSpec, server: &Server, out: &mut Findings) {
+//!         if server.container.value.get("readinessProbe").is_none() {
+//!             out.report(&server.container.pointer, "no readinessProbe");
+//!         }
+//!     }
 //! }
 //!
-//! kubectl_vllm_sdk::policy!(name: "shm", rules: [ShmMissing]);
+//! kubectl_vllm_sdk::policy!(name: "runtime", rules: [ProbeMissingReadiness]);
 //! ```
+//!
+//! A rule implements the [`Rule`] hook at the level it works on, and the defaults walk down to
+//! it: [`Rule::check_object`] (a PVC, a Service, a StorageClass: the whole object) by default
+//! runs [`Rule::check_pod_spec`] on every pod template of the object (both of a
+//! LeaderWorkerSet, each group of a RayCluster, a KServe predictor...), which by default runs
+//! [`Rule::check_server`] on the template's vLLM servers ([`Rule::SERVERS`] says which). A rule
+//! that overrides `check_pod_spec` or `check_object` reads only what it asks for.
+//!
+//! When a fact a check needs is missing, the rule records the contract's `skipped(...)` outcome
+//! where it would have checked, through one helper per fact: [`Context::model_checked`] (and
+//! [`vllm::Server::known_model`]) for a model the fact table lacks, [`Context::gpu_checked`] for an
+//! accelerator, [`Context::check_provider`] for the provider, [`Context::servers_checked`] and
+//! [`vllm::Server::skip_unknown`] for a command line or a flag that cannot be read.
 //!
 //! Rules see the host through [`Env`]: the real host in the component, an in-memory one in native
 //! unit tests ([`testing::FakeEnv`]).
@@ -77,18 +97,81 @@ pub use kubectl_vllm_core::{
 pub mod prelude {
     pub use crate::k8s::{self, Container, PodSpec};
     pub use crate::quantity;
-    pub use crate::vllm;
+    pub use crate::vllm::{self, Server};
     pub use crate::{
         Applicability, Context, Env, FindingBuilder, Findings, FixBuilder, Pointer, Provider, Rule,
-        RuleMeta, Severity, SkipReason, declare_rule,
+        RuleMeta, Servers, Severity, SkipReason, declare_rule,
     };
     pub use serde_json::{Value, json};
 }
 
 /// A rule: looks at one object and reports findings.
+///
+/// Three hooks, one per level of the object, each with a default that walks to the next (see the
+/// [crate documentation](crate)): a rule implements the one it works on, and what it overrides is
+/// all that runs. Only the default [`Self::check_pod_spec`] reads vLLM servers, so a rule that
+/// overrides it or [`Self::check_object`] never parses a command line, nor records it unreadable,
+/// unless it asks to.
 pub trait Rule {
-    /// Checks the object in `cx`.
-    fn check(&self, cx: &Context, out: &mut Findings);
+    /// The servers of each pod spec the default [`Self::check_pod_spec`] hands to
+    /// [`Self::check_server`]: [`Servers::Checked`] unless the rule concludes from an absence.
+    const SERVERS: Servers = Servers::Checked;
+
+    /// Checks the object in `cx`. The default runs [`Self::check_pod_spec`] on each of the
+    /// object's pod templates ([`Context::pod_specs`]), in order; override it for a rule about
+    /// the whole object (a PVC, a Service, a StorageClass).
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
+        for spec in cx.pod_specs() {
+            self.check_pod_spec(cx, &spec, out);
+        }
+    }
+
+    /// Checks one pod template of the object. The default runs [`Self::check_server`] on each
+    /// of its vLLM servers of [`Self::SERVERS`], in order.
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for server in Self::SERVERS.of(cx, spec, out) {
+            self.check_server(cx, spec, &server, out);
+        }
+    }
+
+    /// Checks one vLLM server container of the pod template `spec`. The default does nothing.
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &vllm::Server<'_>,
+        out: &mut Findings,
+    ) {
+        let _ = (cx, spec, server, out);
+    }
+}
+
+/// Which vLLM servers of a pod spec a rule checks ([`Rule::SERVERS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Servers {
+    /// Every server, for a rule that checks what is written ([`Context::servers_checked`]): a
+    /// container that looks like vLLM but whose command line cannot be read is recorded as
+    /// skipped (`unparsed`) for the rule.
+    Checked,
+    /// The servers whose whole command line, environment and resources the manifest shows, for a
+    /// rule that concludes from an absence: no probe, no /dev/shm, no request
+    /// ([`Context::complete_servers`]).
+    Complete,
+}
+
+impl Servers {
+    /// These servers of `spec`, recording the unreadable ones for the current rule.
+    pub fn of<'s>(
+        self,
+        cx: &Context,
+        spec: &PodSpec<'s>,
+        out: &mut Findings,
+    ) -> Vec<vllm::Server<'s>> {
+        match self {
+            Self::Checked => cx.servers_checked(spec, out),
+            Self::Complete => cx.complete_servers(spec, out),
+        }
+    }
 }
 
 /// A rule together with its metadata, as [`policy!`] stores them.
@@ -127,7 +210,7 @@ impl<T: Rule + RuleMeta> DynRule for T {
     fn run(&self, cx: &Context, out: &mut Findings) {
         out.current = T::ID;
         out.fix_applicability = T::FIX.applicability();
-        self.check(cx, out);
+        self.check_object(cx, out);
     }
 }
 
@@ -423,6 +506,12 @@ impl Context<'_> {
         self.reference.namespace.as_deref()
     }
 
+    /// The object's `metadata.name` (empty when unset).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.reference.name
+    }
+
     /// Every pod template of the object (a Deployment's, both of a LeaderWorkerSet, each group
     /// of a RayCluster, a KServe predictor...).
     #[must_use]
@@ -538,6 +627,57 @@ impl Context<'_> {
     pub fn accelerator(&self, spec: &PodSpec) -> Option<accel::Selection> {
         accel::select(self, spec)
     }
+
+    /// The model fact for a model reference (a Hugging Face id, or a path whose last component
+    /// is an alias), for a rule that can do without it.
+    #[must_use]
+    pub fn model(&self, reference: &str) -> Option<Model> {
+        vllm::model_fact(self.env, reference)
+    }
+
+    /// The model fact for a model reference, for a rule that needs it. When the fact table does
+    /// not know the model, records `skipped(model-unknown)` for the current rule at `at` (a field,
+    /// or the command-line word that names the model) and answers `None`.
+    pub fn model_checked(
+        &self,
+        reference: &str,
+        at: impl Into<Location>,
+        out: &mut Findings,
+    ) -> Option<Model> {
+        let found = self.model(reference);
+        if found.is_none() {
+            out.skip_at(SkipReason::ModelUnknown(reference.to_string()), &at.into());
+        }
+        found
+    }
+}
+
+/// Where a rule records an outcome: a field, narrowed to characters of its scalar for a word of
+/// a shell script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The field.
+    pub pointer: Pointer,
+    /// Characters `start..end` of the scalar at `pointer`, when only they are meant.
+    pub sub_span: Option<(usize, usize)>,
+}
+
+impl From<&Pointer> for Location {
+    fn from(pointer: &Pointer) -> Self {
+        Self {
+            pointer: pointer.clone(),
+            sub_span: None,
+        }
+    }
+}
+
+impl From<&vllm::Word> for Location {
+    fn from(word: &vllm::Word) -> Self {
+        Self {
+            pointer: word.pointer.clone(),
+            sub_span: word.chars,
+        }
+    }
 }
 
 pub use k8s::{Container, PodSpec};
@@ -586,6 +726,14 @@ impl Findings {
             unreachable!("just pushed")
         };
         SkipBuilder { skip }
+    }
+
+    /// [`Self::skip`] at a location that may be narrowed to part of its scalar.
+    pub(crate) fn skip_at(&mut self, reason: SkipReason, at: &Location) {
+        let skip = self.skip(reason, &at.pointer);
+        if let Some((start, end)) = at.sub_span {
+            skip.sub_span(start, end);
+        }
     }
 
     /// The outcomes so far.
@@ -730,5 +878,136 @@ impl FixBuilder {
             Some(Value::Array(_)) => self.add(&list.end(), &item),
             _ => self.add(list, &Value::Array(vec![item])),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Records which servers a rule's `check_server` saw, by container name.
+    struct Seen<const COMPLETE: bool>;
+
+    impl<const COMPLETE: bool> Rule for Seen<COMPLETE> {
+        const SERVERS: Servers = if COMPLETE {
+            Servers::Complete
+        } else {
+            Servers::Checked
+        };
+
+        fn check_server(
+            &self,
+            _cx: &Context,
+            _spec: &PodSpec<'_>,
+            server: &vllm::Server<'_>,
+            out: &mut Findings,
+        ) {
+            out.report(&server.container.pointer, server.container.name());
+        }
+    }
+
+    /// Looks at pod specs only.
+    struct PodLevel;
+
+    impl Rule for PodLevel {
+        fn check_pod_spec(&self, _cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+            out.report(&spec.at(), "pod");
+        }
+    }
+
+    fn run(rule: &impl Rule, object: &Value) -> Vec<(String, String)> {
+        let reference = ObjectRef {
+            api_version: "v1".into(),
+            kind: object["kind"].as_str().unwrap().into(),
+            namespace: Some("default".into()),
+            name: object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+        };
+        let env = testing::FakeEnv::default();
+        let cx = Context {
+            object,
+            reference: &reference,
+            env: &env,
+        };
+        let mut out = Findings::default();
+        rule.check_object(&cx, &mut out);
+        out.into_vec()
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Finding(f) => (f.pointer, f.message),
+                Outcome::Skipped(s) => (s.pointer, format!("skipped {:?}", s.reason)),
+            })
+            .collect()
+    }
+
+    /// A Pod with a vLLM server, and a vLLM image whose script cannot be read.
+    fn pod() -> Value {
+        json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "server", "image": "vllm/vllm-openai:v0.10.1", "command": ["vllm", "serve", "m"]},
+            {"name": "script", "image": "vllm/vllm-openai:v0.10.1", "command": ["bash", "/start.sh"]},
+        ]}})
+    }
+
+    #[test]
+    fn the_default_walk_records_unreadable_servers_for_a_server_rule() {
+        let seen = run(&Seen::<false>, &pod());
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].0, "/spec/containers/1");
+        assert!(seen[0].1.contains("Unparsed"), "{seen:?}");
+        assert_eq!(
+            seen[1],
+            ("/spec/containers/0".to_string(), "server".to_string())
+        );
+    }
+
+    #[test]
+    fn a_pod_spec_rule_parses_no_server() {
+        assert_eq!(run(&PodLevel, &pod()), [("/spec".into(), "pod".into())]);
+    }
+
+    #[test]
+    fn complete_servers_leave_out_partial_ones() {
+        let llm = json!({"kind": "LLMInferenceService", "metadata": {"name": "l"}, "spec": {
+            "model": {"uri": "hf://org/model"},
+            "template": {"containers": [{"name": "main", "args": ["--max-model-len=8192"]}]},
+        }});
+        assert_eq!(run(&Seen::<false>, &llm).len(), 1);
+        assert!(run(&Seen::<true>, &llm).is_empty());
+    }
+
+    #[test]
+    fn model_checked_records_the_unknown_model_at_its_word() {
+        let object = pod();
+        let reference = ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: None,
+            name: "p".into(),
+        };
+        let env = testing::FakeEnv::default();
+        let cx = Context {
+            object: &object,
+            reference: &reference,
+            env: &env,
+        };
+        assert_eq!(cx.name(), "p");
+        let word = vllm::Word {
+            text: "org/model".into(),
+            pointer: Pointer::from_path("/spec/containers/0/args/0"),
+            chars: Some((6, 15)),
+            external: false,
+        };
+        let mut out = Findings::default();
+        assert!(cx.model_checked("org/model", &word, &mut out).is_none());
+        let outcomes = out.into_vec();
+        let [Outcome::Skipped(skip)] = outcomes.as_slice() else {
+            panic!("one skip")
+        };
+        assert_eq!(skip.reason, SkipReason::ModelUnknown("org/model".into()));
+        assert_eq!(skip.pointer, "/spec/containers/0/args/0");
+        assert_eq!(skip.sub_span, Some(SubSpan { start: 6, end: 15 }));
     }
 }

@@ -1086,34 +1086,31 @@ impl Server<'_> {
 }
 
 impl Server<'_> {
-    /// The model reference and its facts (when the fact table knows it).
+    /// The model reference and its facts (when the fact table knows it), for a rule that can do
+    /// without them ([`crate::Context::model`]).
     #[must_use]
-    pub fn model_fact(&self, env: &dyn Env) -> Option<(FlagValue, Option<crate::Model>)> {
+    pub fn model_fact(&self, cx: &crate::Context) -> Option<(FlagValue, Option<crate::Model>)> {
         let model = self.model()?;
-        let fact = model.value.as_deref().and_then(|v| model_fact(env, v));
+        let fact = model.value.as_deref().and_then(|v| cx.model(v));
         Some((model, fact))
     }
 
     /// The model reference and its facts, for a rule that needs them. When the reference cannot
     /// be read (`--model=$(MODEL)` from a ConfigMap outside the set) it records
-    /// `skipped(unparsed)`, and when the fact table lacks the model `skipped(model-unknown)`, for
-    /// the current rule at the model; both answer `None`.
+    /// `skipped(unparsed)`, and when the fact table lacks the model `skipped(model-unknown)`
+    /// ([`crate::Context::model_checked`]), for the current rule at the model; both answer `None`.
     pub fn known_model(
         &self,
-        env: &dyn Env,
+        cx: &crate::Context,
         out: &mut crate::Findings,
     ) -> Option<(FlagValue, crate::Model)> {
         let reference = self.model()?;
-        let Some(name) = reference.value.clone() else {
+        let Some(name) = reference.value.as_deref() else {
             self.skip_unknown(out, &reference);
             return None;
         };
-        if let Some(model) = model_fact(env, &name) {
-            Some((reference, model))
-        } else {
-            skip_word(out, &reference.at, crate::SkipReason::ModelUnknown(name));
-            None
-        }
+        let model = cx.model_checked(name, &reference.at, out)?;
+        Some((reference, model))
     }
 
     /// Sets `--name=value`: rewrites the existing flag (its value word for `--name value`), or
@@ -1203,10 +1200,7 @@ pub fn report_word<'f>(
 
 /// Records a skip at a command-line word (with a sub-span inside a shell script).
 pub fn skip_word(out: &mut crate::Findings, word: &Word, reason: crate::SkipReason) {
-    let skip = out.skip(reason, &word.pointer);
-    if let Some((start, end)) = word.chars {
-        skip.sub_span(start, end);
-    }
+    out.skip_at(reason, &word.into());
 }
 
 /// The model fact for a model reference (a Hugging Face id, or a path whose last component is an

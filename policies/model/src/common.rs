@@ -92,7 +92,7 @@ pub mod fit {
 pub mod needs {
     use kubectl_vllm_sdk::accel::Selection;
     use kubectl_vllm_sdk::prelude::*;
-    use kubectl_vllm_sdk::vllm::{FlagValue, Server};
+    use kubectl_vllm_sdk::vllm::FlagValue;
     use kubectl_vllm_sdk::{Accelerator, Model};
 
     /// What a memory check needs of one server: its model, the GPU it runs on, its parallelism,
@@ -123,7 +123,7 @@ pub mod needs {
         server: &Server,
         out: &mut Findings,
     ) -> Option<Placement> {
-        let (model_ref, model) = server.known_model(cx.env, out)?;
+        let (model_ref, model) = server.known_model(cx, out)?;
         let (selection, gpu) = cx.gpu_checked(spec, out)?;
         let (tp, pp, _) = server.sizes(out)?;
         let Some(util) = server.invocation.gpu_memory_utilization(&server.vars) else {

@@ -89,7 +89,7 @@ pub fn users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
                 continue;
             }
             for (reference, copies_everything) in references {
-                let model = vllm::model_fact(cx.env, &reference);
+                let model = cx.model(&reference);
                 let copies_extra = copies_everything
                     && model.as_ref().is_some_and(|m| !m.extra_folders.is_empty());
                 uses.push(ClaimUse {

@@ -1,7 +1,7 @@
 //! Helpers shared by this policy's rules.
 
 use kubectl_vllm_sdk::prelude::*;
-use kubectl_vllm_sdk::vllm::{Server, Word};
+use kubectl_vllm_sdk::vllm::Word;
 
 /// Where a parallelism finding points: the `--tensor-parallel-size` word when it is written,
 /// else the container's GPU limit, else the container.

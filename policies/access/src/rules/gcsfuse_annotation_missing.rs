@@ -53,47 +53,45 @@ declare_rule! {
 }
 
 impl Rule for GcsfuseAnnotationMissing {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            if !uses_gcsfuse(cx, &spec) {
-                continue;
-            }
-            let metadata = spec.metadata.clone();
-            let annotations = metadata.key("annotations");
-            let value = cx
-                .object
-                .pointer(annotations.key(ANNOTATION).as_str())
-                .and_then(Value::as_str);
-            if value == Some("true") {
-                continue;
-            }
-            let misplaced = spec.pointer.as_str() != "/spec"
-                && cx
-                    .object
-                    .pointer(
-                        Pointer::from_path("/metadata/annotations")
-                            .key(ANNOTATION)
-                            .as_str(),
-                    )
-                    .is_some();
-            let at = if cx.object.pointer(annotations.as_str()).is_some() {
-                annotations.clone()
-            } else {
-                metadata.clone()
-            };
-            if !cx.check_provider(out, &at) {
-                continue;
-            }
-            let message = if misplaced {
-                "gke-gcsfuse/volumes is on the workload's metadata, not the pod template's: no sidecar is injected".to_string()
-            } else {
-                "the pod mounts GCS FUSE but its template lacks gke-gcsfuse/volumes: \"true\": no sidecar, the mount fails".to_string()
-            };
-            out.report(&at, message)
-                .help("annotate the pod template with gke-gcsfuse/volumes: \"true\"")
-                .fix("annotate the pod template", |fix| {
-                    fix.set_key(cx.object, &annotations, ANNOTATION, json!("true"));
-                });
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if !uses_gcsfuse(cx, spec) {
+            return;
         }
+        let metadata = spec.metadata.clone();
+        let annotations = metadata.key("annotations");
+        let value = cx
+            .object
+            .pointer(annotations.key(ANNOTATION).as_str())
+            .and_then(Value::as_str);
+        if value == Some("true") {
+            return;
+        }
+        let misplaced = spec.pointer.as_str() != "/spec"
+            && cx
+                .object
+                .pointer(
+                    Pointer::from_path("/metadata/annotations")
+                        .key(ANNOTATION)
+                        .as_str(),
+                )
+                .is_some();
+        let at = if cx.object.pointer(annotations.as_str()).is_some() {
+            annotations.clone()
+        } else {
+            metadata.clone()
+        };
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        let message = if misplaced {
+            "gke-gcsfuse/volumes is on the workload's metadata, not the pod template's: no sidecar is injected".to_string()
+        } else {
+            "the pod mounts GCS FUSE but its template lacks gke-gcsfuse/volumes: \"true\": no sidecar, the mount fails".to_string()
+        };
+        out.report(&at, message)
+            .help("annotate the pod template with gke-gcsfuse/volumes: \"true\"")
+            .fix("annotate the pod template", |fix| {
+                fix.set_key(cx.object, &annotations, ANNOTATION, json!("true"));
+            });
     }
 }

@@ -43,29 +43,26 @@ declare_rule! {
 }
 
 impl Rule for GcsfuseCacheVolumeFsgroup {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            if spec.spec.pointer("/securityContext/fsGroup").is_some() {
-                continue;
-            }
-            // An emptyDir is created world-writable: only a volume that keeps its owner (a
-            // PVC, a hostPath, an ephemeral claim) locks the sidecar out.
-            let Some((i, name)) = spec.volumes().iter().enumerate().find_map(|(i, v)| {
-                let name = v.get("name").and_then(Value::as_str)?;
-                (SIDECAR_VOLUMES.contains(&name) && v.get("emptyDir").is_none())
-                    .then_some((i, name))
-            }) else {
-                continue;
-            };
-            let at = spec.at().key("volumes").index(i);
-            if !cx.check_provider(out, &at) {
-                continue;
-            }
-            out.report(&at, format!("volume `{name}` is written by the non-root GCS FUSE sidecar, but the pod sets no fsGroup: permission denied"))
-                .help("set securityContext.fsGroup")
-                .fix("set securityContext.fsGroup: 2000", |fix| {
-                    fix.set_key(cx.object, &spec.at().key("securityContext"), "fsGroup", json!(2000));
-                });
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if spec.spec.pointer("/securityContext/fsGroup").is_some() {
+            return;
         }
+        // An emptyDir is created world-writable: only a volume that keeps its owner (a
+        // PVC, a hostPath, an ephemeral claim) locks the sidecar out.
+        let Some((i, name)) = spec.volumes().iter().enumerate().find_map(|(i, v)| {
+            let name = v.get("name").and_then(Value::as_str)?;
+            (SIDECAR_VOLUMES.contains(&name) && v.get("emptyDir").is_none()).then_some((i, name))
+        }) else {
+            return;
+        };
+        let at = spec.at().key("volumes").index(i);
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        out.report(&at, format!("volume `{name}` is written by the non-root GCS FUSE sidecar, but the pod sets no fsGroup: permission denied"))
+            .help("set securityContext.fsGroup")
+            .fix("set securityContext.fsGroup: 2000", |fix| {
+                fix.set_key(cx.object, &spec.at().key("securityContext"), "fsGroup", json!(2000));
+            });
     }
 }

@@ -43,26 +43,24 @@ declare_rule! {
 }
 
 impl Rule for GcsfuseServiceaccount {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            if !needs_gcp(cx, &spec) || service_account(&spec) != "default" {
-                continue;
-            }
-            let at = if spec.spec.get("serviceAccountName").is_some() {
-                spec.at().key("serviceAccountName")
-            } else {
-                spec.at()
-            };
-            if !cx.check_provider(out, &at) {
-                continue;
-            }
-            let what = if uses_gcsfuse(cx, &spec) {
-                "mounts a GCS FUSE volume"
-            } else {
-                "copies from Cloud Storage"
-            };
-            out.report(&at, format!("the pod {what} as the `default` service account, which is rarely granted the bucket: the mount or copy fails with PermissionDenied unless its principal was granted access"))
-                .help("run it as a KSA with roles/storage.objectViewer on the bucket (Workload Identity)");
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if !needs_gcp(cx, spec) || service_account(spec) != "default" {
+            return;
         }
+        let at = if spec.spec.get("serviceAccountName").is_some() {
+            spec.at().key("serviceAccountName")
+        } else {
+            spec.at()
+        };
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        let what = if uses_gcsfuse(cx, spec) {
+            "mounts a GCS FUSE volume"
+        } else {
+            "copies from Cloud Storage"
+        };
+        out.report(&at, format!("the pod {what} as the `default` service account, which is rarely granted the bucket: the mount or copy fails with PermissionDenied unless its principal was granted access"))
+            .help("run it as a KSA with roles/storage.objectViewer on the bucket (Workload Identity)");
     }
 }

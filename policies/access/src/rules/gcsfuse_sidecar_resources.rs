@@ -47,44 +47,42 @@ declare_rule! {
 }
 
 impl Rule for GcsfuseSidecarResources {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            if !uses_gcsfuse(cx, &spec) {
-                continue;
-            }
-            let annotations = spec.metadata.clone().key("annotations");
-            let missing: Vec<&str> = LIMITS
-                .iter()
-                .copied()
-                .filter(|k| cx.object.pointer(annotations.key(k).as_str()).is_none())
-                .collect();
-            if missing.is_empty() {
-                continue;
-            }
-            let autopilot = cx.is_autopilot();
-            let value = |k: &str| -> &'static str {
-                match (autopilot, k) {
-                    (false, _) => "0",
-                    (true, "gke-gcsfuse/cpu-limit") => "2",
-                    (true, "gke-gcsfuse/memory-limit") => "4Gi",
-                    (true, _) => "10Gi",
-                }
-            };
-            let at = if cx.object.pointer(annotations.as_str()).is_some() {
-                annotations.clone()
-            } else {
-                spec.metadata.clone()
-            };
-            if !cx.check_provider(out, &at) {
-                continue;
-            }
-            out.report(&at, format!("the GCS FUSE sidecar keeps its defaults (250m CPU, 256Mi memory, 5Gi storage): {} not set", missing.join(", ")))
-                .help(if autopilot { "set explicit sidecar limits (Autopilot rejects \"0\")" } else { "set the sidecar limits to \"0\" (unlimited) or to sizes that fit the weights" })
-                .fix("size the GCS FUSE sidecar", |fix| {
-                    for key in &missing {
-                        fix.set_key(cx.object, &annotations, key, json!(value(key)));
-                    }
-                });
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if !uses_gcsfuse(cx, spec) {
+            return;
         }
+        let annotations = spec.metadata.clone().key("annotations");
+        let missing: Vec<&str> = LIMITS
+            .iter()
+            .copied()
+            .filter(|k| cx.object.pointer(annotations.key(k).as_str()).is_none())
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let autopilot = cx.is_autopilot();
+        let value = |k: &str| -> &'static str {
+            match (autopilot, k) {
+                (false, _) => "0",
+                (true, "gke-gcsfuse/cpu-limit") => "2",
+                (true, "gke-gcsfuse/memory-limit") => "4Gi",
+                (true, _) => "10Gi",
+            }
+        };
+        let at = if cx.object.pointer(annotations.as_str()).is_some() {
+            annotations.clone()
+        } else {
+            spec.metadata.clone()
+        };
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        out.report(&at, format!("the GCS FUSE sidecar keeps its defaults (250m CPU, 256Mi memory, 5Gi storage): {} not set", missing.join(", ")))
+            .help(if autopilot { "set explicit sidecar limits (Autopilot rejects \"0\")" } else { "set the sidecar limits to \"0\" (unlimited) or to sizes that fit the weights" })
+            .fix("size the GCS FUSE sidecar", |fix| {
+                for key in &missing {
+                    fix.set_key(cx.object, &annotations, key, json!(value(key)));
+                }
+            });
     }
 }

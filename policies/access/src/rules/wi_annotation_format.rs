@@ -54,7 +54,7 @@ fn is_gsa_email(value: &str) -> bool {
 }
 
 impl Rule for WiAnnotationFormat {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "ServiceAccount" {
             return;
         }

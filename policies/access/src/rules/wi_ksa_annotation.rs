@@ -42,7 +42,7 @@ declare_rule! {
 }
 
 impl Rule for WiKsaAnnotation {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "ServiceAccount" {
             return;
         }
@@ -57,11 +57,7 @@ impl Rule for WiKsaAnnotation {
         {
             return;
         }
-        let name = cx
-            .object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = cx.name();
         let user = k8s::WORKLOAD_KINDS.iter().find_map(|kind| {
             cx.env.list(kind, cx.namespace(), "").iter().find_map(|w| {
                 k8s::pod_specs(kind, w)

@@ -45,52 +45,50 @@ declare_rule! {
 }
 
 impl Rule for WiNamespaceMatch {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            let name = service_account(&spec);
-            if name == "default" || cx.env.get("ServiceAccount", cx.namespace(), name).is_some() {
-                continue;
-            }
-            let elsewhere: Vec<String> = cx
-                .env
-                .list("ServiceAccount", None, "")
-                .iter()
-                .filter(|sa| sa.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
-                .filter_map(|sa| {
-                    sa.pointer("/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-                .collect();
-            if elsewhere.is_empty() {
-                continue;
-            }
-            let at = spec.at().key("serviceAccountName");
-            if !cx.check_provider(out, &at) {
-                continue;
-            }
-            // Offline, the account may also exist in the pod's namespace outside the set; a live
-            // cluster's GET settles it.
-            let live = cx.env.profile().live;
-            out.report(
-                &at,
-                format!(
-                    "ServiceAccount `{name}` is defined in namespace {} but the pod runs in {}{}",
-                    elsewhere.join(", "),
-                    cx.namespace().unwrap_or("default"),
-                    if live {
-                        ", where the cluster has none"
-                    } else {
-                        ""
-                    }
-                ),
-            )
-            .severity(if live {
-                Severity::Error
-            } else {
-                Severity::Warning
-            })
-            .help("pods can only use ServiceAccounts of their own namespace");
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        let name = service_account(spec);
+        if name == "default" || cx.env.get("ServiceAccount", cx.namespace(), name).is_some() {
+            return;
         }
+        let elsewhere: Vec<String> = cx
+            .env
+            .list("ServiceAccount", None, "")
+            .iter()
+            .filter(|sa| sa.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
+            .filter_map(|sa| {
+                sa.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect();
+        if elsewhere.is_empty() {
+            return;
+        }
+        let at = spec.at().key("serviceAccountName");
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        // Offline, the account may also exist in the pod's namespace outside the set; a live
+        // cluster's GET settles it.
+        let live = cx.env.profile().live;
+        out.report(
+            &at,
+            format!(
+                "ServiceAccount `{name}` is defined in namespace {} but the pod runs in {}{}",
+                elsewhere.join(", "),
+                cx.namespace().unwrap_or("default"),
+                if live {
+                    ", where the cluster has none"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .severity(if live {
+            Severity::Error
+        } else {
+            Severity::Warning
+        })
+        .help("pods can only use ServiceAccounts of their own namespace");
     }
 }

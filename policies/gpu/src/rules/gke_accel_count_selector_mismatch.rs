@@ -43,46 +43,39 @@ declare_rule! {
 }
 
 impl Rule for GkeAccelCountSelectorMismatch {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        let count = spec.gpu_count();
+        if count == 0 {
+            return;
         }
+        let Some(selected) = spec.node_selector(COUNT_LABEL) else {
+            return;
+        };
+        let at = spec.at().key("nodeSelector").key(COUNT_LABEL);
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        let allowed_on_autopilot =
+            cx.accelerator(spec)
+                .and_then(|s| s.accelerator)
+                .is_none_or(|a| {
+                    selected
+                        .parse::<u32>()
+                        .is_ok_and(|n| a.autopilot_counts.contains(&n))
+                });
+        let too_small = selected.parse::<u64>().map_or(true, |n| n < count);
+        if !too_small && (!cx.is_autopilot() || allowed_on_autopilot) {
+            return;
+        }
+        let message = if too_small {
+            format!("the pod asks for {count} GPUs but selects nodes with `{selected}`")
+        } else {
+            format!("Autopilot does not offer nodes with `{selected}` GPUs of this type")
+        };
+        out.report(&at, message)
+            .help(format!("select nodes with {count} GPUs"))
+            .fix(format!("select nodes with {count} GPUs"), |fix| {
+                fix.replace(&at, &json!(count.to_string()));
+            });
     }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    let count = spec.gpu_count();
-    if count == 0 {
-        return;
-    }
-    let Some(selected) = spec.node_selector(COUNT_LABEL) else {
-        return;
-    };
-    let at = spec.at().key("nodeSelector").key(COUNT_LABEL);
-    if !cx.check_provider(out, &at) {
-        return;
-    }
-    let allowed_on_autopilot = cx
-        .accelerator(spec)
-        .and_then(|s| s.accelerator)
-        .is_none_or(|a| {
-            selected
-                .parse::<u32>()
-                .is_ok_and(|n| a.autopilot_counts.contains(&n))
-        });
-    let too_small = selected.parse::<u64>().map_or(true, |n| n < count);
-    if !too_small && (!cx.is_autopilot() || allowed_on_autopilot) {
-        return;
-    }
-    let message = if too_small {
-        format!("the pod asks for {count} GPUs but selects nodes with `{selected}`")
-    } else {
-        format!("Autopilot does not offer nodes with `{selected}` GPUs of this type")
-    };
-    out.report(&at, message)
-        .help(format!("select nodes with {count} GPUs"))
-        .fix(format!("select nodes with {count} GPUs"), |fix| {
-            fix.replace(&at, &json!(count.to_string()));
-        });
 }

@@ -46,70 +46,63 @@ declare_rule! {
 }
 
 impl Rule for GkeAccelCountUnsupported {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        let count = spec.gpu_count();
+        if count == 0 {
+            return;
         }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    let count = spec.gpu_count();
-    if count == 0 {
-        return;
-    }
-    let Some((label, at)) = spec.gke_accelerator() else {
-        return;
-    };
-    if !cx.check_provider(out, &at) {
-        return;
-    }
-    let Some(accelerator) = cx.env.accelerator(&label) else {
-        return;
-    };
-    let autopilot = cx.env.profile().autopilot;
-    let allowed = if autopilot {
-        &accelerator.autopilot_counts
-    } else {
-        &accelerator.gpus_per_node
-    };
-    if allowed.iter().any(|&n| u64::from(n) == count) {
-        return;
-    }
-    let Some(container) = spec.containers().into_iter().find(|c| c.gpus() > 0) else {
-        return;
-    };
-    let at = if container.resource("limits", k8s::NVIDIA_GPU).is_some() {
-        container.resource_at("limits", k8s::NVIDIA_GPU)
-    } else {
-        container.resource_at("requests", k8s::NVIDIA_GPU)
-    };
-    let offered: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-    let (where_, offered) = if autopilot {
-        ("Autopilot accepts", offered)
-    } else {
-        ("GKE machine shapes offer", offered)
-    };
-    let message = if offered.is_empty() {
-        format!("{label} is not offered on Autopilot")
-    } else {
-        format!(
-            "the pod asks for {count} GPUs but {where_} {} per pod on {label}",
-            offered.join(", ")
-        )
-    };
-    let next = allowed
-        .iter()
-        .copied()
-        .filter(|&n| u64::from(n) > count)
-        .min();
-    let finding = out.report(&at, message);
-    if let Some(next) = next {
-        finding.help(format!(
-            "use {next} GPUs (and a matching --tensor-parallel-size), or another accelerator"
-        ));
-    } else {
-        finding.help("use fewer GPUs per pod, or an accelerator with more GPUs per node");
+        let Some((label, at)) = spec.gke_accelerator() else {
+            return;
+        };
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        let Some(accelerator) = cx.env.accelerator(&label) else {
+            return;
+        };
+        let autopilot = cx.env.profile().autopilot;
+        let allowed = if autopilot {
+            &accelerator.autopilot_counts
+        } else {
+            &accelerator.gpus_per_node
+        };
+        if allowed.iter().any(|&n| u64::from(n) == count) {
+            return;
+        }
+        let Some(container) = spec.containers().into_iter().find(|c| c.gpus() > 0) else {
+            return;
+        };
+        let at = if container.resource("limits", k8s::NVIDIA_GPU).is_some() {
+            container.resource_at("limits", k8s::NVIDIA_GPU)
+        } else {
+            container.resource_at("requests", k8s::NVIDIA_GPU)
+        };
+        let offered: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        let (where_, offered) = if autopilot {
+            ("Autopilot accepts", offered)
+        } else {
+            ("GKE machine shapes offer", offered)
+        };
+        let message = if offered.is_empty() {
+            format!("{label} is not offered on Autopilot")
+        } else {
+            format!(
+                "the pod asks for {count} GPUs but {where_} {} per pod on {label}",
+                offered.join(", ")
+            )
+        };
+        let next = allowed
+            .iter()
+            .copied()
+            .filter(|&n| u64::from(n) > count)
+            .min();
+        let finding = out.report(&at, message);
+        if let Some(next) = next {
+            finding.help(format!(
+                "use {next} GPUs (and a matching --tensor-parallel-size), or another accelerator"
+            ));
+        } else {
+            finding.help("use fewer GPUs per pod, or an accelerator with more GPUs per node");
+        }
     }
 }

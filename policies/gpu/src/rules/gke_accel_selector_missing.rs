@@ -60,89 +60,82 @@ declare_rule! {
 }
 
 impl Rule for GkeAccelSelectorMissing {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if spec.gpu_count() == 0 {
+            return;
         }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    if spec.gpu_count() == 0 {
-        return;
-    }
-    if spec.node_selector(k8s::GKE_ACCELERATOR).is_some()
-        || spec.requires_node_label(k8s::GKE_ACCELERATOR)
-        || spec.label_value(COMPUTE_CLASS).is_some()
-        || spec.requires_node_label(COMPUTE_CLASS)
-    {
-        return;
-    }
-    // Selecting a pool (by name or label) pins the GPU type when every pool it matches in the
-    // cluster profile has the same accelerator.
-    let pools = cx.env.node_pools();
-    let matching = pools::matching(cx, spec, &pools);
-    if pools::constrains(spec)
-        && let Some(first) = matching.first().and_then(|p| p.accelerator.as_ref())
-        && matching
-            .iter()
-            .all(|p| p.accelerator.as_ref() == Some(first))
-    {
-        return;
-    }
-    let profile = cx.env.profile();
-    let selector_at = spec.at().key("nodeSelector");
-    let at = if spec.spec.get("nodeSelector").is_some() {
-        selector_at.clone()
-    } else {
-        spec.at()
-    };
-    if !cx.check_provider(out, &at) {
-        return;
-    }
-    let mut types: Vec<String> = cx
-        .env
-        .node_pools()
-        .into_iter()
-        .filter_map(|p| p.accelerator)
-        .collect();
-    types.sort();
-    types.dedup();
-    let finding = out
-        .report(
-            &at,
-            format!(
-                "the pod requests {} nvidia.com/gpu but does not select a GPU type",
-                spec.gpu_count()
-            ),
-        )
-        .help(format!(
-            "add `nodeSelector: {{{}: <type>}}`{}",
-            k8s::GKE_ACCELERATOR,
-            if profile.autopilot {
-                "; Autopilot rejects GPU pods without it"
-            } else {
-                ""
-            }
-        ));
-    let finding = if profile.autopilot {
-        finding.severity(Severity::Error)
-    } else {
-        finding
-    };
-    if let [only] = types.as_slice() {
-        let only = only.clone();
-        finding.fix(
-            format!("select `{only}`, the cluster's only GPU type"),
-            |fix| {
-                fix.set_key(
-                    cx.object,
-                    &selector_at,
-                    k8s::GKE_ACCELERATOR,
-                    Value::String(only.clone()),
-                );
-            },
-        );
+        if spec.node_selector(k8s::GKE_ACCELERATOR).is_some()
+            || spec.requires_node_label(k8s::GKE_ACCELERATOR)
+            || spec.label_value(COMPUTE_CLASS).is_some()
+            || spec.requires_node_label(COMPUTE_CLASS)
+        {
+            return;
+        }
+        // Selecting a pool (by name or label) pins the GPU type when every pool it matches in the
+        // cluster profile has the same accelerator.
+        let pools = cx.env.node_pools();
+        let matching = pools::matching(cx, spec, &pools);
+        if pools::constrains(spec)
+            && let Some(first) = matching.first().and_then(|p| p.accelerator.as_ref())
+            && matching
+                .iter()
+                .all(|p| p.accelerator.as_ref() == Some(first))
+        {
+            return;
+        }
+        let profile = cx.env.profile();
+        let selector_at = spec.at().key("nodeSelector");
+        let at = if spec.spec.get("nodeSelector").is_some() {
+            selector_at.clone()
+        } else {
+            spec.at()
+        };
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        let mut types: Vec<String> = cx
+            .env
+            .node_pools()
+            .into_iter()
+            .filter_map(|p| p.accelerator)
+            .collect();
+        types.sort();
+        types.dedup();
+        let finding = out
+            .report(
+                &at,
+                format!(
+                    "the pod requests {} nvidia.com/gpu but does not select a GPU type",
+                    spec.gpu_count()
+                ),
+            )
+            .help(format!(
+                "add `nodeSelector: {{{}: <type>}}`{}",
+                k8s::GKE_ACCELERATOR,
+                if profile.autopilot {
+                    "; Autopilot rejects GPU pods without it"
+                } else {
+                    ""
+                }
+            ));
+        let finding = if profile.autopilot {
+            finding.severity(Severity::Error)
+        } else {
+            finding
+        };
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            finding.fix(
+                format!("select `{only}`, the cluster's only GPU type"),
+                |fix| {
+                    fix.set_key(
+                        cx.object,
+                        &selector_at,
+                        k8s::GKE_ACCELERATOR,
+                        Value::String(only.clone()),
+                    );
+                },
+            );
+        }
     }
 }

@@ -47,60 +47,53 @@ declare_rule! {
 }
 
 impl Rule for GkeAccelValueInvalid {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        let mut values = spec.required_affinity_values(k8s::GKE_ACCELERATOR);
+        if let Some(value) = spec.node_selector(k8s::GKE_ACCELERATOR) {
+            values.insert(
+                0,
+                (
+                    value.to_string(),
+                    spec.at().key("nodeSelector").key(k8s::GKE_ACCELERATOR),
+                ),
+            );
         }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    let mut values = spec.required_affinity_values(k8s::GKE_ACCELERATOR);
-    if let Some(value) = spec.node_selector(k8s::GKE_ACCELERATOR) {
-        values.insert(
-            0,
-            (
-                value.to_string(),
-                spec.at().key("nodeSelector").key(k8s::GKE_ACCELERATOR),
-            ),
-        );
-    }
-    if values.is_empty() || !cx.check_provider(out, &values[0].1) {
-        return;
-    }
-    let known: Vec<Accelerator> = cx
-        .env
-        .accelerators()
-        .into_iter()
-        .filter(|a| a.on_gke)
-        .collect();
-    for (value, at) in values {
-        if known.iter().any(|a| a.id == value) {
-            continue;
+        if values.is_empty() || !cx.check_provider(out, &values[0].1) {
+            return;
         }
-        let candidates = suggestions(&value, &known);
-        let finding = out.report(
-            &at,
-            format!("`{value}` is not a GKE accelerator type; no node will ever match it"),
-        );
-        match candidates.as_slice() {
-            [one] => {
-                let one = one.clone();
-                finding.help(format!("did you mean `{one}`?")).fix(
-                    format!("replace with `{one}`"),
-                    |fix| {
-                        fix.replace(&at, &Value::String(one.clone()));
-                    },
-                );
+        let known: Vec<Accelerator> = cx
+            .env
+            .accelerators()
+            .into_iter()
+            .filter(|a| a.on_gke)
+            .collect();
+        for (value, at) in values {
+            if known.iter().any(|a| a.id == value) {
+                continue;
             }
-            [] => {
-                let mut labels: Vec<&str> = known.iter().map(|a| a.id.as_str()).collect();
-                labels.sort_unstable();
-                finding.help(format!("known types: {}", labels.join(", ")));
-            }
-            many => {
-                finding.help(format!("did you mean one of: {}?", many.join(", ")));
+            let candidates = suggestions(&value, &known);
+            let finding = out.report(
+                &at,
+                format!("`{value}` is not a GKE accelerator type; no node will ever match it"),
+            );
+            match candidates.as_slice() {
+                [one] => {
+                    let one = one.clone();
+                    finding.help(format!("did you mean `{one}`?")).fix(
+                        format!("replace with `{one}`"),
+                        |fix| {
+                            fix.replace(&at, &Value::String(one.clone()));
+                        },
+                    );
+                }
+                [] => {
+                    let mut labels: Vec<&str> = known.iter().map(|a| a.id.as_str()).collect();
+                    labels.sort_unstable();
+                    finding.help(format!("known types: {}", labels.join(", ")));
+                }
+                many => {
+                    finding.help(format!("did you mean one of: {}?", many.join(", ")));
+                }
             }
         }
     }

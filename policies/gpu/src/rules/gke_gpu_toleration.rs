@@ -58,56 +58,50 @@ declare_rule! {
 }
 
 impl Rule for GkeGpuToleration {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if spec.tolerates(k8s::NVIDIA_GPU, "NoSchedule") {
+            return;
         }
+        let requests_gpu = spec.gpu_count() > 0;
+        let pinned =
+            spec.gke_accelerator().is_some() || spec.requires_node_label(k8s::GKE_ACCELERATOR);
+        let automatic = cx.env.profile().extended_resource_toleration;
+        let (severity, message) = match (requests_gpu, pinned) {
+            (true, _) if automatic => (
+                Severity::Info,
+                "no nvidia.com/gpu toleration; the ExtendedResourceToleration admission plugin adds it on this cluster, \
+                 but the manifest is not portable without it",
+            ),
+            (true, _) => (
+                Severity::Error,
+                "no nvidia.com/gpu toleration, and this cluster does not add it automatically: \
+                 the pod cannot schedule on tainted GPU nodes",
+            ),
+            (false, true) => (
+                Severity::Error,
+                "the pod selects GPU nodes but requests no GPU, so nothing adds the nvidia.com/gpu \
+                 toleration: it stays Pending on tainted GPU nodes",
+            ),
+            (false, false) => return,
+        };
+        let tolerations_at = spec.at().key("tolerations");
+        let at = if spec.spec.get("tolerations").is_some() {
+            tolerations_at.clone()
+        } else {
+            spec.at()
+        };
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        out.report(&at, message)
+            .severity(severity)
+            .help("tolerate `nvidia.com/gpu` with `operator: Exists` and `effect: NoSchedule`")
+            .fix("add the nvidia.com/gpu toleration", |fix| {
+                fix.push(
+                    cx.object,
+                    &tolerations_at,
+                    json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}),
+                );
+            });
     }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    if spec.tolerates(k8s::NVIDIA_GPU, "NoSchedule") {
-        return;
-    }
-    let requests_gpu = spec.gpu_count() > 0;
-    let pinned = spec.gke_accelerator().is_some() || spec.requires_node_label(k8s::GKE_ACCELERATOR);
-    let automatic = cx.env.profile().extended_resource_toleration;
-    let (severity, message) = match (requests_gpu, pinned) {
-        (true, _) if automatic => (
-            Severity::Info,
-            "no nvidia.com/gpu toleration; the ExtendedResourceToleration admission plugin adds it on this cluster, \
-             but the manifest is not portable without it",
-        ),
-        (true, _) => (
-            Severity::Error,
-            "no nvidia.com/gpu toleration, and this cluster does not add it automatically: \
-             the pod cannot schedule on tainted GPU nodes",
-        ),
-        (false, true) => (
-            Severity::Error,
-            "the pod selects GPU nodes but requests no GPU, so nothing adds the nvidia.com/gpu \
-             toleration: it stays Pending on tainted GPU nodes",
-        ),
-        (false, false) => return,
-    };
-    let tolerations_at = spec.at().key("tolerations");
-    let at = if spec.spec.get("tolerations").is_some() {
-        tolerations_at.clone()
-    } else {
-        spec.at()
-    };
-    if !cx.check_provider(out, &at) {
-        return;
-    }
-    out.report(&at, message)
-        .severity(severity)
-        .help("tolerate `nvidia.com/gpu` with `operator: Exists` and `effect: NoSchedule`")
-        .fix("add the nvidia.com/gpu toleration", |fix| {
-            fix.push(
-                cx.object,
-                &tolerations_at,
-                json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}),
-            );
-        });
 }

@@ -35,34 +35,27 @@ declare_rule! {
 }
 
 impl Rule for GpuResFractionOrString {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(&spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(spec: &PodSpec<'_>, out: &mut Findings) {
-    for container in spec.containers() {
-        for section in ["limits", "requests"] {
-            let Some(quantity) = container.resource(section, k8s::NVIDIA_GPU) else {
-                continue;
-            };
-            if quantity::count(quantity).is_some() {
-                continue;
+    fn check_pod_spec(&self, _cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for container in spec.containers() {
+            for section in ["limits", "requests"] {
+                let Some(quantity) = container.resource(section, k8s::NVIDIA_GPU) else {
+                    continue;
+                };
+                if quantity::count(quantity).is_some() {
+                    continue;
+                }
+                let shown = quantity
+                    .as_str()
+                    .map_or_else(|| quantity.to_string(), str::to_string);
+                out.report(
+                    &container.resource_at(section, k8s::NVIDIA_GPU),
+                    format!(
+                        "container `{}` asks for `{shown}` nvidia.com/gpu in {section}: GPU quantities must be whole numbers",
+                        container.name()
+                    ),
+                )
+                .help("request whole GPUs; share a GPU with MIG or GKE time-sharing instead");
             }
-            let shown = quantity
-                .as_str()
-                .map_or_else(|| quantity.to_string(), str::to_string);
-            out.report(
-                &container.resource_at(section, k8s::NVIDIA_GPU),
-                format!(
-                    "container `{}` asks for `{shown}` nvidia.com/gpu in {section}: GPU quantities must be whole numbers",
-                    container.name()
-                ),
-            )
-            .help("request whole GPUs; share a GPU with MIG or GKE time-sharing instead");
         }
     }
 }

@@ -36,35 +36,28 @@ declare_rule! {
 }
 
 impl Rule for GpuResInInitcontainer {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(&spec, out);
+    fn check_pod_spec(&self, _cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for container in spec.containers().into_iter().filter(|c| c.init) {
+            let sections: Vec<&str> = ["limits", "requests"]
+                .into_iter()
+                .filter(|s| container.resource(s, k8s::NVIDIA_GPU).is_some())
+                .collect();
+            let Some(first) = sections.first() else {
+                continue;
+            };
+            out.report(
+                &container.resource_at(first, k8s::NVIDIA_GPU),
+                format!(
+                    "initContainer `{}` holds GPUs it does not need",
+                    container.name()
+                ),
+            )
+            .help("only the vLLM server needs GPUs")
+            .fix("remove the GPU from the initContainer", |fix| {
+                for section in &sections {
+                    fix.remove(&container.resource_at(section, k8s::NVIDIA_GPU));
+                }
+            });
         }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(spec: &PodSpec<'_>, out: &mut Findings) {
-    for container in spec.containers().into_iter().filter(|c| c.init) {
-        let sections: Vec<&str> = ["limits", "requests"]
-            .into_iter()
-            .filter(|s| container.resource(s, k8s::NVIDIA_GPU).is_some())
-            .collect();
-        let Some(first) = sections.first() else {
-            continue;
-        };
-        out.report(
-            &container.resource_at(first, k8s::NVIDIA_GPU),
-            format!(
-                "initContainer `{}` holds GPUs it does not need",
-                container.name()
-            ),
-        )
-        .help("only the vLLM server needs GPUs")
-        .fix("remove the GPU from the initContainer", |fix| {
-            for section in &sections {
-                fix.remove(&container.resource_at(section, k8s::NVIDIA_GPU));
-            }
-        });
     }
 }

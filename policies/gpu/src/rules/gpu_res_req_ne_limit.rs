@@ -44,55 +44,48 @@ declare_rule! {
 }
 
 impl Rule for GpuResReqNeLimit {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for container in spec.containers() {
-        let Some(request) = container.resource("requests", k8s::NVIDIA_GPU) else {
-            continue;
-        };
-        let requested = quantity::count(request);
-        let limit = container.resource("limits", k8s::NVIDIA_GPU);
-        let at = container.resource_at("requests", k8s::NVIDIA_GPU);
-        match limit {
-            Some(limit) if quantity::count(limit) == requested => {}
-            Some(limit) => {
-                let limit = limit.clone();
-                out.report(
-                    &at,
-                    format!(
-                        "container `{}` requests {} nvidia.com/gpu but its limit is {}",
-                        container.name(),
-                        display(request),
-                        display(&limit)
-                    ),
-                )
-                .help("GPU requests and limits must be equal; setting only limits is enough")
-                .fix("set the GPU request equal to the limit", |fix| {
-                    fix.replace(&at, &limit);
-                });
-            }
-            None => {
-                let limits_at = container.pointer.key("resources").key("limits");
-                let request = request.clone();
-                out.report(
-                    &at,
-                    format!(
-                        "container `{}` requests {} nvidia.com/gpu without a limit",
-                        container.name(),
-                        display(&request)
-                    ),
-                )
-                .help("GPUs must be set in limits (requests may repeat the same value)")
-                .fix("add the same GPU count to limits", |fix| {
-                    fix.set_key(cx.object, &limits_at, k8s::NVIDIA_GPU, request.clone());
-                });
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for container in spec.containers() {
+            let Some(request) = container.resource("requests", k8s::NVIDIA_GPU) else {
+                continue;
+            };
+            let requested = quantity::count(request);
+            let limit = container.resource("limits", k8s::NVIDIA_GPU);
+            let at = container.resource_at("requests", k8s::NVIDIA_GPU);
+            match limit {
+                Some(limit) if quantity::count(limit) == requested => {}
+                Some(limit) => {
+                    let limit = limit.clone();
+                    out.report(
+                        &at,
+                        format!(
+                            "container `{}` requests {} nvidia.com/gpu but its limit is {}",
+                            container.name(),
+                            display(request),
+                            display(&limit)
+                        ),
+                    )
+                    .help("GPU requests and limits must be equal; setting only limits is enough")
+                    .fix("set the GPU request equal to the limit", |fix| {
+                        fix.replace(&at, &limit);
+                    });
+                }
+                None => {
+                    let limits_at = container.pointer.key("resources").key("limits");
+                    let request = request.clone();
+                    out.report(
+                        &at,
+                        format!(
+                            "container `{}` requests {} nvidia.com/gpu without a limit",
+                            container.name(),
+                            display(&request)
+                        ),
+                    )
+                    .help("GPUs must be set in limits (requests may repeat the same value)")
+                    .fix("add the same GPU count to limits", |fix| {
+                        fix.set_key(cx.object, &limits_at, k8s::NVIDIA_GPU, request.clone());
+                    });
+                }
             }
         }
     }

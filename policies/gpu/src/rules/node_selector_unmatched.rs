@@ -40,42 +40,38 @@ declare_rule! {
 }
 
 impl Rule for NodeSelectorUnmatched {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         let all = cx.env.node_pools();
         if all.is_empty() {
             return;
         }
-        for spec in cx.pod_specs() {
-            if !pools::constrains(&spec) || !pools::matching(cx, &spec, &all).is_empty() {
-                continue;
-            }
-            let at = if spec.spec.get("nodeSelector").is_some() {
-                spec.at().key("nodeSelector")
-            } else {
-                spec.at().key("affinity")
-            };
-            let names: Vec<String> = all
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}{}",
-                        p.name,
-                        p.accelerator
-                            .as_ref()
-                            .map_or(String::new(), |a| format!(" ({a})"))
-                    )
-                })
-                .collect();
-            out.report(
-                &at,
-                format!(
-                    "no node pool of the cluster profile matches this selector; pools: {}",
-                    names.join(", ")
-                ),
-            )
-            .help(
-                "select labels a pool has, or add the pool (or its labels) to the cluster profile",
-            );
+        if !pools::constrains(spec) || !pools::matching(cx, spec, &all).is_empty() {
+            return;
         }
+        let at = if spec.spec.get("nodeSelector").is_some() {
+            spec.at().key("nodeSelector")
+        } else {
+            spec.at().key("affinity")
+        };
+        let names: Vec<String> = all
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}{}",
+                    p.name,
+                    p.accelerator
+                        .as_ref()
+                        .map_or(String::new(), |a| format!(" ({a})"))
+                )
+            })
+            .collect();
+        out.report(
+            &at,
+            format!(
+                "no node pool of the cluster profile matches this selector; pools: {}",
+                names.join(", ")
+            ),
+        )
+        .help("select labels a pool has, or add the pool (or its labels) to the cluster profile");
     }
 }

@@ -45,68 +45,61 @@ declare_rule! {
     }
 }
 
-impl Rule for ResExceedsNodeShape {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
 /// Labels whose value is a GPU count per node, other than GKE's.
 const COUNT_LABELS: &[&str] = &[
     "nvidia.com/gpu.count",
     "karpenter.k8s.aws/instance-gpu-count",
 ];
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    let needed = spec.device_count();
-    if needed == 0 {
-        return;
+impl Rule for ResExceedsNodeShape {
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        let needed = spec.device_count();
+        if needed == 0 {
+            return;
+        }
+        // The node shape, most specific first: a count label, a machine type, the pools.
+        let shape = COUNT_LABELS
+            .iter()
+            .find_map(|key| {
+                let (value, at) = spec.label_value(key)?;
+                Some((value.parse::<u64>().ok()?, format!("{key}={value}"), at))
+            })
+            .or_else(|| {
+                accel::MODEL_LABELS
+                    .iter()
+                    .filter(|k| k.ends_with("instance-type"))
+                    .find_map(|key| {
+                        let (value, at) = spec.label_value(key)?;
+                        let found = cx.env.find_accelerator(key, &value)?;
+                        Some((
+                            u64::from(found.devices_per_node?),
+                            format!("{key}={value}"),
+                            at,
+                        ))
+                    })
+            })
+            .or_else(|| {
+                let all = cx.env.node_pools();
+                let gpu_pools: Vec<_> = pools::matching(cx, spec, &all)
+                    .into_iter()
+                    .filter(|p| p.accelerator.is_some() && p.gpus_per_node > 0)
+                    .collect();
+                let most = gpu_pools.iter().map(|p| u64::from(p.gpus_per_node)).max()?;
+                let names: Vec<&str> = gpu_pools.iter().map(|p| p.name.as_str()).collect();
+                Some((most, format!("node pools {}", names.join(", ")), spec.at()))
+            });
+        let Some((per_node, what, at)) = shape else {
+            return;
+        };
+        if needed <= per_node {
+            return;
+        }
+        out.report(
+            &at,
+            format!("the pod needs {needed} accelerators but nodes of {what} have at most {per_node}: it stays Pending"),
+        )
+        .help(format!(
+            "request at most {per_node} (and a matching --tensor-parallel-size), or select a larger machine"
+        ));
     }
-    // The node shape, most specific first: a count label, a machine type, the pools.
-    let shape = COUNT_LABELS
-        .iter()
-        .find_map(|key| {
-            let (value, at) = spec.label_value(key)?;
-            Some((value.parse::<u64>().ok()?, format!("{key}={value}"), at))
-        })
-        .or_else(|| {
-            accel::MODEL_LABELS
-                .iter()
-                .filter(|k| k.ends_with("instance-type"))
-                .find_map(|key| {
-                    let (value, at) = spec.label_value(key)?;
-                    let found = cx.env.find_accelerator(key, &value)?;
-                    Some((
-                        u64::from(found.devices_per_node?),
-                        format!("{key}={value}"),
-                        at,
-                    ))
-                })
-        })
-        .or_else(|| {
-            let all = cx.env.node_pools();
-            let gpu_pools: Vec<_> = pools::matching(cx, spec, &all)
-                .into_iter()
-                .filter(|p| p.accelerator.is_some() && p.gpus_per_node > 0)
-                .collect();
-            let most = gpu_pools.iter().map(|p| u64::from(p.gpus_per_node)).max()?;
-            let names: Vec<&str> = gpu_pools.iter().map(|p| p.name.as_str()).collect();
-            Some((most, format!("node pools {}", names.join(", ")), spec.at()))
-        });
-    let Some((per_node, what, at)) = shape else {
-        return;
-    };
-    if needed <= per_node {
-        return;
-    }
-    out.report(
-        &at,
-        format!("the pod needs {needed} accelerators but nodes of {what} have at most {per_node}: it stays Pending"),
-    )
-    .help(format!(
-        "request at most {per_node} (and a matching --tensor-parallel-size), or select a larger machine"
-    ));
 }

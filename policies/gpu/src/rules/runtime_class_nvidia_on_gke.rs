@@ -38,28 +38,21 @@ declare_rule! {
 }
 
 impl Rule for RuntimeClassNvidiaOnGke {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if spec.spec.get("runtimeClassName").and_then(Value::as_str) != Some("nvidia") {
+            return;
         }
+        let at = spec.at().key("runtimeClassName");
+        if !cx.check_provider(out, &at) {
+            return;
+        }
+        out.report(
+            &at,
+            "GKE has no RuntimeClass `nvidia`: the pod will not be created",
+        )
+        .help("remove runtimeClassName; GKE exposes GPUs through its device plugin")
+        .fix("remove runtimeClassName", |fix| {
+            fix.remove(&at);
+        });
     }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    if spec.spec.get("runtimeClassName").and_then(Value::as_str) != Some("nvidia") {
-        return;
-    }
-    let at = spec.at().key("runtimeClassName");
-    if !cx.check_provider(out, &at) {
-        return;
-    }
-    out.report(
-        &at,
-        "GKE has no RuntimeClass `nvidia`: the pod will not be created",
-    )
-    .help("remove runtimeClassName; GKE exposes GPUs through its device plugin")
-    .fix("remove runtimeClassName", |fix| {
-        fix.remove(&at);
-    });
 }

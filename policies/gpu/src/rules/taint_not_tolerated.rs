@@ -48,55 +48,53 @@ declare_rule! {
 }
 
 impl Rule for TaintNotTolerated {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         let all = cx.env.node_pools();
         if all.is_empty() {
             return;
         }
-        for spec in cx.pod_specs() {
-            let gpus = spec.gpu_count();
-            let candidates: Vec<_> = pools::matching(cx, &spec, &all)
-                .into_iter()
-                .filter(|p| gpus == 0 || p.accelerator.is_some())
-                .collect();
-            if candidates.is_empty() {
-                continue; // node-selector-unmatched, or no GPU pool at all
-            }
-            let blocked: Vec<_> = candidates
-                .iter()
-                .map(|p| (p, pools::untolerated(cx, &spec, p)))
-                .collect();
-            if blocked.iter().any(|(_, taints)| taints.is_empty()) {
-                continue;
-            }
-            let (pool, taints) = &blocked[0];
-            let taint = &taints[0];
-            let shown = if taint.value.is_empty() {
-                format!("{}:{}", taint.key, taint.effect)
-            } else {
-                format!("{}={}:{}", taint.key, taint.value, taint.effect)
-            };
-            let others = if blocked.len() > 1 {
-                format!(" (and the other {} matching pools)", blocked.len() - 1)
-            } else {
-                String::new()
-            };
-            let tolerations_at = spec.at().key("tolerations");
-            let at = if spec.spec.get("tolerations").is_some() {
-                tolerations_at.clone()
-            } else {
-                spec.at()
-            };
-            let toleration = if taint.value.is_empty() {
-                json!({"key": taint.key, "operator": "Exists", "effect": taint.effect})
-            } else {
-                json!({"key": taint.key, "operator": "Equal", "value": taint.value, "effect": taint.effect})
-            };
-            out.report(&at, format!("node pool `{}` is tainted {shown}, which this pod does not tolerate{others}: it stays Pending", pool.name))
-                .help(format!("tolerate {shown}, or run on another pool"))
-                .fix(format!("tolerate {shown}"), |fix| {
-                    fix.push(cx.object, &tolerations_at, toleration.clone());
-                });
+        let gpus = spec.gpu_count();
+        let candidates: Vec<_> = pools::matching(cx, spec, &all)
+            .into_iter()
+            .filter(|p| gpus == 0 || p.accelerator.is_some())
+            .collect();
+        if candidates.is_empty() {
+            return; // node-selector-unmatched, or no GPU pool at all
         }
+        let blocked: Vec<_> = candidates
+            .iter()
+            .map(|p| (p, pools::untolerated(cx, spec, p)))
+            .collect();
+        if blocked.iter().any(|(_, taints)| taints.is_empty()) {
+            return;
+        }
+        let (pool, taints) = &blocked[0];
+        let taint = &taints[0];
+        let shown = if taint.value.is_empty() {
+            format!("{}:{}", taint.key, taint.effect)
+        } else {
+            format!("{}={}:{}", taint.key, taint.value, taint.effect)
+        };
+        let others = if blocked.len() > 1 {
+            format!(" (and the other {} matching pools)", blocked.len() - 1)
+        } else {
+            String::new()
+        };
+        let tolerations_at = spec.at().key("tolerations");
+        let at = if spec.spec.get("tolerations").is_some() {
+            tolerations_at.clone()
+        } else {
+            spec.at()
+        };
+        let toleration = if taint.value.is_empty() {
+            json!({"key": taint.key, "operator": "Exists", "effect": taint.effect})
+        } else {
+            json!({"key": taint.key, "operator": "Equal", "value": taint.value, "effect": taint.effect})
+        };
+        out.report(&at, format!("node pool `{}` is tainted {shown}, which this pod does not tolerate{others}: it stays Pending", pool.name))
+            .help(format!("tolerate {shown}, or run on another pool"))
+            .fix(format!("tolerate {shown}"), |fix| {
+                fix.push(cx.object, &tolerations_at, toleration.clone());
+            });
     }
 }

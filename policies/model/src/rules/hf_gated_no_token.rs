@@ -67,38 +67,42 @@ pub fn is_offline(container: &Container) -> bool {
 }
 
 impl Rule for HfGatedNoToken {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.complete_servers(&spec, out) {
-                // Weights from a path need no token (`hf-offline-local-path` covers the Hub).
-                if has_token(&server.container)
-                    || server
-                        .model()
-                        .and_then(|m| m.value)
-                        .is_some_and(|v| vllm::is_local_path(&v))
-                {
-                    continue;
-                }
-                let Some((model_ref, model)) = server.known_model(cx.env, out) else {
-                    continue;
-                };
-                if !model.gated {
-                    continue;
-                }
-                let message = format!(
-                    "{} is a gated repository and no Hugging Face token is set: the download will be refused",
-                    model.id
-                );
-                vllm::report_word(out, &model_ref.at, message)
-                    .help("set HF_TOKEN from a Secret, with a token whose account accepted the model's license")
-                    .fix("add HF_TOKEN from Secret hf-secret", |fix| {
-                        fix.push(
-                            cx.object,
-                            &server.container.pointer.key("env"),
-                            json!({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-secret", "key": "hf_api_token"}}}),
-                        );
-                    });
-            }
+    const SERVERS: Servers = Servers::Complete;
+
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        // Weights from a path need no token (`hf-offline-local-path` covers the Hub).
+        if has_token(&server.container)
+            || server
+                .model()
+                .and_then(|m| m.value)
+                .is_some_and(|v| vllm::is_local_path(&v))
+        {
+            return;
         }
+        let Some((model_ref, model)) = server.known_model(cx, out) else {
+            return;
+        };
+        if !model.gated {
+            return;
+        }
+        let message = format!(
+            "{} is a gated repository and no Hugging Face token is set: the download will be refused",
+            model.id
+        );
+        vllm::report_word(out, &model_ref.at, message)
+            .help("set HF_TOKEN from a Secret, with a token whose account accepted the model's license")
+            .fix("add HF_TOKEN from Secret hf-secret", |fix| {
+                fix.push(
+                    cx.object,
+                    &server.container.pointer.key("env"),
+                    json!({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-secret", "key": "hf_api_token"}}}),
+                );
+            });
     }
 }

@@ -41,37 +41,41 @@ declare_rule! {
 }
 
 impl Rule for HfOfflineLocalPath {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.complete_servers(&spec, out) {
-                let Some(model) = server.model() else {
-                    continue;
-                };
-                let Some(path) = model.value.as_deref() else {
-                    continue;
-                };
-                if !path.starts_with('/') || is_offline(&server.container) {
-                    continue;
-                }
-                let c = &server.container;
-                let env_at = c.pointer.key("env");
-                let existing = c.env("HF_HUB_OFFLINE");
-                let at = match existing {
-                    Some((i, _)) => env_at.index(i),
-                    None if c.value.get("env").is_some() => env_at.clone(),
-                    None => c.pointer.clone(),
-                };
-                out.report(&at, format!("`{path}` is local, but without HF_HUB_OFFLINE=1 vLLM still contacts the Hugging Face Hub"))
-                    .help("set HF_HUB_OFFLINE=1")
-                    .fix("set HF_HUB_OFFLINE=1", |fix| match existing {
-                        Some((i, _)) => {
-                            fix.set_key(cx.object, &env_at.index(i), "value", json!("1"));
-                        }
-                        None => {
-                            fix.push(cx.object, &env_at, json!({"name": "HF_HUB_OFFLINE", "value": "1"}));
-                        }
-                    });
-            }
+    const SERVERS: Servers = Servers::Complete;
+
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some(model) = server.model() else {
+            return;
+        };
+        let Some(path) = model.value.as_deref() else {
+            return;
+        };
+        if !path.starts_with('/') || is_offline(&server.container) {
+            return;
         }
+        let c = &server.container;
+        let env_at = c.pointer.key("env");
+        let existing = c.env("HF_HUB_OFFLINE");
+        let at = match existing {
+            Some((i, _)) => env_at.index(i),
+            None if c.value.get("env").is_some() => env_at.clone(),
+            None => c.pointer.clone(),
+        };
+        out.report(&at, format!("`{path}` is local, but without HF_HUB_OFFLINE=1 vLLM still contacts the Hugging Face Hub"))
+            .help("set HF_HUB_OFFLINE=1")
+            .fix("set HF_HUB_OFFLINE=1", |fix| match existing {
+                Some((i, _)) => {
+                    fix.set_key(cx.object, &env_at.index(i), "value", json!("1"));
+                }
+                None => {
+                    fix.push(cx.object, &env_at, json!({"name": "HF_HUB_OFFLINE", "value": "1"}));
+                }
+            });
     }
 }

@@ -40,27 +40,24 @@ declare_rule! {
 }
 
 impl Rule for ModelBf16PreAmpere {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
-        let Some((_, model)) = server.known_model(cx.env, out) else {
-            continue;
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
         };
         if model.dtype != "bfloat16" || fit::is_gemma(&model) {
-            continue;
+            return;
         }
         let Some((selection, gpu)) = cx.gpu_checked(spec, out) else {
-            continue;
+            return;
         };
         if gpu.bf16 {
-            continue;
+            return;
         }
         let label = selection.name();
         let selector_at = selection.at.clone();
@@ -69,7 +66,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
             dtype(flag.as_ref()).as_deref(),
             None | Some("auto" | "bfloat16" | "bf16")
         ) {
-            continue;
+            return;
         }
         let message = format!(
             "{} is bfloat16 but {label} has no bfloat16 (compute capability {}.{})",

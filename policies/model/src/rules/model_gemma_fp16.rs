@@ -38,21 +38,18 @@ declare_rule! {
 }
 
 impl Rule for ModelGemmaFp16 {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
-        let Some((_, model)) = server.known_model(cx.env, out) else {
-            continue;
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
         };
         if !fit::is_gemma(&model) {
-            continue;
+            return;
         }
         let flag = server.flag("dtype");
         if let (Some(flag), Some("half" | "float16" | "fp16")) =
@@ -67,10 +64,10 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
                 ),
             )
             .help("use --dtype=bfloat16 (or auto) on an Ampere-or-newer GPU");
-            continue;
+            return;
         }
         if matches!(dtype(flag.as_ref()).as_deref(), Some("float32" | "float")) {
-            continue;
+            return;
         }
         if let Some((selection, gpu)) = cx.gpu_checked(spec, out)
             && !gpu.bf16

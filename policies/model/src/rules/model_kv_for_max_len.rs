@@ -45,22 +45,19 @@ declare_rule! {
     }
 }
 
-impl Rule for ModelKvForMaxLen {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
 /// The estimate's own error: it leaves out activations and CUDA graphs (which the 2 GiB overhead
 /// only approximates), and vLLM's allocators share pages between layer groups. A finding needs
 /// the KV cache to exceed the most optimistic room by more than this.
 const MARGIN: f64 = 1.25;
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
+impl Rule for ModelKvForMaxLen {
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
         let Some(needs::Placement {
             model_ref,
             model,
@@ -70,12 +67,12 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
             pp,
             util,
             weights_mib: weights,
-        }) = needs::placement(cx, spec, &server, out)
+        }) = needs::placement(cx, spec, server, out)
         else {
-            continue;
+            return;
         };
         if model.layers == 0 || model.head_dim == 0 {
-            continue;
+            return;
         }
         let flag = server.flag("max-model-len");
         let tokens = match &flag {
@@ -84,7 +81,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
                     n
                 } else {
                     server.skip_unknown(out, flag);
-                    continue;
+                    return;
                 }
             }
             None => u64::from(model.max_context),
@@ -94,7 +91,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         let optimistic = left.saturating_sub(fit::MIN_OVERHEAD_MIB) * quantity::MIB;
         let usual = left.saturating_sub(fit::OVERHEAD_MIB) * quantity::MIB;
         if optimistic == 0 {
-            continue; // model-weights-exceed-gpu-mem reports this
+            return; // model-weights-exceed-gpu-mem reports this
         }
         let kv_scale = match server.flag("kv-cache-dtype").and_then(|f| f.value) {
             Some(d) if d.starts_with("fp8") => 0.5,
@@ -112,7 +109,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         let needed = kv(tokens);
         #[allow(clippy::cast_precision_loss)]
         if (needed as f64) <= optimistic as f64 * MARGIN {
-            continue;
+            return;
         }
         let fits = (1..=tokens / 1024)
             .rev()

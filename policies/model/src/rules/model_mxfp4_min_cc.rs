@@ -36,27 +36,24 @@ declare_rule! {
 }
 
 impl Rule for ModelMxfp4MinCc {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
-        let Some((_, model)) = server.known_model(cx.env, out) else {
-            continue;
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
         };
         if model.dtype != "mxfp4" {
-            continue;
+            return;
         }
         let Some((selection, gpu)) = cx.gpu_checked(spec, out) else {
-            continue;
+            return;
         };
         if gpu.compute_capability >= model.min_compute_capability {
-            continue;
+            return;
         }
         let label = selection.name();
         out.report(

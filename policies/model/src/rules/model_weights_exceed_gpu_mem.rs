@@ -46,22 +46,19 @@ declare_rule! {
 }
 
 impl Rule for ModelWeightsExceedGpuMem {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
-        let Some(p) = needs::placement(cx, spec, &server, out) else {
-            continue;
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some(p) = needs::placement(cx, spec, server, out) else {
+            return;
         };
         let room = fit::budget(p.gpu.memory_mib, p.util).saturating_sub(fit::OVERHEAD_MIB);
         if p.weights_mib <= room {
-            continue;
+            return;
         }
         vllm::report_word(
             out,

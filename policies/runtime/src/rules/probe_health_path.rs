@@ -38,16 +38,13 @@ declare_rule! {
 }
 
 impl Rule for ProbeHealthPath {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
+    fn check_server(
+        &self,
+        _cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
         let c = &server.container;
         for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
             let Some(path) = c

@@ -53,26 +53,25 @@ declare_rule! {
 }
 
 impl Rule for ProbeLivenessWithoutStartup {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
+    const SERVERS: Servers = Servers::Complete;
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.complete_servers(spec, out) {
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
         let c = &server.container;
         let Some(liveness) = c.value.get("livenessProbe") else {
-            continue;
+            return;
         };
         if c.value.get("startupProbe").is_some() {
-            continue;
+            return;
         }
         // Without the model's size there is no load time to compare with: say so.
-        let Some((_, model)) = server.known_model(cx.env, out) else {
-            continue;
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
         };
         let estimate = model.weights_mib / LOAD_MIB_PER_SECOND + WARMUP_SECONDS;
         let budget = budget_seconds(liveness);
@@ -111,7 +110,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
                 |fix| {
                     fix.add(
                         &c.pointer.key("startupProbe"),
-                        &health_probe(&server, 10, failures),
+                        &health_probe(server, 10, failures),
                     );
                 },
             );

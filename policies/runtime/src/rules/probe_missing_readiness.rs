@@ -45,24 +45,23 @@ declare_rule! {
 }
 
 impl Rule for ProbeMissingReadiness {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
+    const SERVERS: Servers = Servers::Complete;
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.complete_servers(spec, out) {
+    fn check_server(
+        &self,
+        _cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
         if server.container.value.get("readinessProbe").is_some() {
-            continue;
+            return;
         }
         let c = &server.container;
         out.report(&c.pointer, format!("container `{}` has no readinessProbe: traffic reaches it while the model is still loading", c.name()))
             .help("add an httpGet readinessProbe on /health")
             .fix("add a /health readinessProbe", |fix| {
-                fix.add(&c.pointer.key("readinessProbe"), &health_probe(&server, 5, 3));
+                fix.add(&c.pointer.key("readinessProbe"), &health_probe(server, 5, 3));
             });
     }
 }

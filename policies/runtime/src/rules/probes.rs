@@ -1,7 +1,6 @@
 //! Probe helpers shared by the probe rules.
 
 use kubectl_vllm_sdk::prelude::*;
-use kubectl_vllm_sdk::vllm::Server;
 
 /// The port a new probe should use: the container's port name for vLLM's port, else the number.
 pub fn probe_port(server: &Server) -> Value {

@@ -39,16 +39,15 @@ declare_rule! {
 }
 
 impl Rule for ResCpuMemRequestsMissing {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
+    const SERVERS: Servers = Servers::Complete;
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.complete_servers(spec, out) {
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
         let c = &server.container;
         let missing: Vec<&str> = ["cpu", "memory"]
             .into_iter()
@@ -56,11 +55,11 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
             .filter(|r| c.resource("requests", r).is_none() && c.resource("limits", r).is_none())
             .collect();
         if missing.is_empty() {
-            continue;
+            return;
         }
         let gpus = c.gpus();
         let weights_gib = server
-            .model_fact(cx.env)
+            .model_fact(cx)
             .and_then(|(_, m)| m)
             .map_or(0, |m| (m.weights_mib * 12 / 10).div_ceil(1024));
         let shm_gib = spec

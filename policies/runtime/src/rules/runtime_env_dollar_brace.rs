@@ -82,72 +82,70 @@ fn dollar_brace(text: &str) -> Option<(usize, usize)> {
 }
 
 impl Rule for RuntimeEnvDollarBrace {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for container in spec.containers() {
-                if let Some(Value::Array(env)) = container.value.get("env") {
-                    for (i, var) in env.iter().enumerate() {
-                        let Some(value) = var.get("value").and_then(Value::as_str) else {
-                            continue;
-                        };
-                        let Some((start, end)) = dollar_brace(value) else {
-                            continue;
-                        };
-                        let name = var.get("name").and_then(Value::as_str).unwrap_or("");
-                        let at = container.pointer.key("env").index(i).key("value");
-                        let found: String = value.chars().skip(start).take(end - start).collect();
-                        let finding = out
-                            .report(&at, format!("`{name}` contains `{found}`, which Kubernetes never expands: the container gets the text itself"))
-                            .sub_span(start, end)
-                            .help("write the value out in full (Kubernetes expands only $(VAR) of earlier env entries)");
-                        // `VAR: ${VAR}:more`: the author meant the image's value, then more.
-                        let own = format!("${{{name}}}");
-                        let Some(rest) = value.strip_prefix(&own) else {
-                            continue;
-                        };
-                        let image_value = cx.env.image(container.image()).and_then(|i| {
-                            if name == "LD_LIBRARY_PATH" {
-                                i.ld_library_path
-                            } else {
-                                None
-                            }
-                        });
-                        if let Some(image_value) = image_value {
-                            let fixed = format!("{image_value}{rest}")
-                                .trim_start_matches(':')
-                                .to_string();
-                            finding.fix(
-                                format!("write the image's {name} in place of {own}"),
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for container in spec.containers() {
+            if let Some(Value::Array(env)) = container.value.get("env") {
+                for (i, var) in env.iter().enumerate() {
+                    let Some(value) = var.get("value").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let Some((start, end)) = dollar_brace(value) else {
+                        continue;
+                    };
+                    let name = var.get("name").and_then(Value::as_str).unwrap_or("");
+                    let at = container.pointer.key("env").index(i).key("value");
+                    let found: String = value.chars().skip(start).take(end - start).collect();
+                    let finding = out
+                        .report(&at, format!("`{name}` contains `{found}`, which Kubernetes never expands: the container gets the text itself"))
+                        .sub_span(start, end)
+                        .help("write the value out in full (Kubernetes expands only $(VAR) of earlier env entries)");
+                    // `VAR: ${VAR}:more`: the author meant the image's value, then more.
+                    let own = format!("${{{name}}}");
+                    let Some(rest) = value.strip_prefix(&own) else {
+                        continue;
+                    };
+                    let image_value = cx.env.image(container.image()).and_then(|i| {
+                        if name == "LD_LIBRARY_PATH" {
+                            i.ld_library_path
+                        } else {
+                            None
+                        }
+                    });
+                    if let Some(image_value) = image_value {
+                        let fixed = format!("{image_value}{rest}")
+                            .trim_start_matches(':')
+                            .to_string();
+                        finding.fix(
+                            format!("write the image's {name} in place of {own}"),
+                            |fix| {
+                                fix.replace(&at, &json!(fixed));
+                            },
+                        );
+                    } else {
+                        let fixed = rest.trim_start_matches(':').to_string();
+                        if !fixed.is_empty() {
+                            finding.fix_as(
+                                Applicability::Unsafe,
+                                format!("drop the literal {own}"),
                                 |fix| {
                                     fix.replace(&at, &json!(fixed));
                                 },
                             );
-                        } else {
-                            let fixed = rest.trim_start_matches(':').to_string();
-                            if !fixed.is_empty() {
-                                finding.fix_as(
-                                    Applicability::Unsafe,
-                                    format!("drop the literal {own}"),
-                                    |fix| {
-                                        fix.replace(&at, &json!(fixed));
-                                    },
-                                );
-                            }
                         }
                     }
                 }
-                if vllm::is_shell(&container) {
-                    continue; // a shell expands ${VAR} itself
-                }
-                for (text, at) in container.argv() {
-                    let Some((start, end)) = dollar_brace(text) else {
-                        continue;
-                    };
-                    let found: String = text.chars().skip(start).take(end - start).collect();
-                    out.report(&at, format!("`{found}` in command/args is passed literally: no shell runs this container"))
-                        .sub_span(start, end)
-                        .help("use $(VAR) for env variables, or run the command through `sh -c`");
-                }
+            }
+            if vllm::is_shell(&container) {
+                continue; // a shell expands ${VAR} itself
+            }
+            for (text, at) in container.argv() {
+                let Some((start, end)) = dollar_brace(text) else {
+                    continue;
+                };
+                let found: String = text.chars().skip(start).take(end - start).collect();
+                out.report(&at, format!("`{found}` in command/args is passed literally: no shell runs this container"))
+                    .sub_span(start, end)
+                    .help("use $(VAR) for env variables, or run the command through `sh -c`");
             }
         }
     }

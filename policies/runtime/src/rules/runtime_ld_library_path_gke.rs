@@ -74,14 +74,6 @@ declare_rule! {
     }
 }
 
-impl Rule for RuntimeLdLibraryPathGke {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
 /// Whether a search path holds the driver directory.
 fn has_driver_dir(path: &str) -> bool {
     path.split(':')
@@ -97,19 +89,26 @@ fn with_driver_dir(path: &str) -> String {
     }
 }
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
+impl Rule for RuntimeLdLibraryPathGke {
+    const SERVERS: Servers = Servers::Complete;
+
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
         let container = &server.container;
-        if server.partial || container.nvidia_devices() == 0 {
-            continue;
+        if container.nvidia_devices() == 0 {
+            return;
         }
         // A script that sets the variable itself is trusted to know its image.
         if vllm::words(container)
             .iter()
             .any(|w| w.in_shell() && w.text.contains("LD_LIBRARY_PATH="))
         {
-            continue;
+            return;
         }
         let env_at = container.pointer.key("env");
         let own = container.env("LD_LIBRARY_PATH");
@@ -118,27 +117,27 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         let (current, value_at): (Option<String>, Option<Pointer>) = match own {
             Some((i, var)) => {
                 let Some(value) = var.get("value").and_then(Value::as_str) else {
-                    continue; // from a Secret or ConfigMap: not known here
+                    return; // from a Secret or ConfigMap: not known here
                 };
                 (Some(value.to_string()), Some(env_at.index(i).key("value")))
             }
             None => match server.vars.get("LD_LIBRARY_PATH") {
                 Some(Some(value)) => (Some(value.to_string()), None),
-                Some(None) => continue,
-                None if server.vars.is_open() => continue,
+                Some(None) => return,
+                None if server.vars.is_open() => return,
                 None => {
                     let Some(image) = &image else {
-                        continue; // an image the table does not know is never reported
+                        return; // an image the table does not know is never reported
                     };
                     if image.driver_dir != Some(false) {
-                        continue;
+                        return;
                     }
                     (image.ld_library_path.clone(), None)
                 }
             },
         };
         if current.as_deref().is_some_and(has_driver_dir) {
-            continue;
+            return;
         }
         let at = value_at.clone().unwrap_or_else(|| {
             if container.value.get("env").is_some() {
@@ -148,7 +147,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
             }
         });
         if !cx.check_provider(out, &at) {
-            continue;
+            return;
         }
         let image_note = image.as_ref().map_or_else(String::new, |i| {
             let version = i

@@ -39,70 +39,68 @@ declare_rule! {
 }
 
 impl Rule for InitCopyExtraWeights {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for copy in copies(&spec) {
-                if copy.excludes {
-                    continue;
-                }
-                let Some(model) = vllm::model_fact(cx.env, &copy.source.text) else {
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for copy in copies(spec) {
+            if copy.excludes {
+                continue;
+            }
+            let Some(model) = cx.model(&copy.source.text) else {
+                continue;
+            };
+            if model.extra_folders.is_empty() {
+                continue;
+            }
+            let folders: Vec<&str> = model
+                .extra_folders
+                .iter()
+                .map(|f| f.trim_end_matches('/'))
+                .collect();
+            let pattern = format!("^({})/", folders.join("|"));
+            let finding = vllm::report_word(
+                out,
+                &copy.verb,
+                format!(
+                    "copies all of {} ({}) although vLLM loads {}; {} are not needed",
+                    model.id,
+                    quantity::human(model.repository_mib * quantity::MIB),
+                    quantity::human(model.weights_mib * quantity::MIB),
+                    model.extra_folders.join(", ")
+                ),
+            )
+            .help(format!("exclude them: rsync -x '{pattern}' (gsutil) or --exclude='{pattern}' (gcloud storage)"));
+            if copy.verb.text != "rsync" {
+                continue;
+            }
+            let gsutil = copy.tool.text.ends_with("gsutil");
+            if copy.verb.is_element() {
+                // Insert the flag as new elements right after `rsync`.
+                let path = copy.verb.pointer.as_str();
+                let Some((parent, index)) = path.rsplit_once('/') else {
                     continue;
                 };
-                if model.extra_folders.is_empty() {
+                let Ok(index) = index.parse::<usize>() else {
                     continue;
-                }
-                let folders: Vec<&str> = model
-                    .extra_folders
-                    .iter()
-                    .map(|f| f.trim_end_matches('/'))
-                    .collect();
-                let pattern = format!("^({})/", folders.join("|"));
-                let finding = vllm::report_word(
-                    out,
-                    &copy.verb,
-                    format!(
-                        "copies all of {} ({}) although vLLM loads {}; {} are not needed",
-                        model.id,
-                        quantity::human(model.repository_mib * quantity::MIB),
-                        quantity::human(model.weights_mib * quantity::MIB),
-                        model.extra_folders.join(", ")
-                    ),
-                )
-                .help(format!("exclude them: rsync -x '{pattern}' (gsutil) or --exclude='{pattern}' (gcloud storage)"));
-                if copy.verb.text != "rsync" {
-                    continue;
-                }
-                let gsutil = copy.tool.text.ends_with("gsutil");
-                if copy.verb.is_element() {
-                    // Insert the flag as new elements right after `rsync`.
-                    let path = copy.verb.pointer.as_str();
-                    let Some((parent, index)) = path.rsplit_once('/') else {
-                        continue;
-                    };
-                    let Ok(index) = index.parse::<usize>() else {
-                        continue;
-                    };
-                    let parent = Pointer::from_path(parent);
-                    let added: Vec<String> = if gsutil {
-                        vec!["-x".into(), pattern.clone()]
-                    } else {
-                        vec![format!("--exclude={pattern}")]
-                    };
-                    finding.fix("exclude the extra folders", |fix| {
-                        for (offset, word) in added.iter().enumerate() {
-                            fix.add(&parent.index(index + 1 + offset), &json!(word));
-                        }
-                    });
+                };
+                let parent = Pointer::from_path(parent);
+                let added: Vec<String> = if gsutil {
+                    vec!["-x".into(), pattern.clone()]
                 } else {
-                    let text = if gsutil {
-                        format!("rsync -x '{pattern}'")
-                    } else {
-                        format!("rsync --exclude='{pattern}'")
-                    };
-                    finding.fix("exclude the extra folders", |fix| {
-                        vllm::replace_word(fix, cx.object, &copy.verb, &text);
-                    });
-                }
+                    vec![format!("--exclude={pattern}")]
+                };
+                finding.fix("exclude the extra folders", |fix| {
+                    for (offset, word) in added.iter().enumerate() {
+                        fix.add(&parent.index(index + 1 + offset), &json!(word));
+                    }
+                });
+            } else {
+                let text = if gsutil {
+                    format!("rsync -x '{pattern}'")
+                } else {
+                    format!("rsync --exclude='{pattern}'")
+                };
+                finding.fix("exclude the extra folders", |fix| {
+                    vllm::replace_word(fix, cx.object, &copy.verb, &text);
+                });
             }
         }
     }

@@ -39,51 +39,49 @@ declare_rule! {
 }
 
 impl Rule for InitCopyNotIdempotent {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            if spec.claim_names().is_empty() {
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if spec.claim_names().is_empty() {
+            return;
+        }
+        for copy in copies(spec) {
+            if copy.verb.text != "cp" || !copy.recursive || copy.guarded {
                 continue;
             }
-            for copy in copies(&spec) {
-                if copy.verb.text != "cp" || !copy.recursive || copy.guarded {
-                    continue;
-                }
-                let finding = vllm::report_word(
-                    out,
-                    &copy.verb,
-                    "`cp -r` copies the whole model on every pod start",
-                )
-                .help("use rsync (only changes are copied), or guard the copy with a marker file");
-                let (Some(dest), Some(target)) = (&copy.dest, copy.target_dir()) else {
-                    continue;
-                };
-                let (Some((start, _)), Some((_, end))) = (copy.tool.chars, dest.chars) else {
-                    continue;
-                };
-                if copy.tool.pointer != dest.pointer {
-                    continue;
-                }
-                let script = cx
-                    .object
-                    .pointer(dest.pointer.as_str())
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let byte = |c: usize| {
-                    script
-                        .char_indices()
-                        .nth(c)
-                        .map_or(script.len(), |(i, _)| i)
-                };
-                let rewritten = format!(
-                    "{}gcloud storage rsync --recursive {} {target}{}",
-                    &script[..byte(start)],
-                    copy.source.text,
-                    &script[byte(end)..]
-                );
-                finding.fix("rewrite the copy as gcloud storage rsync", |fix| {
-                    fix.replace(&dest.pointer, &json!(rewritten));
-                });
+            let finding = vllm::report_word(
+                out,
+                &copy.verb,
+                "`cp -r` copies the whole model on every pod start",
+            )
+            .help("use rsync (only changes are copied), or guard the copy with a marker file");
+            let (Some(dest), Some(target)) = (&copy.dest, copy.target_dir()) else {
+                continue;
+            };
+            let (Some((start, _)), Some((_, end))) = (copy.tool.chars, dest.chars) else {
+                continue;
+            };
+            if copy.tool.pointer != dest.pointer {
+                continue;
             }
+            let script = cx
+                .object
+                .pointer(dest.pointer.as_str())
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let byte = |c: usize| {
+                script
+                    .char_indices()
+                    .nth(c)
+                    .map_or(script.len(), |(i, _)| i)
+            };
+            let rewritten = format!(
+                "{}gcloud storage rsync --recursive {} {target}{}",
+                &script[..byte(start)],
+                copy.source.text,
+                &script[byte(end)..]
+            );
+            finding.fix("rewrite the copy as gcloud storage rsync", |fix| {
+                fix.replace(&dest.pointer, &json!(rewritten));
+            });
         }
     }
 }

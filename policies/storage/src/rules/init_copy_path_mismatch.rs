@@ -42,42 +42,41 @@ declare_rule! {
 }
 
 impl Rule for InitCopyPathMismatch {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            let copies = copies(&spec);
-            if copies.is_empty() {
+    // Only a pod that copies a model reads its servers.
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        let copies = copies(spec);
+        if copies.is_empty() {
+            return;
+        }
+        for server in cx.servers_checked(spec, out) {
+            let Some(model) = server.model() else {
+                continue;
+            };
+            let Some(path) = model.value.as_deref().filter(|p| p.starts_with('/')) else {
+                continue;
+            };
+            let read = on_volume(&server.container, path);
+            let written: Vec<(String, (String, String))> = copies
+                .iter()
+                .filter_map(|c| {
+                    let dir = c.target_dir()?;
+                    Some((dir.clone(), on_volume(&c.container, &dir)?))
+                })
+                .collect();
+            if written.is_empty() || written.iter().any(|(_, w)| Some(w) == read.as_ref()) {
                 continue;
             }
-            for server in cx.servers_checked(&spec, out) {
-                let Some(model) = server.model() else {
-                    continue;
-                };
-                let Some(path) = model.value.as_deref().filter(|p| p.starts_with('/')) else {
-                    continue;
-                };
-                let read = on_volume(&server.container, path);
-                let written: Vec<(String, (String, String))> = copies
-                    .iter()
-                    .filter_map(|c| {
-                        let dir = c.target_dir()?;
-                        Some((dir.clone(), on_volume(&c.container, &dir)?))
-                    })
-                    .collect();
-                if written.is_empty() || written.iter().any(|(_, w)| Some(w) == read.as_ref()) {
-                    continue;
+            let (dir, (volume, _)) = &written[0];
+            let message = match &read {
+                Some((v, _)) if v == volume => {
+                    format!("the initContainer copies the model to `{dir}` but vLLM loads `{path}`")
                 }
-                let (dir, (volume, _)) = &written[0];
-                let message = match &read {
-                    Some((v, _)) if v == volume => format!(
-                        "the initContainer copies the model to `{dir}` but vLLM loads `{path}`"
-                    ),
-                    _ => format!(
-                        "the initContainer copies the model to `{dir}` on volume `{volume}`, which vLLM's `{path}` is not on"
-                    ),
-                };
-                vllm::report_word(out, &model.at, message)
-                    .help("make --model the directory the copy fills (same volume, same path)");
-            }
+                _ => format!(
+                    "the initContainer copies the model to `{dir}` on volume `{volume}`, which vLLM's `{path}` is not on"
+                ),
+            };
+            vllm::report_word(out, &model.at, message)
+                .help("make --model the directory the copy fills (same volume, same path)");
         }
     }
 }

@@ -53,7 +53,7 @@ fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
 }
 
 impl Rule for PvPvcStaticBinding {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         match cx.kind() {
             "PersistentVolumeClaim" => check_claim(cx, out),
             "PersistentVolume" => check_volume(cx, out),
@@ -145,7 +145,7 @@ fn check_claim(cx: &Context, out: &mut Findings) {
 
 fn check_volume(cx: &Context, out: &mut Findings) {
     let pv = cx.object;
-    let name = text(pv, "/metadata/name").unwrap_or("");
+    let name = cx.name();
     let claims = cx.env.list("PersistentVolumeClaim", None, "");
     let Some(pvc) = claims
         .iter()

@@ -40,7 +40,7 @@ declare_rule! {
 }
 
 impl Rule for PvcEmptyClassWithoutPv {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim"
             || cx
                 .object
@@ -50,11 +50,7 @@ impl Rule for PvcEmptyClassWithoutPv {
         {
             return;
         }
-        let name = cx
-            .object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = cx.name();
         let volumes = cx.env.list("PersistentVolume", None, "");
         let by_name = cx
             .object

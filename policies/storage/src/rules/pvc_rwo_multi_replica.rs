@@ -102,7 +102,7 @@ pub fn surges(object: &Value) -> bool {
 }
 
 impl Rule for PvcRwoMultiReplica {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "Deployment" {
             return;
         }

@@ -49,13 +49,14 @@ declare_rule! {
 }
 
 impl Rule for PvcSizeTooSmall {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim" {
             return;
         }
-        let Some(claim) = cx.object.pointer("/metadata/name").and_then(Value::as_str) else {
+        let claim = cx.name();
+        if claim.is_empty() {
             return;
-        };
+        }
         let storage_at = Pointer::from_path("/spec/resources/requests/storage");
         let Some(requested) = cx
             .object
@@ -66,9 +67,9 @@ impl Rule for PvcSizeTooSmall {
         };
         let uses = claims::users(cx, claim);
         let Some(need) = claims::requirement(&uses) else {
-            if let Some(u) = uses.iter().find(|u| u.reference.is_some()) {
-                let name = u.reference.clone().unwrap_or_default();
-                out.skip(SkipReason::ModelUnknown(name), &storage_at);
+            // No user's model is in the fact table: the check needed the first one named.
+            if let Some(reference) = uses.iter().find_map(|u| u.reference.as_deref()) {
+                cx.model_checked(reference, &storage_at, out);
             }
             return;
         };

@@ -38,13 +38,14 @@ declare_rule! {
 }
 
 impl Rule for PvcSizeWaste {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim" {
             return;
         }
-        let Some(claim) = cx.object.pointer("/metadata/name").and_then(Value::as_str) else {
+        let claim = cx.name();
+        if claim.is_empty() {
             return;
-        };
+        }
         let at = Pointer::from_path("/spec/resources/requests/storage");
         let Some(requested) = cx.object.pointer(at.as_str()).and_then(quantity::bytes) else {
             return;

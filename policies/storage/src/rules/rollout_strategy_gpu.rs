@@ -47,7 +47,7 @@ declare_rule! {
 }
 
 impl Rule for RolloutStrategyGpu {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "Deployment" || !surges(cx.object) || rwo_claim(cx).is_some() {
             return;
         }

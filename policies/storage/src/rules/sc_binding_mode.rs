@@ -39,7 +39,7 @@ declare_rule! {
 }
 
 impl Rule for ScBindingMode {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "StorageClass" {
             return;
         }

@@ -46,7 +46,7 @@ declare_rule! {
 }
 
 impl Rule for ScNotFound {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim" {
             return;
         }

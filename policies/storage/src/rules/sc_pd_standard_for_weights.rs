@@ -40,13 +40,14 @@ declare_rule! {
 }
 
 impl Rule for ScPdStandardForWeights {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim" {
             return;
         }
-        let Some(claim) = cx.object.pointer("/metadata/name").and_then(Value::as_str) else {
+        let claim = cx.name();
+        if claim.is_empty() {
             return;
-        };
+        }
         let Some((class, Some(source))) = claims::class_of(cx, cx.object) else {
             return;
         };

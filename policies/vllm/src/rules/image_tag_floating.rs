@@ -39,31 +39,29 @@ declare_rule! {
 }
 
 impl Rule for ImageTagFloating {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for container in spec.app_containers() {
-                let image = container.image();
-                if !vllm::is_vllm_image(image) || image.contains('@') {
-                    continue;
-                }
-                let tag = vllm::image_tag(image);
-                if !matches!(tag, None | Some("latest" | "nightly")) {
-                    continue;
-                }
-                let at = container.pointer.key("image");
-                let shown = tag.map_or_else(|| "no tag".to_string(), |t| format!("`:{t}`"));
-                let finding = out
-                    .report(
-                        &at,
-                        format!("`{image}` ({shown}) pulls whatever vLLM was published last; the checks take the newest release's facts for it"),
-                    )
-                    .help("pin a release tag or a digest");
-                if let Some(pin) = cx.env.image(image).and_then(|i| i.pin) {
-                    let pinned = format!("{}:{pin}", vllm::image_repository(image));
-                    finding.fix(format!("pin {pinned}"), |fix| {
-                        fix.replace(&at, &json!(pinned));
-                    });
-                }
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for container in spec.app_containers() {
+            let image = container.image();
+            if !vllm::is_vllm_image(image) || image.contains('@') {
+                continue;
+            }
+            let tag = vllm::image_tag(image);
+            if !matches!(tag, None | Some("latest" | "nightly")) {
+                continue;
+            }
+            let at = container.pointer.key("image");
+            let shown = tag.map_or_else(|| "no tag".to_string(), |t| format!("`:{t}`"));
+            let finding = out
+                .report(
+                    &at,
+                    format!("`{image}` ({shown}) pulls whatever vLLM was published last; the checks take the newest release's facts for it"),
+                )
+                .help("pin a release tag or a digest");
+            if let Some(pin) = cx.env.image(image).and_then(|i| i.pin) {
+                let pinned = format!("{}:{pin}", vllm::image_repository(image));
+                finding.fix(format!("pin {pinned}"), |fix| {
+                    fix.replace(&at, &json!(pinned));
+                });
             }
         }
     }

@@ -43,37 +43,39 @@ fn parse(version: &str) -> Option<(u32, u32, u32)> {
 }
 
 impl Rule for ImageVllmMinVersion {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.servers_checked(&spec, out) {
-                let image = server.container.image();
-                let Some(version) = cx
-                    .env
-                    .image(image)
-                    .and_then(|i| i.vllm_version)
-                    .as_deref()
-                    .and_then(parse)
-                else {
-                    continue;
-                };
-                let Some((_, model)) = server.known_model(cx.env, out) else {
-                    continue;
-                };
-                let Some(minimum) = parse(&model.min_vllm) else {
-                    continue;
-                };
-                if version >= minimum {
-                    continue;
-                }
-                out.report(
-                    &server.container.pointer.key("image"),
-                    format!(
-                        "{} needs vLLM {} or newer, but `{image}` is older",
-                        model.id, model.min_vllm
-                    ),
-                )
-                .help(format!("use vLLM v{} or newer", model.min_vllm));
-            }
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let image = server.container.image();
+        let Some(version) = cx
+            .env
+            .image(image)
+            .and_then(|i| i.vllm_version)
+            .as_deref()
+            .and_then(parse)
+        else {
+            return;
+        };
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
+        };
+        let Some(minimum) = parse(&model.min_vllm) else {
+            return;
+        };
+        if version >= minimum {
+            return;
         }
+        out.report(
+            &server.container.pointer.key("image"),
+            format!(
+                "{} needs vLLM {} or newer, but `{image}` is older",
+                model.id, model.min_vllm
+            ),
+        )
+        .help(format!("use vLLM v{} or newer", model.min_vllm));
     }
 }

@@ -1,5 +1,4 @@
 use kubectl_vllm_sdk::prelude::*;
-use kubectl_vllm_sdk::vllm::Server;
 
 declare_rule! {
     /// ## What it does
@@ -60,51 +59,72 @@ fn resolve(container: &Container, port: &Value) -> Option<u64> {
         })
 }
 
-fn check_server(server: &Server, out: &mut Findings) {
-    let Some(port) = server.invocation.port(&server.vars).map(u64::from) else {
-        return;
-    };
-    let c = &server.container;
-    if let Some(Value::Array(ports)) = c.value.get("ports") {
-        let numbers: Vec<u64> = ports
-            .iter()
-            .filter_map(|p| p.get("containerPort").and_then(Value::as_u64))
-            .collect();
-        if !numbers.is_empty() && !numbers.contains(&port) {
-            let at = c.pointer.key("ports").index(0).key("containerPort");
-            out.report(
-                &at,
-                format!(
-                    "vLLM listens on {port}, but container `{}` declares port {}",
-                    c.name(),
-                    numbers[0]
-                ),
-            )
-            .fix(format!("declare containerPort {port}"), |fix| {
-                fix.replace(&at, &json!(port));
-            });
+impl Rule for NetPortMismatch {
+    const SERVERS: Servers = Servers::Complete;
+
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
+        if cx.kind() == "Service" {
+            check_service(cx, out);
+            return;
+        }
+        for spec in cx.pod_specs() {
+            self.check_pod_spec(cx, &spec, out);
         }
     }
-    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
-        for handler in ["httpGet", "tcpSocket"] {
-            let at = c.pointer.key(probe).key(handler).key("port");
-            let Some(value) = c.value.pointer(&format!("/{probe}/{handler}/port")) else {
-                continue;
-            };
-            match resolve(c, value) {
-                Some(p) if p == port => {}
-                resolved => {
-                    let shown = resolved.map_or_else(
-                        || format!("`{}` (no such port name)", value.as_str().unwrap_or("?")),
-                        |p| p.to_string(),
-                    );
-                    out.report(
-                        &at,
-                        format!("the {probe} checks port {shown}, but vLLM listens on {port}"),
-                    )
-                    .fix(format!("probe port {port}"), |fix| {
-                        fix.replace(&at, &json!(port));
-                    });
+
+    /// A server's own ports and probes against the port vLLM listens on.
+    fn check_server(
+        &self,
+        _cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some(port) = server.invocation.port(&server.vars).map(u64::from) else {
+            return;
+        };
+        let c = &server.container;
+        if let Some(Value::Array(ports)) = c.value.get("ports") {
+            let numbers: Vec<u64> = ports
+                .iter()
+                .filter_map(|p| p.get("containerPort").and_then(Value::as_u64))
+                .collect();
+            if !numbers.is_empty() && !numbers.contains(&port) {
+                let at = c.pointer.key("ports").index(0).key("containerPort");
+                out.report(
+                    &at,
+                    format!(
+                        "vLLM listens on {port}, but container `{}` declares port {}",
+                        c.name(),
+                        numbers[0]
+                    ),
+                )
+                .fix(format!("declare containerPort {port}"), |fix| {
+                    fix.replace(&at, &json!(port));
+                });
+            }
+        }
+        for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+            for handler in ["httpGet", "tcpSocket"] {
+                let at = c.pointer.key(probe).key(handler).key("port");
+                let Some(value) = c.value.pointer(&format!("/{probe}/{handler}/port")) else {
+                    continue;
+                };
+                match resolve(c, value) {
+                    Some(p) if p == port => {}
+                    resolved => {
+                        let shown = resolved.map_or_else(
+                            || format!("`{}` (no such port name)", value.as_str().unwrap_or("?")),
+                            |p| p.to_string(),
+                        );
+                        out.report(
+                            &at,
+                            format!("the {probe} checks port {shown}, but vLLM listens on {port}"),
+                        )
+                        .fix(format!("probe port {port}"), |fix| {
+                            fix.replace(&at, &json!(port));
+                        });
+                    }
                 }
             }
         }
@@ -166,20 +186,6 @@ fn check_service(cx: &Context, out: &mut Findings) {
                         }
                     }
                 }
-            }
-        }
-    }
-}
-
-impl Rule for NetPortMismatch {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        if cx.kind() == "Service" {
-            check_service(cx, out);
-            return;
-        }
-        for spec in cx.pod_specs() {
-            for server in cx.complete_servers(&spec, out) {
-                check_server(&server, out);
             }
         }
     }

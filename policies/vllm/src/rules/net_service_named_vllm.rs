@@ -40,24 +40,22 @@ declare_rule! {
 }
 
 impl Rule for NetServiceNamedVllm {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
         let Some(service) = cx.env.get("Service", cx.namespace(), "vllm") else {
             return;
         };
         if service.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None") {
             return;
         }
-        for spec in cx.pod_specs() {
-            if cx.servers_checked(&spec, out).is_empty()
-                || spec.spec.get("enableServiceLinks").and_then(Value::as_bool) == Some(false)
-            {
-                continue;
-            }
-            out.report(&spec.at(), "Service `vllm` in this namespace injects VLLM_PORT=tcp://..., which vLLM reads as its own port and refuses")
-                .help("set enableServiceLinks: false, or rename the Service")
-                .fix("set enableServiceLinks: false", |fix| {
-                    fix.add(&spec.at().key("enableServiceLinks"), &json!(false));
-                });
+        if cx.servers_checked(spec, out).is_empty()
+            || spec.spec.get("enableServiceLinks").and_then(Value::as_bool) == Some(false)
+        {
+            return;
         }
+        out.report(&spec.at(), "Service `vllm` in this namespace injects VLLM_PORT=tcp://..., which vLLM reads as its own port and refuses")
+            .help("set enableServiceLinks: false, or rename the Service")
+            .fix("set enableServiceLinks: false", |fix| {
+                fix.add(&spec.at().key("enableServiceLinks"), &json!(false));
+            });
     }
 }

@@ -1,5 +1,4 @@
 use kubectl_vllm_sdk::prelude::*;
-use kubectl_vllm_sdk::vllm::Server;
 
 declare_rule! {
     /// ## What it does
@@ -85,77 +84,71 @@ pub fn shm_volume<'a>(spec: &PodSpec<'a>, server: &Server) -> Option<(usize, &'a
 }
 
 impl Rule for ShmMissing {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
+    // A pod on the host's IPC namespace has the host's /dev/shm: its servers are not read.
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        if spec.spec.get("hostIPC").and_then(Value::as_bool) == Some(true) {
+            return;
         }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    if spec.spec.get("hostIPC").and_then(Value::as_bool) == Some(true) {
-        return;
-    }
-    for server in cx.servers_checked(spec, out) {
-        if server.partial || shm_volume(spec, &server).is_some() {
-            continue;
-        }
-        let Some((tp, pp, dp)) = server.sizes(out) else {
-            continue;
-        };
-        let parallel = tp * pp > 1;
-        if !parallel && dp <= 1 {
-            continue;
-        }
-        let mounts_at = server.container.pointer.key("volumeMounts");
-        let at = if server.container.value.get("volumeMounts").is_some() {
-            mounts_at.clone()
-        } else {
-            server.container.pointer.clone()
-        };
-        let message = if parallel {
-            format!(
-                "container `{}` runs tensor/pipeline parallelism ({tp} × {pp}) with the 64 MiB default /dev/shm: NCCL will fail",
-                server.container.name()
-            )
-        } else {
-            format!(
-                "container `{}` runs {dp} data-parallel ranks with the 64 MiB default /dev/shm; MoE models share tensors between them",
-                server.container.name()
-            )
-        };
-        let name = if spec
-            .volumes()
-            .iter()
-            .any(|v| v.get("name").and_then(Value::as_str) == Some("dshm"))
-        {
-            "dshm-vllm"
-        } else {
-            "dshm"
-        };
-        let size = recommended_size(tp * pp * dp);
-        out.report(&at, message)
-            .severity(if parallel {
-                Severity::Error
+        for server in cx.complete_servers(spec, out) {
+            if shm_volume(spec, &server).is_some() {
+                continue;
+            }
+            let Some((tp, pp, dp)) = server.sizes(out) else {
+                continue;
+            };
+            let parallel = tp * pp > 1;
+            if !parallel && dp <= 1 {
+                continue;
+            }
+            let mounts_at = server.container.pointer.key("volumeMounts");
+            let at = if server.container.value.get("volumeMounts").is_some() {
+                mounts_at.clone()
             } else {
-                Severity::Warning
-            })
-            .help("mount an emptyDir with medium: Memory at /dev/shm")
-            .fix(
-                format!("mount a {size} Memory emptyDir at /dev/shm"),
-                |fix| {
-                    fix.push(
-                        cx.object,
-                        &spec.at().key("volumes"),
-                        json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": size}}),
-                    );
-                    fix.push(
-                        cx.object,
-                        &mounts_at,
-                        json!({"name": name, "mountPath": "/dev/shm"}),
-                    );
-                },
-            );
+                server.container.pointer.clone()
+            };
+            let message = if parallel {
+                format!(
+                    "container `{}` runs tensor/pipeline parallelism ({tp} × {pp}) with the 64 MiB default /dev/shm: NCCL will fail",
+                    server.container.name()
+                )
+            } else {
+                format!(
+                    "container `{}` runs {dp} data-parallel ranks with the 64 MiB default /dev/shm; MoE models share tensors between them",
+                    server.container.name()
+                )
+            };
+            let name = if spec
+                .volumes()
+                .iter()
+                .any(|v| v.get("name").and_then(Value::as_str) == Some("dshm"))
+            {
+                "dshm-vllm"
+            } else {
+                "dshm"
+            };
+            let size = recommended_size(tp * pp * dp);
+            out.report(&at, message)
+                .severity(if parallel {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                })
+                .help("mount an emptyDir with medium: Memory at /dev/shm")
+                .fix(
+                    format!("mount a {size} Memory emptyDir at /dev/shm"),
+                    |fix| {
+                        fix.push(
+                            cx.object,
+                            &spec.at().key("volumes"),
+                            json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": size}}),
+                        );
+                        fix.push(
+                            cx.object,
+                            &mounts_at,
+                            json!({"name": name, "mountPath": "/dev/shm"}),
+                        );
+                    },
+                );
+        }
     }
 }

@@ -45,21 +45,20 @@ declare_rule! {
 }
 
 impl Rule for ShmSize {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
+    const SERVERS: Servers = Servers::Complete;
 
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.complete_servers(spec, out) {
-        let Some((index, volume)) = shm_volume(spec, &server) else {
-            continue;
+    fn check_server(
+        &self,
+        _cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some((index, volume)) = shm_volume(spec, server) else {
+            return;
         };
         if volume.pointer("/emptyDir/medium").and_then(Value::as_str) != Some("Memory") {
-            continue;
+            return;
         }
         let inv = &server.invocation;
         let ranks = inv.tensor_parallel(&server.vars).unwrap_or(1)
@@ -82,7 +81,7 @@ fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
             }
             Some(size) => {
                 let Some(bytes) = quantity::bytes(size) else {
-                    continue;
+                    return;
                 };
                 if ranks > 1 && bytes < quantity::GIB {
                     out.report(

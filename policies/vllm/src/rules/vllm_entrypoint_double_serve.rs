@@ -41,40 +41,43 @@ declare_rule! {
 }
 
 impl Rule for VllmEntrypointDoubleServe {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for container in spec.app_containers() {
-                if container.value.get("command").is_some()
-                    || vllm::image_starts_vllm(cx.env, container.image()) != Some(true)
-                {
-                    continue;
-                }
-                let Some(Value::Array(args)) = container.value.get("args") else {
-                    continue;
-                };
-                let words: Vec<&str> = args.iter().filter_map(Value::as_str).collect();
-                let moved = vllm::repeated_entrypoint(&words);
-                if moved == 0 {
-                    continue;
-                }
-                let first = words[0];
-                let mut command: Vec<&str> = words[..moved].to_vec();
-                if command == ["serve"] {
-                    command.insert(0, "vllm");
-                }
-                let args_at = container.pointer.key("args");
-                out.report(
-                    &args_at.index(0),
-                    format!("the image already runs `vllm serve`; args starting with `{first}` run it twice"),
-                )
-                .help("put the entrypoint in `command` and only the model and flags in `args`")
-                .fix(format!("move `{}` into command", command.join(" ")), |fix| {
+    fn check_pod_spec(&self, cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
+        for container in spec.app_containers() {
+            if container.value.get("command").is_some()
+                || vllm::image_starts_vllm(cx.env, container.image()) != Some(true)
+            {
+                continue;
+            }
+            let Some(Value::Array(args)) = container.value.get("args") else {
+                continue;
+            };
+            let words: Vec<&str> = args.iter().filter_map(Value::as_str).collect();
+            let moved = vllm::repeated_entrypoint(&words);
+            if moved == 0 {
+                continue;
+            }
+            let first = words[0];
+            let mut command: Vec<&str> = words[..moved].to_vec();
+            if command == ["serve"] {
+                command.insert(0, "vllm");
+            }
+            let args_at = container.pointer.key("args");
+            out.report(
+                &args_at.index(0),
+                format!(
+                    "the image already runs `vllm serve`; args starting with `{first}` run it twice"
+                ),
+            )
+            .help("put the entrypoint in `command` and only the model and flags in `args`")
+            .fix(
+                format!("move `{}` into command", command.join(" ")),
+                |fix| {
                     fix.add(&container.pointer.key("command"), &json!(command));
                     for i in (0..moved).rev() {
                         fix.remove(&args_at.index(i));
                     }
-                });
-            }
+                },
+            );
         }
     }
 }

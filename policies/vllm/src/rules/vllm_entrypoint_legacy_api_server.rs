@@ -39,32 +39,34 @@ declare_rule! {
 }
 
 impl Rule for VllmEntrypointLegacyApiServer {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.servers_checked(&spec, out) {
-                if server.invocation.entrypoint != Entrypoint::LegacyApiServer {
-                    continue;
-                }
-                let Some(word) = &server.invocation.start else {
-                    continue;
-                };
-                if cx
-                    .env
-                    .image(server.container.image())
-                    .is_some_and(|i| i.patched)
-                {
-                    continue;
-                }
-                vllm::report_word(
-                    out,
-                    word,
-                    "vllm.entrypoints.api_server is a demo server without the OpenAI /v1 API",
-                )
-                .help("run vllm.entrypoints.openai.api_server (or `vllm serve`)")
-                .fix("use vllm.entrypoints.openai.api_server", |fix| {
-                    vllm::replace_word(fix, cx.object, word, "vllm.entrypoints.openai.api_server");
-                });
-            }
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        if server.invocation.entrypoint != Entrypoint::LegacyApiServer {
+            return;
         }
+        let Some(word) = &server.invocation.start else {
+            return;
+        };
+        if cx
+            .env
+            .image(server.container.image())
+            .is_some_and(|i| i.patched)
+        {
+            return;
+        }
+        vllm::report_word(
+            out,
+            word,
+            "vllm.entrypoints.api_server is a demo server without the OpenAI /v1 API",
+        )
+        .help("run vllm.entrypoints.openai.api_server (or `vllm serve`)")
+        .fix("use vllm.entrypoints.openai.api_server", |fix| {
+            vllm::replace_word(fix, cx.object, word, "vllm.entrypoints.openai.api_server");
+        });
     }
 }

@@ -36,30 +36,36 @@ declare_rule! {
 }
 
 impl Rule for VllmFlagGpuMemUtil {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.servers_checked(&spec, out) {
-                let Some(flag) = server.flag("gpu-memory-utilization") else {
-                    continue;
-                };
-                let Some(util) = flag.number::<f64>() else {
-                    continue;
-                };
-                if util <= 0.0 || util > 1.0 {
-                    vllm::report_word(out, &flag.at, format!("--gpu-memory-utilization {util} is outside (0, 1]: vLLM refuses to start"))
-                        .severity(Severity::Error)
-                        .help("use a fraction such as 0.9")
-                        .fix("set --gpu-memory-utilization=0.9", |fix| {
-                            server.set_flag(fix, cx.object, "gpu-memory-utilization", "0.9");
-                        });
-                } else if util < 0.5 {
-                    vllm::report_word(out, &flag.at, format!("--gpu-memory-utilization {util} leaves most of the GPU unused and the KV cache small"))
-                        .help("0.9 is the default; lower it only for a GPU shared with other processes");
-                } else if util > 0.95 {
-                    vllm::report_word(out, &flag.at, format!("--gpu-memory-utilization {util} leaves no headroom for CUDA graphs and other processes"))
-                        .help("stay at or below 0.95");
-                }
-            }
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some(flag) = server.flag("gpu-memory-utilization") else {
+            return;
+        };
+        let Some(util) = flag.number::<f64>() else {
+            return;
+        };
+        if util <= 0.0 || util > 1.0 {
+            vllm::report_word(
+                out,
+                &flag.at,
+                format!("--gpu-memory-utilization {util} is outside (0, 1]: vLLM refuses to start"),
+            )
+            .severity(Severity::Error)
+            .help("use a fraction such as 0.9")
+            .fix("set --gpu-memory-utilization=0.9", |fix| {
+                server.set_flag(fix, cx.object, "gpu-memory-utilization", "0.9");
+            });
+        } else if util < 0.5 {
+            vllm::report_word(out, &flag.at, format!("--gpu-memory-utilization {util} leaves most of the GPU unused and the KV cache small"))
+                .help("0.9 is the default; lower it only for a GPU shared with other processes");
+        } else if util > 0.95 {
+            vllm::report_word(out, &flag.at, format!("--gpu-memory-utilization {util} leaves no headroom for CUDA graphs and other processes"))
+                .help("stay at or below 0.95");
         }
     }
 }

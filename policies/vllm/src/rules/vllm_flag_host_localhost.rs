@@ -33,30 +33,30 @@ declare_rule! {
 }
 
 impl Rule for VllmFlagHostLocalhost {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.servers_checked(&spec, out) {
-                let Some(flag) = server.flag("host") else {
-                    continue;
-                };
-                let Some(host) = flag.value.as_deref() else {
-                    continue;
-                };
-                if !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") {
-                    continue;
-                }
-                vllm::report_word(
-                    out,
-                    &flag.at,
-                    format!(
-                        "--host {host} listens on loopback: nothing outside the pod can reach vLLM"
-                    ),
-                )
-                .help("listen on all interfaces with --host=0.0.0.0")
-                .fix("set --host=0.0.0.0", |fix| {
-                    server.set_flag(fix, cx.object, "host", "0.0.0.0");
-                });
-            }
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some(flag) = server.flag("host") else {
+            return;
+        };
+        let Some(host) = flag.value.as_deref() else {
+            return;
+        };
+        if !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") {
+            return;
         }
+        vllm::report_word(
+            out,
+            &flag.at,
+            format!("--host {host} listens on loopback: nothing outside the pod can reach vLLM"),
+        )
+        .help("listen on all interfaces with --host=0.0.0.0")
+        .fix("set --host=0.0.0.0", |fix| {
+            server.set_flag(fix, cx.object, "host", "0.0.0.0");
+        });
     }
 }

@@ -36,48 +36,50 @@ declare_rule! {
 }
 
 impl Rule for VllmFlagMaxModelLenExceeds {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.servers_checked(&spec, out) {
-                let Some(flag) = server.flag("max-model-len") else {
-                    continue;
-                };
-                let Some(len) = flag.number::<u64>() else {
-                    server.skip_unknown(out, &flag);
-                    continue;
-                };
-                let Some((_, model)) = server.known_model(cx.env, out) else {
-                    continue;
-                };
-                let allowed = server
-                    .container
-                    .env("VLLM_ALLOW_LONG_MAX_MODEL_LEN")
-                    .is_some_and(|(_, v)| {
-                        v.get("value")
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| s == "1" || s.eq_ignore_ascii_case("true"))
-                    });
-                let rope = server
-                    .flag("hf-overrides")
-                    .is_some_and(|f| f.raw.contains("rope_scaling"))
-                    || server.flag("rope-scaling").is_some();
-                if len <= u64::from(model.max_context) || allowed || rope {
-                    continue;
-                }
-                let max = model.max_context;
-                vllm::report_word(
-                    out,
-                    &flag.at,
-                    format!(
-                        "--max-model-len {len} exceeds the {max} tokens {} supports",
-                        model.id
-                    ),
-                )
-                .help(format!("use at most {max}"))
-                .fix(format!("set --max-model-len={max}"), |fix| {
-                    server.set_flag(fix, cx.object, "max-model-len", &max.to_string());
-                });
-            }
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some(flag) = server.flag("max-model-len") else {
+            return;
+        };
+        let Some(len) = flag.number::<u64>() else {
+            server.skip_unknown(out, &flag);
+            return;
+        };
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
+        };
+        let allowed = server
+            .container
+            .env("VLLM_ALLOW_LONG_MAX_MODEL_LEN")
+            .is_some_and(|(_, v)| {
+                v.get("value")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s == "1" || s.eq_ignore_ascii_case("true"))
+            });
+        let rope = server
+            .flag("hf-overrides")
+            .is_some_and(|f| f.raw.contains("rope_scaling"))
+            || server.flag("rope-scaling").is_some();
+        if len <= u64::from(model.max_context) || allowed || rope {
+            return;
         }
+        let max = model.max_context;
+        vllm::report_word(
+            out,
+            &flag.at,
+            format!(
+                "--max-model-len {len} exceeds the {max} tokens {} supports",
+                model.id
+            ),
+        )
+        .help(format!("use at most {max}"))
+        .fix(format!("set --max-model-len={max}"), |fix| {
+            server.set_flag(fix, cx.object, "max-model-len", &max.to_string());
+        });
     }
 }

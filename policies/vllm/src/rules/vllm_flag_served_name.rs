@@ -36,38 +36,42 @@ declare_rule! {
 }
 
 impl Rule for VllmFlagServedName {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.complete_servers(&spec, out) {
-                let Some((model, fact)) = server.model_fact(cx.env) else {
-                    continue;
-                };
-                let Some(path) = model.value.as_deref() else {
-                    continue;
-                };
-                if !path.starts_with('/') || server.flag("served-model-name").is_some() {
-                    continue;
-                }
-                let name = fact.map_or_else(
-                    || {
-                        path.trim_end_matches('/')
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or(path)
-                            .to_string()
-                    },
-                    |m| m.id,
-                );
-                vllm::report_word(
-                    out,
-                    &model.at,
-                    format!("clients must call this model `{path}`: no --served-model-name"),
-                )
-                .help(format!("add --served-model-name={name}"))
-                .fix(format!("add --served-model-name={name}"), |fix| {
-                    server.set_flag(fix, cx.object, "served-model-name", &name);
-                });
-            }
+    const SERVERS: Servers = Servers::Complete;
+
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some((model, fact)) = server.model_fact(cx) else {
+            return;
+        };
+        let Some(path) = model.value.as_deref() else {
+            return;
+        };
+        if !path.starts_with('/') || server.flag("served-model-name").is_some() {
+            return;
         }
+        let name = fact.map_or_else(
+            || {
+                path.trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(path)
+                    .to_string()
+            },
+            |m| m.id,
+        );
+        vllm::report_word(
+            out,
+            &model.at,
+            format!("clients must call this model `{path}`: no --served-model-name"),
+        )
+        .help(format!("add --served-model-name={name}"))
+        .fix(format!("add --served-model-name={name}"), |fix| {
+            server.set_flag(fix, cx.object, "served-model-name", &name);
+        });
     }
 }

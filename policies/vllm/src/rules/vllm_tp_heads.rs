@@ -37,57 +37,59 @@ declare_rule! {
 }
 
 impl Rule for VllmTpHeads {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            for server in cx.servers_checked(&spec, out) {
-                let Some((tp, _, _)) = server.sizes(out) else {
-                    continue;
-                };
-                // One rank divides every head count.
-                if tp <= 1 {
-                    continue;
-                }
-                let Some((_, model)) = server.known_model(cx.env, out) else {
-                    continue;
-                };
-                let divides = |heads: u32| heads == 0 || u64::from(heads) % tp == 0;
-                if divides(model.attention_heads) && divides(model.vision_heads) {
-                    if !tp.is_power_of_two() {
-                        parallelism_site(&server)
-                            .report(
-                                out,
-                                format!("tensor parallelism {tp} divides the heads of {} but is not a power of two", model.id),
-                            )
-                            .severity(Severity::Warning)
-                            .help("GPU nodes come with 1, 2, 4 or 8 GPUs and NCCL's ring and tree layouts assume powers of two; use one unless you know why not");
-                    }
-                    continue;
-                }
-                let valid: Vec<String> = (1..=64u32)
-                    .filter(|&n| {
-                        model.attention_heads % n == 0
-                            && (model.vision_heads == 0 || model.vision_heads % n == 0)
-                    })
-                    .map(|n| n.to_string())
-                    .collect();
-                let heads = if model.vision_heads > 0 {
-                    format!(
-                        "{} attention heads and {} vision heads",
-                        model.attention_heads, model.vision_heads
-                    )
-                } else {
-                    format!("{} attention heads", model.attention_heads)
-                };
-                parallelism_site(&server)
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        let Some((tp, _, _)) = server.sizes(out) else {
+            return;
+        };
+        // One rank divides every head count.
+        if tp <= 1 {
+            return;
+        }
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
+        };
+        let divides = |heads: u32| heads == 0 || u64::from(heads) % tp == 0;
+        if divides(model.attention_heads) && divides(model.vision_heads) {
+            if !tp.is_power_of_two() {
+                parallelism_site(server)
                     .report(
                         out,
-                        format!(
-                            "{} has {heads}, which tensor parallelism {tp} does not divide",
-                            model.id
-                        ),
+                        format!("tensor parallelism {tp} divides the heads of {} but is not a power of two", model.id),
                     )
-                    .help(format!("valid sizes: {}", valid.join(", ")));
+                    .severity(Severity::Warning)
+                    .help("GPU nodes come with 1, 2, 4 or 8 GPUs and NCCL's ring and tree layouts assume powers of two; use one unless you know why not");
             }
+            return;
         }
+        let valid: Vec<String> = (1..=64u32)
+            .filter(|&n| {
+                model.attention_heads % n == 0
+                    && (model.vision_heads == 0 || model.vision_heads % n == 0)
+            })
+            .map(|n| n.to_string())
+            .collect();
+        let heads = if model.vision_heads > 0 {
+            format!(
+                "{} attention heads and {} vision heads",
+                model.attention_heads, model.vision_heads
+            )
+        } else {
+            format!("{} attention heads", model.attention_heads)
+        };
+        parallelism_site(server)
+            .report(
+                out,
+                format!(
+                    "{} has {heads}, which tensor parallelism {tp} does not divide",
+                    model.id
+                ),
+            )
+            .help(format!("valid sizes: {}", valid.join(", ")));
     }
 }

@@ -37,33 +37,30 @@ declare_rule! {
 }
 
 impl Rule for VllmTpOversized {
-    fn check(&self, cx: &Context, out: &mut Findings) {
-        for spec in cx.pod_specs() {
-            check_spec(cx, &spec, out);
-        }
-    }
-}
-
-/// Checks one pod template (a LeaderWorkerSet has two).
-fn check_spec(cx: &Context, spec: &PodSpec<'_>, out: &mut Findings) {
-    for server in cx.servers_checked(spec, out) {
+    fn check_server(
+        &self,
+        cx: &Context,
+        spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
         let Some((tp, _, _)) = server.sizes(out) else {
-            continue;
+            return;
         };
         if tp <= 1 {
-            continue;
+            return;
         }
-        let Some((_, model)) = server.known_model(cx.env, out) else {
-            continue;
+        let Some((_, model)) = server.known_model(cx, out) else {
+            return;
         };
         let Some((_, gpu)) = cx.gpu_checked(spec, out) else {
-            continue;
+            return;
         };
         let label = gpu.name.clone();
         if model.weights_mib * 2 > gpu.memory_mib {
-            continue;
+            return;
         }
-        parallelism_site(&server)
+        parallelism_site(server)
             .report(
                 out,
                 format!(

@@ -45,71 +45,77 @@ declare_rule! {
 }
 
 impl Rule for VllmTpPpGpuMismatch {
-    fn check(&self, cx: &Context, out: &mut Findings) {
+    /// A LeaderWorkerSet's ranks span its group; any other workload's are its first pod
+    /// template's (a Ray head, a KServe predictor).
+    fn check_object(&self, cx: &Context, out: &mut Findings) {
         let specs = cx.pod_specs();
         if cx.kind() == "LeaderWorkerSet" {
             check_leader_worker_set(cx, &specs, out);
             return;
         }
         let Some(spec) = specs.first() else { return };
-        for server in cx.servers_checked(spec, out) {
-            // Every device that runs one rank (GPUs, MIG slices, TPU chips, Gaudi, Neuron
-            // cores); a Neuron device holds several cores, so its rank count is unknown.
-            let Some(gpus) = server.container.rank_devices().filter(|&n| n > 0) else {
-                continue;
-            };
-            let inv = &server.invocation;
-            let Some((tp, pp, dp)) = server.sizes(out) else {
-                continue;
-            };
-            let ranks = tp * pp * dp;
-            if ranks == gpus {
-                continue;
-            }
-            let product = if pp == 1 && dp == 1 {
-                format!("tensor parallelism {tp}")
-            } else {
-                format!("TP {tp} × PP {pp} × DP {dp} = {ranks} ranks")
-            };
-            let (severity, message) = if ranks > gpus {
-                (
-                    Severity::Error,
-                    format!(
-                        "{product} needs {ranks} GPUs but container `{}` has {gpus}",
-                        server.container.name()
-                    ),
-                )
-            } else {
-                (
-                    Severity::Warning,
-                    format!(
-                        "{product} uses {ranks} of the {gpus} GPUs of container `{}`",
-                        server.container.name()
-                    ),
-                )
-            };
-            let heads_ok = server
-                .model_fact(cx.env)
-                .and_then(|(_, m)| m)
-                .is_some_and(|m| {
-                    u64::from(m.attention_heads) % gpus == 0
-                        && (m.vision_heads == 0 || u64::from(m.vision_heads) % gpus == 0)
-                });
-            let unset = |name, short| inv.flag(name, Some(short), &server.vars).is_none();
-            let fixable = heads_ok
-                && unset("pipeline-parallel-size", "pp")
-                && unset("data-parallel-size", "dp");
-            let finding = parallelism_site(&server)
-                .report(out, message)
-                .severity(severity)
-                .help(format!(
-                    "make the ranks equal the GPUs: {gpus} GPUs, or request {ranks}"
-                ));
-            if fixable {
-                finding.fix(format!("set --tensor-parallel-size={gpus}"), |fix| {
-                    server.set_flag(fix, cx.object, "tensor-parallel-size", &gpus.to_string());
-                });
-            }
+        self.check_pod_spec(cx, spec, out);
+    }
+
+    fn check_server(
+        &self,
+        cx: &Context,
+        _spec: &PodSpec<'_>,
+        server: &Server<'_>,
+        out: &mut Findings,
+    ) {
+        // Every device that runs one rank (GPUs, MIG slices, TPU chips, Gaudi, Neuron
+        // cores); a Neuron device holds several cores, so its rank count is unknown.
+        let Some(gpus) = server.container.rank_devices().filter(|&n| n > 0) else {
+            return;
+        };
+        let inv = &server.invocation;
+        let Some((tp, pp, dp)) = server.sizes(out) else {
+            return;
+        };
+        let ranks = tp * pp * dp;
+        if ranks == gpus {
+            return;
+        }
+        let product = if pp == 1 && dp == 1 {
+            format!("tensor parallelism {tp}")
+        } else {
+            format!("TP {tp} × PP {pp} × DP {dp} = {ranks} ranks")
+        };
+        let (severity, message) = if ranks > gpus {
+            (
+                Severity::Error,
+                format!(
+                    "{product} needs {ranks} GPUs but container `{}` has {gpus}",
+                    server.container.name()
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!(
+                    "{product} uses {ranks} of the {gpus} GPUs of container `{}`",
+                    server.container.name()
+                ),
+            )
+        };
+        let heads_ok = server.model_fact(cx).and_then(|(_, m)| m).is_some_and(|m| {
+            u64::from(m.attention_heads) % gpus == 0
+                && (m.vision_heads == 0 || u64::from(m.vision_heads) % gpus == 0)
+        });
+        let unset = |name, short| inv.flag(name, Some(short), &server.vars).is_none();
+        let fixable =
+            heads_ok && unset("pipeline-parallel-size", "pp") && unset("data-parallel-size", "dp");
+        let finding = parallelism_site(server)
+            .report(out, message)
+            .severity(severity)
+            .help(format!(
+                "make the ranks equal the GPUs: {gpus} GPUs, or request {ranks}"
+            ));
+        if fixable {
+            finding.fix(format!("set --tensor-parallel-size={gpus}"), |fix| {
+                server.set_flag(fix, cx.object, "tensor-parallel-size", &gpus.to_string());
+            });
         }
     }
 }
