@@ -29,45 +29,7 @@ pub const WORKLOAD_KINDS: &[&str] = &[
     "LLMInferenceService",
 ];
 
-/// The annotation the host puts on objects it read from the live cluster or the config's
-/// `existing` list (see `inventory`).
-pub const SOURCE_ANNOTATION: &str = "kubectl-vllm/source";
-
-/// Whether `object` is known only by its metadata (read from the cluster as metadata only, or
-/// listed as existing in the config): checks on its data must not conclude a key is missing.
-#[must_use]
-pub fn metadata_only(object: &Value) -> bool {
-    source(object).is_some_and(|s| s.contains("metadata-only"))
-}
-
-/// An object known by name only (a Secret the cluster would not let us read, an entry of the
-/// config's `existing` list): its identity and the annotation that says so; `source` names where
-/// it came from (`cluster`, `existing`).
-#[must_use]
-pub fn stand_in(
-    api_version: &str,
-    kind: &str,
-    namespace: Option<&str>,
-    name: &str,
-    source: &str,
-) -> Value {
-    let mut object = serde_json::json!({
-        "apiVersion": api_version,
-        "kind": kind,
-        "metadata": {"name": name, "annotations": {SOURCE_ANNOTATION: format!("{source}, metadata-only")}},
-    });
-    if let Some(namespace) = namespace {
-        object["metadata"]["namespace"] = Value::String(namespace.to_string());
-    }
-    object
-}
-
-fn source(object: &Value) -> Option<&str> {
-    object
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(SOURCE_ANNOTATION))
-        .and_then(Value::as_str)
-}
+pub use kubectl_vllm_core::stand_in::{SOURCE_ANNOTATION, metadata_only, stand_in};
 
 /// A pod spec inside an object, with its pointer.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! Integration tests of `kubectl vllm` (one test binary: every binary links wasmtime).
 
 mod apply;
+mod architecture;
 mod cli;
 mod distribution;
 mod docs;
