@@ -248,7 +248,7 @@ impl LintArgs {
     /// The exit status for `report`: `--fail-on`, softened by `--exit-zero` (never an error).
     #[must_use]
     pub fn status(&self, report: &Report) -> ExitStatus {
-        match ExitStatus::of(report, self.fail_on) {
+        match ExitStatus::of(report, self.fail_on.threshold()) {
             ExitStatus::Failure if self.exit_zero => ExitStatus::Success,
             status => status,
         }

@@ -16,58 +16,16 @@ pub mod args;
 mod commands;
 mod connect;
 mod pipeline;
+mod status;
 
 use std::ffi::OsString;
 use std::io::Write;
 
 use clap::Parser as _;
 
-use kubectl_vllm_engine::{Report, Verdict};
-
 pub use args::Cli;
-use args::{Command, ConfigCommand, FailOn};
-
-/// The version of the policy contract this host implements.
-pub const CONTRACT: &str = kubectl_vllm_host::Contract::CURRENT;
-
-/// How a run ends (product.md, "Exit codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: nothing at or above `--fail-on`.
-    Success,
-    /// 1: findings at or above `--fail-on` (or, for `diff` and `fix --diff`, changes).
-    Failure,
-    /// 2: a usage, config or input error, or a policy that failed.
-    Error,
-}
-
-impl ExitStatus {
-    /// The status of `report` under `--fail-on`.
-    #[must_use]
-    pub fn of(report: &Report, fail_on: FailOn) -> Self {
-        match report.verdict(fail_on.threshold()) {
-            Verdict::Passed => Self::Success,
-            Verdict::Findings => Self::Failure,
-            Verdict::Failed => Self::Error,
-        }
-    }
-
-    /// The process exit code.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Success => 0,
-            Self::Failure => 1,
-            Self::Error => 2,
-        }
-    }
-}
-
-impl From<ExitStatus> for std::process::ExitCode {
-    fn from(status: ExitStatus) -> Self {
-        Self::from(status.code())
-    }
-}
+use args::{Command, ConfigCommand};
+pub use status::ExitStatus;
 
 /// Runs the command line `args` (including the program name).
 pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {

@@ -3,7 +3,7 @@
 use kubectl_vllm_core::Severity;
 use kubectl_vllm_engine::report::Report;
 
-use crate::{Context, Emitter, position, relative, summary};
+use crate::emitter::{Context, Emitter, position, relative, summary};
 
 /// GitHub shows at most this many annotations of each level per step.
 const GITHUB_ANNOTATIONS_PER_LEVEL: usize = 10;

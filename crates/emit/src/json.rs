@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use kubectl_vllm_engine::report::{self, Report};
 
-use crate::{Context, Emitter, position};
+use crate::emitter::{Context, Emitter, position};
 
 /// `-o json`.
 pub struct Json;

@@ -1,10 +1,10 @@
 //! JUnit XML, as GitLab and Jenkins read it.
 
 use kubectl_vllm_core::Severity;
-use kubectl_vllm_engine::report::{Finding, Report, Resource};
+use kubectl_vllm_engine::report::{Finding, Report};
 use kubectl_vllm_manifest::Manifests;
 
-use crate::{Context, Emitter};
+use crate::emitter::{Context, Emitter};
 
 /// JUnit XML: one `<testsuite>` per file, one `<testcase>` per
 /// object. A test case fails (`<failure>`, one per case, listing every finding) when a finding is
@@ -36,7 +36,7 @@ fn junit(report: &Report, manifests: &Manifests, fail_on: Option<Severity>) -> S
         let cases = &mut files[object.file].1;
         case_of.push(cases.len());
         cases.push(Case {
-            name: Resource::from(&object.reference).path(),
+            name: object.reference.path(),
             findings: Vec::new(),
         });
     }

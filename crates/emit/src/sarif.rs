@@ -20,7 +20,7 @@ use kubectl_vllm_engine::Registry;
 use kubectl_vllm_engine::registry::RuleInfo;
 use kubectl_vllm_engine::report::{Finding, Report, Resource};
 
-use crate::{Context, Emitter, position};
+use crate::emitter::{Context, Emitter, position};
 
 /// Where the rule pages live unless the config's `docs-url` says otherwise.
 pub const DEFAULT_DOCS_URL: &str =

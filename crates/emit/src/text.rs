@@ -9,7 +9,7 @@ use kubectl_vllm_engine::report::{Finding, Report};
 use kubectl_vllm_manifest::load::{REDACTED, secret_value_spans};
 use kubectl_vllm_manifest::{Manifests, Span};
 
-use crate::{Context, Emitter, summary};
+use crate::emitter::{Context, Emitter, summary};
 
 /// Human-readable text: a miette snippet per finding, then the summary line.
 pub struct Text;

@@ -10,7 +10,7 @@ use kubectl_vllm_host::facts::LiveFacts;
 use kubectl_vllm_host::provider::{Hint, Resolved};
 use kubectl_vllm_host::{
     ArtifactCache, Cluster, Contract, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef,
-    Outcome, Policy, PolicyError, RunFacts, Shared, Skip,
+    Outcome, Policy, PolicyError, Shared, Skip,
 };
 use kubectl_vllm_manifest::{Manifests, Object};
 
@@ -240,16 +240,16 @@ impl Linter {
         rules::duplicate_keys(manifests, &mut findings);
         rules::suppression_problems(manifests, &mut findings);
         rules::secret_values(manifests, &mut findings);
-        let run = RunFacts {
-            provider: provider.provider,
-            complete: manifests.errors.is_empty(),
-        };
-        let enabled = |id: &str| config.enabled(id);
+        let complete = manifests.errors.is_empty();
         let note = provider_note(manifests, &provider);
         let locator = Locator::new(manifests);
         let mut skips: Vec<(usize, Skip)> = Vec::new();
         for policy in &mut self.policies {
-            let runnable = policy.runnable_rules(run, &enabled);
+            let runnable =
+                self.registry
+                    .runnable(policy.name(), provider.provider, complete, |id| {
+                        config.enabled(id)
+                    });
             // A 0.2 policy with nothing to run is not called; a 0.1 policy runs all its rules.
             if runnable.is_empty() && policy.contract != Contract::V0_1 {
                 continue;

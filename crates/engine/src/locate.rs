@@ -4,7 +4,7 @@
 use kubectl_vllm_core::{Pointer, RuleMeta};
 use kubectl_vllm_manifest::{Manifests, Object, SourceFile, Span};
 
-use crate::report::{Finding, Region, Resource};
+use crate::report::{Finding, Region};
 
 /// Locates findings in one input set.
 #[derive(Clone, Copy)]
@@ -33,7 +33,7 @@ impl<'a> Locator<'a> {
         let file = &self.manifests.files[object.file];
         finding.file.clone_from(&file.source.name);
         finding.object = Some(object.id());
-        finding.resource = Some(Resource::from(&object.reference));
+        finding.resource = Some(object.reference.clone());
         if let Some(located) = self.manifests.locate(object, &pointer) {
             finding.region = Some(region(
                 &file.source,

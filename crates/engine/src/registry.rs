@@ -81,6 +81,17 @@ impl RuleInfo {
         }
     }
 
+    /// Whether the rule runs in a run targeting `provider` whose inputs all loaded (`complete`):
+    /// a provider-specific rule runs under its providers, and under an unknown provider only to
+    /// say it skipped; a rule that concludes an object is missing needs every input.
+    #[must_use]
+    pub fn runs(&self, provider: Provider, complete: bool) -> bool {
+        let provider_ok = self.providers.is_empty()
+            || provider == Provider::Unknown
+            || self.providers.contains(&provider);
+        provider_ok && (complete || !self.complete_set)
+    }
+
     /// The declared fix applicability, when the rule has fixes.
     #[must_use]
     pub fn applicability(&self) -> Option<Applicability> {
@@ -131,6 +142,23 @@ impl Registry {
         self.rules.iter()
     }
 
+    /// The ids of `policy`'s rules to run: those `enabled` accepts that [`RuleInfo::runs`].
+    #[must_use]
+    pub fn runnable(
+        &self,
+        policy: &str,
+        provider: Provider,
+        complete: bool,
+        enabled: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter(|r| r.policy() == Some(policy))
+            .filter(|r| enabled(r.id.as_str()) && r.runs(provider, complete))
+            .map(|r| r.id.to_string())
+            .collect()
+    }
+
     /// Whether `id` is a rule whose findings always count (input and policy errors).
     #[must_use]
     pub fn unsuppressible(&self, id: &str) -> bool {
@@ -141,5 +169,40 @@ impl Registry {
     #[must_use]
     pub fn silenced_by_annotations(&self, id: &str) -> bool {
         self.get(id).is_none_or(|r| r.silenced_by_annotations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(providers: Vec<Provider>, complete_set: bool) -> RuleInfo {
+        RuleInfo {
+            providers,
+            complete_set,
+            ..RuleInfo::of::<crate::rules::ModelUnknown>(Origin::Policy("p".into()))
+        }
+    }
+
+    #[test]
+    fn requirements_decide_what_runs() {
+        let gke = rule(vec![Provider::Gke], false);
+        assert!(gke.runs(Provider::Gke, true));
+        assert!(gke.runs(Provider::Unknown, true), "to say it skipped");
+        assert!(!gke.runs(Provider::Eks, true));
+        assert!(!gke.runs(Provider::Generic, true));
+        let whole = rule(Vec::new(), true);
+        assert!(whole.runs(Provider::Eks, true));
+        assert!(!whole.runs(Provider::Eks, false));
+        let registry = Registry::new(vec![gke, whole]);
+        assert_eq!(
+            registry.runnable("p", Provider::Eks, true, |_| true),
+            ["model-unknown"]
+        );
+        assert!(
+            registry
+                .runnable("other", Provider::Gke, true, |_| true)
+                .is_empty()
+        );
     }
 }

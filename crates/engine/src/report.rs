@@ -4,40 +4,8 @@
 use kubectl_vllm_core::{Applicability, Pointer, RuleId, RuleMeta, Severity, rule_id};
 use kubectl_vllm_manifest::{ObjectId, Span};
 
-/// The object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Resource {
-    /// apiVersion.
-    pub api_version: String,
-    /// kind.
-    pub kind: String,
-    /// Namespace (`None` for cluster-scoped objects).
-    pub namespace: Option<String>,
-    /// Name.
-    pub name: String,
-}
-
-impl From<&kubectl_vllm_manifest::ObjectRef> for Resource {
-    fn from(r: &kubectl_vllm_manifest::ObjectRef) -> Self {
-        Self {
-            api_version: r.api_version.clone(),
-            kind: r.kind.clone(),
-            namespace: r.namespace.clone(),
-            name: r.name.clone(),
-        }
-    }
-}
-
-impl Resource {
-    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects.
-    #[must_use]
-    pub fn path(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
-            None => format!("{}/{}", self.kind, self.name),
-        }
-    }
-}
+/// The object a finding is about: the loader's identity of it.
+pub use kubectl_vllm_manifest::ObjectRef as Resource;
 
 /// One edit of a fix, relative to the finding's object.
 #[derive(Debug, Clone, PartialEq, Eq)]

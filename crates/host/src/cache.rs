@@ -2,7 +2,9 @@
 //! build) is paid once per machine, engine configuration and CPU, not on every run.
 //!
 //! Key: SHA-256 of the component bytes + the engine's `precompile_compatibility_hash`. Artifacts are
-//! written to a temporary file and renamed into a directory that only the current user can write.
+//! written to a temporary file and renamed into a directory that the current user owns and only
+//! they can write; a directory that fails either check (or any directory where they cannot be
+//! checked) is not used.
 //! Any failure to read or trust an artifact falls back to compiling (and rewriting it): a cache
 //! never changes a result, only how long it takes.
 
@@ -89,15 +91,24 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         })
 }
 
+/// Whether `dir` is a directory this user owns and nobody else can write: the precondition of
+/// loading machine code from it (`kubectl_vllm_precompiled::load_own_artifact`).
 #[cfg(unix)]
 fn directory_is_private(dir: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o022 == 0)
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // `symlink_metadata`: a link to someone else's directory is not ours.
+    std::fs::symlink_metadata(dir).is_ok_and(|m| {
+        m.is_dir()
+            && m.uid() == rustix::process::geteuid().as_raw()
+            && m.permissions().mode() & 0o022 == 0
+    })
 }
 
+/// Elsewhere (Windows) ownership and ACLs are not checked here, so no directory is trusted and
+/// every policy is compiled: the cache is an optimisation, never a risk.
 #[cfg(not(unix))]
-fn directory_is_private(dir: &Path) -> bool {
-    dir.is_dir()
+fn directory_is_private(_dir: &Path) -> bool {
+    false
 }
 
 fn store(dir: &Path, path: &Path, component: &Component) -> std::io::Result<()> {
@@ -131,5 +142,49 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(not(unix))]
     {
         std::fs::create_dir_all(dir)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn only_a_directory_this_user_owns_and_alone_can_write_is_trusted() {
+        let base = std::env::temp_dir().join(format!("kubectl-vllm-trust-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let own = base.join("own");
+        create_private_dir(&own).unwrap();
+        assert!(directory_is_private(&own));
+
+        let open = base.join("open");
+        std::fs::create_dir_all(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(!directory_is_private(&open), "a world-writable directory");
+
+        let link = base.join("link");
+        std::os::unix::fs::symlink(&own, &link).unwrap();
+        assert!(
+            !directory_is_private(&link),
+            "a symlink, even to our own directory"
+        );
+
+        assert!(!directory_is_private(&base.join("missing")));
+
+        // Someone else's directory: only root can make one to test with.
+        if rustix::process::geteuid().is_root() {
+            let theirs = base.join("theirs");
+            create_private_dir(&theirs).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), None).unwrap();
+            assert!(
+                !directory_is_private(&theirs),
+                "a directory another user owns"
+            );
+        } else {
+            eprintln!("SKIPPED: the foreign-owner case needs root to chown a directory");
+        }
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

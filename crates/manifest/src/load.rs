@@ -97,6 +97,17 @@ impl ObjectId {
     }
 }
 
+impl ObjectRef {
+    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects.
+    #[must_use]
+    pub fn path(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
 /// One Kubernetes object of the input set.
 #[derive(Debug, Clone)]
 pub struct Object {

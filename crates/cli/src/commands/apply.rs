@@ -126,7 +126,7 @@ pub(crate) fn run(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn Wri
         linter: &prepared.linter,
         config: &prepared.config,
     };
-    let blocking = ExitStatus::of(&prepared.report, args.run.fail_on);
+    let blocking = ExitStatus::of(&prepared.report, args.run.fail_on.threshold());
     if !prepared.report.findings.is_empty() {
         let text = rendering.render(
             &prepared.report,

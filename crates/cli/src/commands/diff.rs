@@ -21,7 +21,7 @@ pub(crate) fn run(args: &DiffArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let remaining = ExitStatus::of(&prepared.report, args.run.fail_on);
+    let remaining = ExitStatus::of(&prepared.report, args.run.fail_on.threshold());
     if remaining == ExitStatus::Error {
         let text = kubectl_vllm_emit::text(&prepared.report, &prepared.manifests, false);
         let _ = stderr.write_all(text.as_bytes());

@@ -7,16 +7,17 @@ use std::path::Path;
 use kubectl_vllm_engine::Registry;
 use kubectl_vllm_engine::catalogue::CATALOGUE;
 
+use crate::ExitStatus;
 use crate::args::{Cli, PolicyArgs, RulesFormat};
 use crate::pipeline::{load_config, prepare};
-use crate::{CONTRACT, ExitStatus};
 
 /// `kubectl vllm version`.
 pub(crate) fn version(stdout: &mut dyn Write) -> ExitStatus {
     let _ = writeln!(
         stdout,
-        "kubectl-vllm {} (policy contract {CONTRACT})",
-        env!("CARGO_PKG_VERSION")
+        "kubectl-vllm {} (policy contract {})",
+        env!("CARGO_PKG_VERSION"),
+        kubectl_vllm_host::Contract::CURRENT
     );
     ExitStatus::Success
 }

@@ -42,8 +42,10 @@ fn load(paths: &[&str]) -> Manifests {
         if full.is_dir() {
             let mut found: Vec<_> = std::fs::read_dir(&full)
                 .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".yaml") && !n.ends_with(".kubectl-vllm.yaml"))
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".kubectl-vllm.yaml"))
                 .collect();
             found.sort();
             files.extend(found.into_iter().map(|n| format!("{path}/{n}")));

@@ -4,7 +4,7 @@ use kubectl_vllm_core::{Pointer, declare_rule};
 use kubectl_vllm_manifest::{Manifests, ObjectId};
 
 use crate::locate::region;
-use crate::report::{Finding, Resource};
+use crate::report::Finding;
 
 declare_rule! {
     /// ## What it does
@@ -66,7 +66,7 @@ pub(crate) fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>)
                 .map(|i| &manifests.objects[i]);
             match object {
                 Some(object) => {
-                    finding.resource = Some(Resource::from(&object.reference));
+                    finding.resource = Some(object.reference.clone());
                     finding.pointer = object.id().relative_pointer(&pointer);
                     finding.object = Some(object.id());
                 }
