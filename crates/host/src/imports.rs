@@ -1,10 +1,10 @@
 //! What a 0.2 policy imports: `inventory`, `facts` and `cluster`, answered from the run's
 //! [`Shared`](crate::Shared) state.
 
-use crate::State;
 use crate::bindings::kubectl_vllm::policy::{cluster, facts as wit, inventory, types};
 use crate::facts::{AcceleratorFact, ModelFact, NodePoolFact, StorageClassFact};
 use crate::provider::{Provider, ProviderSource};
+use crate::state::State;
 
 /// The contract's name for a provider.
 pub(crate) fn provider(p: Provider) -> types::Provider {

@@ -12,9 +12,9 @@
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 
-use crate::State;
 use crate::bindings::kubectl_vllm::policy::types as now;
 use crate::provider::Provider;
+use crate::state::State;
 
 #[allow(missing_docs, clippy::pedantic)]
 mod bindings {
@@ -111,12 +111,12 @@ pub(crate) fn validate(info: &now::PolicyInfo, finding: &now::Finding) -> Result
             "finding for rule `{rule}`, which the policy does not declare"
         ));
     }
-    crate::validate_location(rule, &finding.pointer, finding.sub_span)?;
+    crate::validate::validate_location(rule, &finding.pointer, finding.sub_span)?;
     if finding.message.trim().is_empty() {
         return Err(format!("rule `{rule}`: empty message"));
     }
     if let Some(fix) = &finding.fix {
-        crate::validate_operations(rule, &fix.operations)?;
+        crate::validate::validate_operations(rule, &fix.operations)?;
     }
     Ok(())
 }

@@ -354,7 +354,7 @@ impl Walker<'_> {
                 continue;
             }
             let names: Vec<String> = allowed.iter().map(|a| (*a).to_string()).collect();
-            let close = crate::suggestion(value, &names);
+            let close = crate::names::suggestion(value, &names);
             self.report(
                 rule_id::<rules::SchemaEnum>(),
                 &at,
@@ -422,7 +422,7 @@ impl Walker<'_> {
                 pointer,
                 format!(
                     "`{}: {text}` is not a Kubernetes quantity",
-                    crate::field_name(pointer)
+                    crate::names::field_name(pointer)
                 ),
                 Some(
                     "write a number with an optional suffix: `500m`, `2`, `16Gi`, `1.5G`, `1e3`"

@@ -1,4 +1,4 @@
-//! The `schema-*` rules: what this crate's validation reports, each [`crate::Issue`] naming one of
+//! The `schema-*` rules: what this crate's validation reports, each `Issue` naming one of
 //! these structs. Documented here like every rule; `kubectl vllm explain` prints these doc
 //! comments.
 

@@ -4,7 +4,7 @@
 //! can land on, else a MIG slice it requests.
 
 use crate::k8s::{self, Device, PodSpec};
-use crate::{Accelerator, Context, Pointer, Vendor, pools};
+use crate::{Accelerator, Context, Findings, Pointer, SkipReason, Vendor, pools};
 
 /// Node labels that name the GPU model, most specific first.
 pub const MODEL_LABELS: &[&str] = &[
@@ -152,4 +152,45 @@ fn mig(spec: &PodSpec) -> Option<Selection> {
         }
     }
     None
+}
+
+// The accelerator questions of a context, defined here with the selection they answer from.
+impl Context<'_> {
+    /// The NVIDIA GPU a pod runs on, with how it was selected, for a rule that needs its facts.
+    /// When no node label, pool or MIG request names a model the table knows, records
+    /// `skipped(accelerator-unknown)` for the current rule and answers `None`. Pods that request
+    /// no NVIDIA device are not checked (other vendors' devices have their own rules).
+    pub fn gpu_checked(
+        &self,
+        spec: &PodSpec,
+        out: &mut Findings,
+    ) -> Option<(Selection, Accelerator)> {
+        if !spec.containers().iter().any(|c| c.nvidia_devices() > 0) {
+            return None;
+        }
+        let Some(selection) = self.accelerator(spec) else {
+            out.skip(
+                SkipReason::AcceleratorUnknown(
+                    "no node label, node pool or MIG request names a GPU model of the table".into(),
+                ),
+                &spec.at(),
+            );
+            return None;
+        };
+        if let Some(gpu) = selection.accelerator.clone() {
+            Some((selection, gpu))
+        } else {
+            out.skip(
+                SkipReason::AcceleratorUnknown(selection.how()),
+                &selection.at,
+            );
+            None
+        }
+    }
+
+    /// The accelerator a pod spec selects, by node label, node pool or MIG resource.
+    #[must_use]
+    pub fn accelerator(&self, spec: &PodSpec) -> Option<Selection> {
+        select(self, spec)
+    }
 }

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use crate::k8s::{Container, PodRole, PodSpec};
-use crate::{Env, FixBuilder, Pointer};
+use crate::{Env, FixBuilder, Location, Pointer};
 
 /// One word of the command line and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,15 @@ impl Word {
     #[must_use]
     pub fn in_shell(&self) -> bool {
         self.chars.is_some()
+    }
+}
+
+impl From<&Word> for Location {
+    fn from(word: &Word) -> Self {
+        Self {
+            pointer: word.pointer.clone(),
+            sub_span: word.chars,
+        }
     }
 }
 
@@ -1085,34 +1094,8 @@ impl Server<'_> {
     }
 }
 
+// `model_fact` and `known_model`, which ask a rule's context, are defined with the context.
 impl Server<'_> {
-    /// The model reference and its facts (when the fact table knows it), for a rule that can do
-    /// without them ([`crate::Context::model`]).
-    #[must_use]
-    pub fn model_fact(&self, cx: &crate::Context) -> Option<(FlagValue, Option<crate::Model>)> {
-        let model = self.model()?;
-        let fact = model.value.as_deref().and_then(|v| cx.model(v));
-        Some((model, fact))
-    }
-
-    /// The model reference and its facts, for a rule that needs them. When the reference cannot
-    /// be read (`--model=$(MODEL)` from a ConfigMap outside the set) it records
-    /// `skipped(unparsed)`, and when the fact table lacks the model `skipped(model-unknown)`
-    /// ([`crate::Context::model_checked`]), for the current rule at the model; both answer `None`.
-    pub fn known_model(
-        &self,
-        cx: &crate::Context,
-        out: &mut crate::Findings,
-    ) -> Option<(FlagValue, crate::Model)> {
-        let reference = self.model()?;
-        let Some(name) = reference.value.as_deref() else {
-            self.skip_unknown(out, &reference);
-            return None;
-        };
-        let model = cx.model_checked(name, &reference.at, out)?;
-        Some((reference, model))
-    }
-
     /// Sets `--name=value`: rewrites the existing flag (its value word for `--name value`), or
     /// appends it to the command line. Does nothing when the word is not in this object.
     pub fn set_flag(&self, fix: &mut FixBuilder, object: &Value, name: &str, value: &str) {

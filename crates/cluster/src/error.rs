@@ -1,0 +1,209 @@
+//! Cluster errors, worded for the person running the command: an unreachable server, rejected
+//! credentials and a missing permission each say what to do.
+
+/// Why a cluster operation failed, worded for the person running the command.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClusterError {
+    /// The kubeconfig could not be read or used.
+    #[error("cannot load the cluster configuration: {0}")]
+    Config(String),
+    /// No connection to the API server.
+    #[error(
+        "cannot reach the cluster at {server}: {message} (is the cluster up, and the kubeconfig's server address right?)"
+    )]
+    Unreachable {
+        /// The server URL.
+        server: String,
+        /// The transport error.
+        message: String,
+    },
+    /// 401: the credentials are missing, invalid or expired.
+    #[error(
+        "the cluster at {server} rejected the credentials (401 Unauthorized): they are missing, invalid or expired; refresh them (for GKE: `gcloud container clusters get-credentials CLUSTER`) and retry"
+    )]
+    Unauthorized {
+        /// The server URL.
+        server: String,
+    },
+    /// The kubeconfig's credential plugin or token could not produce credentials.
+    #[error(
+        "cannot get credentials for {server}: {message} (for GKE: is gke-gcloud-auth-plugin installed and `gcloud auth login` current?)"
+    )]
+    Credentials {
+        /// The server URL.
+        server: String,
+        /// What the auth layer said.
+        message: String,
+    },
+    /// The TLS handshake failed (certificate or server name).
+    #[error(
+        "TLS with {server} failed: {message} (check the kubeconfig's certificate-authority-data and server address)"
+    )]
+    Tls {
+        /// The server URL.
+        server: String,
+        /// The TLS error.
+        message: String,
+    },
+    /// 403: the identity may not do this.
+    #[error("permission denied (403 Forbidden): {message}")]
+    Forbidden {
+        /// The API server's message, which names the user, verb, resource and scope.
+        message: String,
+    },
+    /// Any other API error (404, 409, 422, ...), with the server's message.
+    #[error("{message} ({code} {reason})")]
+    Api {
+        /// HTTP status.
+        code: u16,
+        /// The Status reason (`NotFound`, `Conflict`, `Invalid`).
+        reason: String,
+        /// The server's message.
+        message: String,
+        /// For conflicts: (manager, field) pairs from the Status causes.
+        conflicts: Vec<(String, String)>,
+    },
+}
+
+impl ClusterError {
+    /// Classifies a kube-rs error from a call to `server`.
+    #[must_use]
+    pub fn from_kube(error: kube::Error, server: &str) -> Self {
+        match error {
+            kube::Error::Api(status) => match status.code {
+                401 => Self::Unauthorized {
+                    server: server.to_string(),
+                },
+                // An admission webhook may deny with 403; that is a rejection, not RBAC.
+                403 if !status.message.starts_with("admission webhook") => Self::Forbidden {
+                    message: status.message.clone(),
+                },
+                code => {
+                    let conflicts = status
+                        .details
+                        .as_ref()
+                        .map(|d| {
+                            d.causes
+                                .iter()
+                                .filter(|c| c.reason == "FieldManagerConflict")
+                                .map(|c| {
+                                    let manager = c
+                                        .message
+                                        .split('"')
+                                        .nth(1)
+                                        .unwrap_or(&c.message)
+                                        .to_string();
+                                    (manager, c.field.clone())
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Self::Api {
+                        code,
+                        reason: status.reason.clone(),
+                        message: status.message.clone(),
+                        conflicts,
+                    }
+                }
+            },
+            kube::Error::Auth(e) => Self::Credentials {
+                server: server.to_string(),
+                message: error_chain(&e),
+            },
+            // Token refresh and exec plugins fail inside the client's service stack.
+            other if has_source::<kube::client::AuthError>(&other) => Self::Credentials {
+                server: server.to_string(),
+                message: error_chain(&other),
+            },
+            other
+                if has_source::<kube::client::RustlsTlsError>(&other)
+                    || error_chain(&other).contains("certificate") =>
+            {
+                Self::Tls {
+                    server: server.to_string(),
+                    message: error_chain(&other),
+                }
+            }
+            other => Self::Unreachable {
+                server: server.to_string(),
+                message: error_chain(&other),
+            },
+        }
+    }
+
+    /// The HTTP status, for API errors.
+    #[must_use]
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { .. } => Some(401),
+            Self::Forbidden { .. } => Some(403),
+            Self::Api { code, .. } => Some(*code),
+            Self::Config(_)
+            | Self::Unreachable { .. }
+            | Self::Credentials { .. }
+            | Self::Tls { .. } => None,
+        }
+    }
+}
+
+/// Whether `error` or one of its sources is an `E`.
+fn has_source<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<E>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// An error and its sources, `: `-separated, without repeats.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_webhook_denial_is_a_rejection_not_a_permission_problem() {
+        let status = |code: u16, message: &str| {
+            kube::Error::Api(Box::new(
+                serde_json::from_value(json!({"status": "Failure", "code": code, "reason": "Forbidden", "message": message}))
+                    .unwrap(),
+            ))
+        };
+        let rbac = ClusterError::from_kube(
+            status(
+                403,
+                "pods is forbidden: User \"u\" cannot list resource \"pods\"",
+            ),
+            "s",
+        );
+        assert!(matches!(rbac, ClusterError::Forbidden { .. }), "{rbac}");
+        let webhook = ClusterError::from_kube(
+            status(
+                403,
+                "admission webhook \"validation.gatekeeper.sh\" denied the request: [gpu-limits] missing limit",
+            ),
+            "s",
+        );
+        assert!(
+            matches!(webhook, ClusterError::Api { code: 403, .. }),
+            "{webhook}"
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! The engine, linker and epoch ticker of a process ([`Host`]), and the policies it loads
+//! ([`Policy`]): each call runs with fresh limits, and an instance that traps is dropped and
+//! re-created for the next object.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, Trap};
+
+use crate::bindings;
+use crate::bindings::kubectl_vllm::policy::types::{Evaluation, Outcome, PolicyInfo};
+use crate::cache::{ArtifactCache, Origin};
+use crate::contract::Contract;
+use crate::error::PolicyError;
+use crate::limits::Limits;
+use crate::provider::Provider;
+use crate::requirements::{RunFacts, requirements_met};
+use crate::state::{Shared, State};
+use crate::v0_1;
+use crate::validate::{provider_findings_as_skips, validate_finding, validate_info, validate_skip};
+
+/// The engine, linker and epoch ticker shared by all policies of a process.
+pub struct Host {
+    engine: Engine,
+    linker: Linker<State>,
+    cache: ArtifactCache,
+    limits: Limits,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+/// Epoch ticks per second.
+const TICK: Duration = Duration::from_millis(10);
+
+impl Host {
+    /// One engine configuration serves compiling, caching and running.
+    pub fn new(cache: ArtifactCache, limits: Limits) -> Result<Self, PolicyError> {
+        let load_error = |e: wasmtime::Error| PolicyError::Load {
+            policy: "(engine)".into(),
+            message: e.to_string(),
+        };
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.parallel_compilation(true);
+        let engine = Engine::new(&config).map_err(load_error)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load_error)?;
+        bindings::PolicyWorld::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
+            .map_err(load_error)?;
+        v0_1::add_to_linker(&mut linker).map_err(load_error)?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&ticker_stop);
+        let ticking = engine.clone();
+        std::thread::Builder::new()
+            .name("policy-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    ticking.increment_epoch();
+                }
+            })
+            .map_err(|e| PolicyError::Load {
+                policy: "(engine)".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+            limits,
+            ticker_stop,
+        })
+    }
+
+    /// Compiles (or loads from the cache) and instantiates a policy, then reads its metadata.
+    /// `label` names the policy in errors until its metadata is known.
+    pub fn load(
+        &self,
+        label: &str,
+        wasm: &[u8],
+        shared: Arc<Shared>,
+    ) -> Result<Policy, PolicyError> {
+        let load_error = |message: String| PolicyError::Load {
+            policy: label.to_string(),
+            message,
+        };
+        let wasm_error = |e: wasmtime::Error| load_error(format!("{e:#}"));
+        let (component, origin) = self
+            .cache
+            .component(&self.engine, wasm)
+            .map_err(wasm_error)?;
+        let contract = Contract::of(&component, &self.engine).map_err(load_error)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(wasm_error)?;
+        let pre = match contract {
+            Contract::V0_2 => Pre::V0_2(bindings::PolicyWorldPre::new(pre).map_err(wasm_error)?),
+            Contract::V0_1 => Pre::V0_1(v0_1::Pre::new(pre).map_err(wasm_error)?),
+        };
+        let mut policy = Policy {
+            name: label.to_string(),
+            info: PolicyInfo {
+                name: label.to_string(),
+                version: String::new(),
+                rules: Vec::new(),
+            },
+            contract,
+            origin,
+            pre,
+            instance: None,
+            shared,
+            limits: self.limits.clone(),
+            engine: self.engine.clone(),
+        };
+        let info = policy.call(|instance, store| match instance {
+            Bound::V0_2(world) => world.kubectl_vllm_policy_policy().call_metadata(store),
+            Bound::V0_1(world) => v0_1::metadata(world, store),
+        })?;
+        validate_info(&info).map_err(|message| PolicyError::Malformed {
+            policy: label.to_string(),
+            message,
+        })?;
+        policy.name.clone_from(&info.name);
+        policy.info = info;
+        Ok(policy)
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+enum Pre {
+    V0_1(v0_1::Pre),
+    V0_2(bindings::PolicyWorldPre<State>),
+}
+
+/// A live instance of either contract.
+enum Bound {
+    V0_1(v0_1::World),
+    V0_2(bindings::PolicyWorld),
+}
+
+/// A loaded policy, ready to evaluate objects.
+pub struct Policy {
+    name: String,
+    /// Its metadata (a 0.1 policy's translated: no requirements, applicability folded into
+    /// `fix`).
+    pub info: PolicyInfo,
+    /// The contract it was built against.
+    pub contract: Contract,
+    /// Whether it was compiled in this process or loaded from the artifact cache.
+    pub origin: Origin,
+    pre: Pre,
+    instance: Option<(Store<State>, Bound)>,
+    shared: Arc<Shared>,
+    limits: Limits,
+    engine: Engine,
+}
+
+impl Policy {
+    /// The policy's name (from its metadata).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Points the policy at another run's input set and facts (the next call re-instantiates).
+    pub fn set_shared(&mut self, shared: Arc<Shared>) {
+        self.shared = shared;
+        self.instance = None;
+    }
+
+    /// The ids of this policy's rules that should run: those `enabled` accepts whose
+    /// requirements the run meets.
+    #[must_use]
+    pub fn runnable_rules(&self, run: RunFacts, enabled: &dyn Fn(&str) -> bool) -> Vec<String> {
+        self.info
+            .rules
+            .iter()
+            .filter(|r| enabled(&r.id) && requirements_met(&r.requires, run))
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// Evaluates one object, running the rules `input.rules` names. Outcomes are validated
+    /// against the contract.
+    pub fn evaluate(&mut self, input: &Evaluation) -> Result<Vec<Outcome>, PolicyError> {
+        let result = self.call(|instance, store| match instance {
+            Bound::V0_2(world) => world
+                .kubectl_vllm_policy_policy()
+                .call_evaluate(store, input),
+            Bound::V0_1(world) => v0_1::evaluate(world, store, input),
+        })?;
+        let outcomes = result.map_err(|message| PolicyError::Failed {
+            policy: self.name.clone(),
+            message,
+        })?;
+        let provider = self.shared.cluster.provider.provider;
+        for outcome in &outcomes {
+            let checked = match (self.contract, outcome) {
+                (Contract::V0_1, Outcome::Finding(f)) => v0_1::validate(&self.info, f),
+                (_, Outcome::Finding(f)) => validate_finding(&self.info, input, f),
+                (_, Outcome::Skipped(s)) => validate_skip(input, s, provider),
+            };
+            checked.map_err(|message| PolicyError::Malformed {
+                policy: self.name.clone(),
+                message,
+            })?;
+        }
+        Ok(if provider == Provider::Unknown {
+            provider_findings_as_skips(&self.info, outcomes)
+        } else {
+            outcomes
+        })
+    }
+
+    /// Runs `f` against a live instance with fresh limits; on a trap the instance is discarded.
+    fn call<R>(
+        &mut self,
+        f: impl FnOnce(&Bound, &mut Store<State>) -> wasmtime::Result<R>,
+    ) -> Result<R, PolicyError> {
+        if self.instance.is_none() {
+            let mut store = Store::new(&self.engine, State::new(&self.shared, &self.limits));
+            store.limiter(|s| &mut s.limiter);
+            store.set_epoch_deadline(ticks(self.limits.timeout));
+            let bound = match &self.pre {
+                Pre::V0_2(pre) => pre.instantiate(&mut store).map(Bound::V0_2),
+                Pre::V0_1(pre) => pre.instantiate(&mut store).map(Bound::V0_1),
+            }
+            .map_err(|e| self.classify(&store, &e))?;
+            self.instance = Some((store, bound));
+        }
+        let (store, instance) = self.instance.as_mut().expect("instantiated above");
+        store.set_epoch_deadline(ticks(self.limits.timeout));
+        store.data_mut().limiter.exceeded = false;
+        match f(instance, store) {
+            Ok(value) => Ok(value),
+            Err(e) => {
+                let (store, _) = self.instance.take().expect("present");
+                Err(self.classify(&store, &e))
+            }
+        }
+    }
+
+    fn classify(&self, store: &Store<State>, error: &wasmtime::Error) -> PolicyError {
+        let policy = self.name.clone();
+        if store.data().limiter.exceeded {
+            return PolicyError::OutOfMemory {
+                policy,
+                limit: self.limits.memory_bytes >> 20,
+            };
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => PolicyError::Timeout {
+                policy,
+                limit: self.limits.timeout,
+            },
+            trap => {
+                let stderr = String::from_utf8_lossy(&store.data().stderr.contents())
+                    .trim()
+                    .to_string();
+                let mut message = trap.map_or_else(|| format!("{error:#}"), ToString::to_string);
+                if !stderr.is_empty() {
+                    message.push_str(": ");
+                    message.push_str(&stderr);
+                }
+                PolicyError::Trap { policy, message }
+            }
+        }
+    }
+}
+
+fn ticks(timeout: Duration) -> u64 {
+    (timeout.as_millis() / TICK.as_millis()).max(1) as u64
+}

@@ -1,0 +1,63 @@
+//! What a policy instance's store holds: WASI with nothing granted, its limiter and captured
+//! stderr, and the run's [`Shared`] lookups.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::limits::{Limiter, Limits};
+use crate::{Cluster, FactTables, Inventory};
+
+/// What every policy of a run may look up.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// The input set.
+    pub inventory: Inventory,
+    /// The fact tables.
+    pub facts: FactTables,
+    /// Cluster facts.
+    pub cluster: Cluster,
+}
+
+/// Per-instance state.
+pub(crate) struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: Limiter,
+    pub(crate) stderr: MemoryOutputPipe,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl State {
+    pub(crate) fn new(shared: &Arc<Shared>, limits: &Limits) -> Self {
+        let stderr = MemoryOutputPipe::new(64 << 10);
+        // Nothing is granted: no preopens, env, args, network or inherited stdio.
+        let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                max: limits.memory_bytes,
+                exceeded: false,
+            },
+            stderr,
+            shared: Arc::clone(shared),
+        }
+    }
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! What the host offers a policy ([`Env`]): the real host through the component's imports
+//! ([`HostEnv`]), memoized for each evaluation.
+
+use serde_json::Value;
+
+use crate::bindings;
+use crate::{Accelerator, AcceleratorMatch, Image, Model, NodePool, Profile, StorageClass};
+
+/// What the host offers a policy: lookups into the input set, fact tables and cluster facts.
+pub trait Env {
+    /// An object of the input set by kind, namespace and name, as JSON.
+    fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value>;
+    /// Objects of `kind` in `namespace` (`None`: all) matching an equality-based label selector.
+    /// Shared, because rules of one evaluation ask for the same lists.
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects;
+    /// A model by id or alias.
+    fn model(&self, name: &str) -> Option<Model>;
+    /// An accelerator by id (the GKE label value where GKE offers it).
+    fn accelerator(&self, id: &str) -> Option<Accelerator>;
+    /// Every known accelerator.
+    fn accelerators(&self) -> Vec<Accelerator>;
+    /// The accelerator a node label identifies (GKE, GPU Feature Discovery, Karpenter, machine
+    /// types).
+    fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch>;
+    /// The image table's facts about an image reference.
+    fn image(&self, reference: &str) -> Option<Image>;
+    /// The cluster profile.
+    fn profile(&self) -> Profile;
+    /// Known node pools.
+    fn node_pools(&self) -> Vec<NodePool>;
+    /// StorageClasses known to exist in the cluster (outside the input set).
+    fn storage_classes(&self) -> Vec<StorageClass>;
+}
+
+/// Objects returned by [`Env::list`].
+pub type Objects = std::rc::Rc<Vec<Value>>;
+
+/// `list` arguments: kind, namespace, selector.
+type ListKey = (String, Option<String>, String);
+
+/// Memoizes an [`Env`] for one evaluation.
+pub(crate) struct CachedEnv<'a> {
+    inner: &'a dyn Env,
+    profile: std::cell::OnceCell<Profile>,
+    node_pools: std::cell::OnceCell<Vec<NodePool>>,
+    accelerators: std::cell::OnceCell<Vec<Accelerator>>,
+    models: std::cell::RefCell<std::collections::HashMap<String, Option<Model>>>,
+    images: std::cell::RefCell<std::collections::HashMap<String, Option<Image>>>,
+    lists: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>>,
+}
+
+impl<'a> CachedEnv<'a> {
+    pub(crate) fn new(inner: &'a dyn Env) -> Self {
+        Self {
+            inner,
+            profile: std::cell::OnceCell::new(),
+            node_pools: std::cell::OnceCell::new(),
+            accelerators: std::cell::OnceCell::new(),
+            models: std::cell::RefCell::default(),
+            images: std::cell::RefCell::default(),
+            lists: std::cell::RefCell::default(),
+        }
+    }
+}
+
+impl CachedEnv<'_> {
+    fn table(&self) -> &[Accelerator] {
+        self.accelerators.get_or_init(|| self.inner.accelerators())
+    }
+}
+
+impl Env for CachedEnv<'_> {
+    fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+        self.inner.get(kind, namespace, name)
+    }
+
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects {
+        let key = (
+            kind.to_string(),
+            namespace.map(str::to_string),
+            selector.to_string(),
+        );
+        if let Some(hit) = self.lists.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found = self.inner.list(kind, namespace, selector);
+        self.lists.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn model(&self, name: &str) -> Option<Model> {
+        if let Some(hit) = self.models.borrow().get(name) {
+            return hit.clone();
+        }
+        let found = self.inner.model(name);
+        self.models
+            .borrow_mut()
+            .insert(name.to_string(), found.clone());
+        found
+    }
+
+    fn accelerator(&self, id: &str) -> Option<Accelerator> {
+        self.table().iter().find(|a| a.id == id).cloned()
+    }
+
+    fn accelerators(&self) -> Vec<Accelerator> {
+        self.table().to_vec()
+    }
+
+    fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch> {
+        self.inner.find_accelerator(key, value)
+    }
+
+    fn image(&self, reference: &str) -> Option<Image> {
+        if let Some(hit) = self.images.borrow().get(reference) {
+            return hit.clone();
+        }
+        let found = self.inner.image(reference);
+        self.images
+            .borrow_mut()
+            .insert(reference.to_string(), found.clone());
+        found
+    }
+
+    fn profile(&self) -> Profile {
+        *self.profile.get_or_init(|| self.inner.profile())
+    }
+
+    fn node_pools(&self) -> Vec<NodePool> {
+        self.node_pools
+            .get_or_init(|| self.inner.node_pools())
+            .clone()
+    }
+
+    fn storage_classes(&self) -> Vec<StorageClass> {
+        self.inner.storage_classes()
+    }
+}
+
+/// The real host, through the component's imports.
+pub struct HostEnv;
+
+impl Env for HostEnv {
+    fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+        bindings::kubectl_vllm::policy::inventory::get(kind, namespace, name)
+            .and_then(|o| serde_json::from_str(&o.json).ok())
+    }
+
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects {
+        // The contract guarantees an instance never outlives its input set, so the parsed lists
+        // can live as long as the instance: each PVC then stops re-parsing every workload.
+        thread_local! {
+            static LISTS: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>> =
+                std::cell::RefCell::default();
+        }
+        let key = (
+            kind.to_string(),
+            namespace.map(str::to_string),
+            selector.to_string(),
+        );
+        if let Some(hit) = LISTS.with(|lists| lists.borrow().get(&key).cloned()) {
+            return hit;
+        }
+        let objects = Objects::new(
+            bindings::kubectl_vllm::policy::inventory::list(kind, namespace, selector)
+                .into_iter()
+                .filter_map(|o| serde_json::from_str(&o.json).ok())
+                .collect(),
+        );
+        LISTS.with(|lists| lists.borrow_mut().insert(key, Objects::clone(&objects)));
+        objects
+    }
+
+    fn model(&self, name: &str) -> Option<Model> {
+        bindings::kubectl_vllm::policy::facts::get_model(name)
+    }
+
+    fn accelerator(&self, id: &str) -> Option<Accelerator> {
+        bindings::kubectl_vllm::policy::facts::get_accelerator(id)
+    }
+
+    fn accelerators(&self) -> Vec<Accelerator> {
+        bindings::kubectl_vllm::policy::facts::list_accelerators()
+    }
+
+    fn find_accelerator(&self, key: &str, value: &str) -> Option<AcceleratorMatch> {
+        bindings::kubectl_vllm::policy::facts::find_accelerator(key, value)
+    }
+
+    fn image(&self, reference: &str) -> Option<Image> {
+        bindings::kubectl_vllm::policy::facts::find_image(reference)
+    }
+
+    fn profile(&self) -> Profile {
+        bindings::kubectl_vllm::policy::cluster::get_profile()
+    }
+
+    fn node_pools(&self) -> Vec<NodePool> {
+        bindings::kubectl_vllm::policy::cluster::list_node_pools()
+    }
+
+    fn storage_classes(&self) -> Vec<StorageClass> {
+        bindings::kubectl_vllm::policy::cluster::list_storage_classes()
+    }
+}
