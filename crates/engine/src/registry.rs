@@ -176,11 +176,22 @@ impl Registry {
 mod tests {
     use super::*;
 
+    kubectl_vllm_core::declare_rule! {
+        /// ## What it does
+        /// Nothing: a rule for these tests.
+        struct Example {
+            id: "example",
+            severity: Info,
+            fix: None,
+            summary: "an example",
+        }
+    }
+
     fn rule(providers: Vec<Provider>, complete_set: bool) -> RuleInfo {
         RuleInfo {
             providers,
             complete_set,
-            ..RuleInfo::of::<crate::rules::ModelUnknown>(Origin::Policy("p".into()))
+            ..RuleInfo::of::<Example>(Origin::Policy("p".into()))
         }
     }
 
@@ -197,7 +208,7 @@ mod tests {
         let registry = Registry::new(vec![gke, whole]);
         assert_eq!(
             registry.runnable("p", Provider::Eks, true, |_| true),
-            ["model-unknown"]
+            ["example"]
         );
         assert!(
             registry

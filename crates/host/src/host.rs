@@ -16,7 +16,6 @@ use crate::contract::Contract;
 use crate::error::PolicyError;
 use crate::limits::Limits;
 use crate::provider::Provider;
-use crate::requirements::{RunFacts, requirements_met};
 use crate::state::{Shared, State};
 use crate::v0_1;
 use crate::validate::{provider_findings_as_skips, validate_finding, validate_info, validate_skip};
@@ -173,18 +172,6 @@ impl Policy {
     pub fn set_shared(&mut self, shared: Arc<Shared>) {
         self.shared = shared;
         self.instance = None;
-    }
-
-    /// The ids of this policy's rules that should run: those `enabled` accepts whose
-    /// requirements the run meets.
-    #[must_use]
-    pub fn runnable_rules(&self, run: RunFacts, enabled: &dyn Fn(&str) -> bool) -> Vec<String> {
-        self.info
-            .rules
-            .iter()
-            .filter(|r| enabled(&r.id) && requirements_met(&r.requires, run))
-            .map(|r| r.id.clone())
-            .collect()
     }
 
     /// Evaluates one object, running the rules `input.rules` names. Outcomes are validated

@@ -20,7 +20,6 @@ mod imports;
 pub mod inventory;
 mod limits;
 pub mod provider;
-mod requirements;
 mod state;
 mod v0_1;
 mod validate;
@@ -33,7 +32,6 @@ pub use host::{Host, Policy};
 pub use inventory::Inventory;
 pub use limits::Limits;
 pub use provider::{Provider, ProviderSetting, ProviderSource, Resolved};
-pub use requirements::{RunFacts, provider_specific, requirements_met};
 pub use state::Shared;
 
 /// Bindings generated from the WIT contract, version 0.2.

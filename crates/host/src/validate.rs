@@ -7,7 +7,6 @@ use crate::bindings::kubectl_vllm::policy::types::{
     Evaluation, Finding, FixAvailability, Outcome, PatchOp, PolicyInfo, Skip, SkipReason, SubSpan,
 };
 use crate::provider::Provider;
-use crate::requirements::provider_specific;
 
 /// Under an unknown provider a provider-specific rule runs only to say it skipped: a finding it
 /// reports anyway becomes that skip, so no rule gives a provider's verdict where the provider is
@@ -19,7 +18,7 @@ pub(crate) fn provider_findings_as_skips(
     let specific = |id: &str| {
         info.rules
             .iter()
-            .any(|r| r.id == id && provider_specific(r))
+            .any(|r| r.id == id && !r.requires.providers.is_empty())
     };
     outcomes
         .into_iter()

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use kubectl_vllm_host::{
     ArtifactCache, Cluster, ClusterProfile, Contract, Evaluation, Host, Limits, ObjectRef, Origin,
-    Outcome, PolicyError, Provider, Resolved, RunFacts, Shared,
+    Outcome, PolicyError, Provider, Resolved, Shared,
 };
 
 fn chaos_wasm() -> &'static [u8] {
@@ -264,45 +264,4 @@ fn a_0_1_policy_loads_beside_0_2_ones_and_sees_gke_or_generic() {
             .unwrap();
         assert_eq!(policy.contract, Contract::V0_2, "{}", builtin.name);
     }
-}
-
-#[test]
-fn requirements_decide_which_rules_run() {
-    let host = host();
-    let gpu = kubectl_vllm_builtin::POLICIES
-        .iter()
-        .find(|p| p.name == "gpu")
-        .unwrap();
-    let policy = host
-        .load("gpu", gpu.wasm, Arc::new(Shared::default()))
-        .unwrap();
-    let all = |_: &str| true;
-    let run = |provider| {
-        policy.runnable_rules(
-            RunFacts {
-                provider,
-                complete: true,
-            },
-            &all,
-        )
-    };
-    let gke_rules = |rules: &[String]| rules.iter().filter(|r| r.starts_with("gke-")).count();
-    assert!(gke_rules(&run(Provider::Gke)) >= 5);
-    // Under another known provider GKE's rules do not run; unknown runs them, to say they skipped.
-    assert_eq!(gke_rules(&run(Provider::Eks)), 0);
-    assert_eq!(gke_rules(&run(Provider::Generic)), 0);
-    assert_eq!(
-        gke_rules(&run(Provider::Unknown)),
-        gke_rules(&run(Provider::Gke))
-    );
-    assert!(run(Provider::Eks).contains(&"gpu-res-req-ne-limit".to_string()));
-    let only = |id: &str| id == "taint-not-tolerated";
-    let selected = policy.runnable_rules(
-        RunFacts {
-            provider: Provider::Gke,
-            complete: false,
-        },
-        &only,
-    );
-    assert_eq!(selected, ["taint-not-tolerated"]);
 }

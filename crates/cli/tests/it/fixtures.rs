@@ -64,3 +64,26 @@ fn every_fixture_fires_exactly_its_markers() {
         );
     }
 }
+
+/// The registry decides which of a policy's rules run, from what the rules declare.
+#[test]
+fn requirements_decide_which_rules_run() {
+    use kubectl_vllm_core::Provider;
+    let linter = linter();
+    let registry = linter.registry();
+    let run = |provider| registry.runnable("gpu", provider, true, |_| true);
+    let gke_rules = |rules: &[String]| rules.iter().filter(|r| r.starts_with("gke-")).count();
+    assert!(gke_rules(&run(Provider::Gke)) >= 5);
+    // Under another known provider GKE's rules do not run; unknown runs them, to say they skipped.
+    assert_eq!(gke_rules(&run(Provider::Eks)), 0);
+    assert_eq!(gke_rules(&run(Provider::Generic)), 0);
+    assert_eq!(
+        gke_rules(&run(Provider::Unknown)),
+        gke_rules(&run(Provider::Gke))
+    );
+    assert!(run(Provider::Eks).contains(&"gpu-res-req-ne-limit".to_string()));
+    let selected = registry.runnable("gpu", Provider::Gke, false, |id| {
+        id == "taint-not-tolerated"
+    });
+    assert_eq!(selected, ["taint-not-tolerated"]);
+}
