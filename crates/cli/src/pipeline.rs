@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use kubectl_vllm_engine::config::{Config, Loaded, Selection};
+use kubectl_vllm_engine::lint::Progress;
 use kubectl_vllm_engine::{Linter, Report};
 use kubectl_vllm_host::{ArtifactCache, Limits};
 use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
@@ -44,12 +45,27 @@ pub(crate) fn load_config(
 /// Loads the config and the policies; on a config error prints it and returns `None` (exit 2).
 pub(crate) fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Linter, Loaded)> {
     let loaded = load_config(args.config.as_deref(), stderr)?;
-    let linter = match Linter::new(
+    let mut progress = |step: Progress| match step {
+        Progress::CompilingPolicies { count, cached } => {
+            let _ = writeln!(
+                stderr,
+                "compiling {count} {} ({})…",
+                if count == 1 { "policy" } else { "policies" },
+                if cached {
+                    "first run; cached for the next ones"
+                } else {
+                    "the artifact cache is off"
+                }
+            );
+        }
+    };
+    let linter = match Linter::with_progress(
         ArtifactCache::from_env(),
         Limits::default(),
         &loaded,
         &args.policies,
         !args.no_default_policies,
+        &mut progress,
     ) {
         Ok(linter) => linter,
         Err(e) => {
@@ -204,6 +220,7 @@ impl Rendering<'_> {
                 .as_deref()
                 .unwrap_or(kubectl_vllm_emit::DEFAULT_DOCS_URL),
             color: kubectl_vllm_emit::use_color(terminal, std::env::var_os("NO_COLOR").as_deref()),
+            job_summary: std::env::var_os("GITHUB_STEP_SUMMARY").is_some_and(|p| !p.is_empty()),
         };
         kubectl_vllm_emit::Format::from(format)
             .emitter()
@@ -220,4 +237,24 @@ fn exclude_set(patterns: &[String]) -> Result<Option<globset::GlobSet>, globset:
         builder.add(globset::Glob::new(pattern)?);
     }
     builder.build().map(Some)
+}
+
+/// Every cause of exit 2 (input and policy errors) as one `error: FILE: reason` line on stderr,
+/// whatever `-o` is, so that a CI log shows it even when stdout is a JSON or SARIF report.
+pub(crate) fn errors_to_stderr(report: &Report, linter: &Linter, stderr: &mut dyn Write) {
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| linter.registry().unsuppressible(f.rule.as_str()))
+    {
+        let at = finding
+            .region
+            .map_or_else(String::new, |r| format!(":{}:{}", r.line, r.column));
+        let file = if finding.file.is_empty() || finding.message.contains(&finding.file) {
+            String::new()
+        } else {
+            format!("{}{at}: ", finding.file)
+        };
+        let _ = writeln!(stderr, "error: {file}{}", finding.message);
+    }
 }

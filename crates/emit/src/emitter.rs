@@ -21,6 +21,8 @@ pub struct Context<'a> {
     pub docs_url: &'a str,
     /// Whether the text may use colour.
     pub color: bool,
+    /// Whether the full table goes to a GitHub job summary (`$GITHUB_STEP_SUMMARY` is set).
+    pub job_summary: bool,
 }
 
 /// One report format.

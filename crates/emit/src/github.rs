@@ -15,11 +15,11 @@ pub struct Github;
 
 impl Emitter for Github {
     fn emit(&self, report: &Report, cx: &Context) -> String {
-        github(report, cx.cwd)
+        github(report, cx.cwd, cx.job_summary)
     }
 }
 
-fn github(report: &Report, cwd: &std::path::Path) -> String {
+fn github(report: &Report, cwd: &std::path::Path, job_summary: bool) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let mut shown = [0usize; 3];
@@ -62,9 +62,14 @@ fn github(report: &Report, cwd: &std::path::Path) -> String {
     }
     out.push_str(&summary(report));
     if hidden > 0 {
+        let rest = if job_summary {
+            "the job summary lists every finding"
+        } else {
+            "`-o json` or `-o sarif` lists every finding (with GITHUB_STEP_SUMMARY set, the job summary does)"
+        };
         let _ = writeln!(
             out,
-            "{hidden} more not annotated (GitHub shows {GITHUB_ANNOTATIONS_PER_LEVEL} per level and step); the job summary lists every finding."
+            "{hidden} more not annotated (GitHub shows {GITHUB_ANNOTATIONS_PER_LEVEL} per level and step); {rest}."
         );
     }
     out
@@ -150,7 +155,7 @@ mod tests {
             .findings
             .push(finding("x", Severity::Info, "/zz/x.yaml", "m"));
         report.finish(|_| false);
-        let out = github(&report, cwd);
+        let out = github(&report, cwd, true);
         let mut lines = out.lines();
         assert_eq!(
             lines.next().unwrap(),
@@ -192,7 +197,7 @@ mod tests {
             ));
         }
         report.finish(|_| false);
-        let out = github(&report, cwd);
+        let out = github(&report, cwd, true);
         assert_eq!(
             out.lines().filter(|l| l.starts_with("::warning ")).count(),
             10

@@ -53,6 +53,19 @@ pub struct Linter {
     schemas: Option<kubectl_vllm_schema::Schemas>,
 }
 
+/// Work a front end may want to tell its user about before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// `count` embedded policies are not in the artifact cache and are compiled now; `cached`:
+    /// the cache keeps them for the next runs.
+    CompilingPolicies {
+        /// How many.
+        count: usize,
+        /// Whether the next runs load them from the cache.
+        cached: bool,
+    },
+}
+
 /// What a live cluster adds to a run (`--cluster`, `apply`, `diff`).
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -72,7 +85,31 @@ impl Linter {
         extra: &[PathBuf],
         defaults: bool,
     ) -> Result<Self, PolicyError> {
+        Self::with_progress(cache, limits, config, extra, defaults, &mut |_| {})
+    }
+
+    /// [`Linter::new`], telling `progress` before work a user would wait for.
+    pub fn with_progress(
+        cache: ArtifactCache,
+        limits: Limits,
+        config: &Loaded,
+        extra: &[PathBuf],
+        defaults: bool,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Self, PolicyError> {
         let host = Host::new(cache, limits)?;
+        if defaults {
+            let compiling = kubectl_vllm_builtin::POLICIES
+                .iter()
+                .filter(|b| host.needs_compiling(b.wasm))
+                .count();
+            if compiling > 0 {
+                progress(Progress::CompilingPolicies {
+                    count: compiling,
+                    cached: host.caches(),
+                });
+            }
+        }
         let empty = Arc::new(Shared::default());
         let mut policies = Vec::new();
         let mut load_errors = Vec::new();

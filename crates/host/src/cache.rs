@@ -54,6 +54,21 @@ impl ArtifactCache {
         Self { dir }
     }
 
+    /// Whether compiled components are kept (`KUBECTL_VLLM_CACHE_DIR=off` turns it off).
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    /// Whether the component for `wasm` would come from the cache (`false`: it is compiled,
+    /// ~0.1 s in a release build, ~2 s in a debug one).
+    #[must_use]
+    pub fn has(&self, engine: &Engine, wasm: &[u8]) -> bool {
+        self.dir.as_ref().is_some_and(|dir| {
+            dir.join(format!("{}.cwasm", key(engine, wasm))).is_file() && directory_is_private(dir)
+        })
+    }
+
     /// The component for `wasm`, from the cache or compiled.
     pub fn component(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Component, Origin)> {
         let Some(dir) = &self.dir else {

@@ -72,6 +72,18 @@ impl Host {
         })
     }
 
+    /// Whether compiled policies are cached for later runs.
+    #[must_use]
+    pub fn caches(&self) -> bool {
+        self.cache.enabled()
+    }
+
+    /// Whether loading `wasm` will compile it (it is not in the artifact cache).
+    #[must_use]
+    pub fn needs_compiling(&self, wasm: &[u8]) -> bool {
+        !self.cache.has(&self.engine, wasm)
+    }
+
     /// Compiles (or loads from the cache) and instantiates a policy, then reads its metadata.
     /// `label` names the policy in errors until its metadata is known.
     pub fn load(

@@ -181,6 +181,48 @@ fn is_excluded(exclude: Option<&globset::GlobSet>, path: &Path) -> bool {
     })
 }
 
+/// Why directory `dir` yielded no manifest: it is a Helm chart, its manifests are in
+/// subdirectories (without `-R`), every file matched `exclude`, or it holds none.
+fn empty_directory(dir: &Path, options: &LoadOptions) -> String {
+    if dir.join("Chart.yaml").is_file() {
+        let name = dir.display();
+        return format!(
+            "it is a Helm chart, whose templates are not YAML; lint the rendered chart: `helm template {name} | kubectl vllm lint -`"
+        );
+    }
+    let manifests: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .ignore(false)
+        .require_git(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.depth() > 0 && e.file_type().is_some_and(|t| t.is_file()))
+        .map(ignore::DirEntry::into_path)
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        })
+        .collect();
+    let excluded = manifests
+        .iter()
+        .filter(|p| is_excluded(options.exclude.as_ref(), p))
+        .count();
+    let deeper = manifests.iter().filter(|p| p.parent() != Some(dir)).count();
+    if !options.recursive && deeper > 0 {
+        format!(
+            "its subdirectories hold {deeper} manifest file{}; read them with `-R`",
+            if deeper == 1 { "" } else { "s" }
+        )
+    } else if excluded == 1 {
+        "its only manifest file matched an `exclude` pattern".to_string()
+    } else if excluded > 0 {
+        format!("all {excluded} manifest files matched an `exclude` pattern")
+    } else {
+        "it holds no `.yaml`, `.yml` or `.json` file".to_string()
+    }
+}
+
 /// The note for a Helm chart directory (one holding `Chart.yaml`), whose templates are not YAML.
 fn helm_chart(dir: &Path) -> Option<String> {
     let name = dir.display();
@@ -281,7 +323,7 @@ impl Manifests {
                 Input::Stdin => {
                     let mut text = String::new();
                     match std::io::stdin().read_to_string(&mut text) {
-                        Ok(_) => manifests.add_text(&options.stdin_name, text, options),
+                        Ok(_) => manifests.add_stdin(text, options),
                         Err(e) => manifests.unreadable(&options.stdin_name, &e.to_string()),
                     }
                 }
@@ -290,12 +332,52 @@ impl Manifests {
         }
     }
 
+    /// Stdin's text; stdin without a single document is an input error (what a failed
+    /// `helm template ... |` gives), never a clean run.
+    pub fn add_stdin(&mut self, text: String, options: &LoadOptions) {
+        let name = options.stdin_name.clone();
+        let (files, errors) = (self.files.len(), self.errors.len());
+        self.add_text(&name, text, options);
+        let documents = self.files[files..]
+            .iter()
+            .flat_map(|f| &f.stream.documents)
+            .filter(|d| d.root.value != Value::Null)
+            .count();
+        if documents == 0 && self.errors.len() == errors {
+            self.errors.push(InputError {
+                name: name.clone(),
+                file: None,
+                span: None,
+                document: None,
+                message: format!(
+                    "no manifests found on stdin (`{name}`): it is empty; when it is piped from `helm template` or `kustomize build`, that command failed"
+                ),
+            });
+        }
+    }
+
     fn add_path(&mut self, path: &Path, options: &LoadOptions) {
         if is_excluded(options.exclude.as_ref(), path) {
+            // Named explicitly (pre-commit passes every changed file) and excluded on purpose.
+            self.skipped.push(format!(
+                "`{}` matches an `exclude` pattern; not read",
+                path.display()
+            ));
             return;
         }
         if path.is_dir() {
+            let (files, errors) = (self.files.len(), self.errors.len());
             self.add_dir(path, options);
+            if self.files.len() == files && self.errors.len() == errors {
+                let why = empty_directory(path, options);
+                self.errors.push(InputError {
+                    name: path.display().to_string(),
+                    file: None,
+                    span: None,
+                    document: None,
+                    message: format!("no manifests found in `{}`: {why}", path.display()),
+                });
+            }
         } else {
             self.add_file(path, options);
         }
@@ -308,9 +390,8 @@ impl Manifests {
     /// files (`*.kubectl-vllm.yaml`); named explicitly, such files are still read. A directory
     /// holding a `Chart.yaml` is a Helm chart: skipped with a note.
     fn add_dir(&mut self, root: &Path, options: &LoadOptions) {
-        if let Some(note) = helm_chart(root) {
-            self.skipped.push(note);
-            return;
+        if helm_chart(root).is_some() {
+            return; // an error naming the chart (the directory yields nothing)
         }
         let charts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let exclude = options.exclude.clone();

@@ -14,7 +14,7 @@ use kubectl_vllm_manifest::Manifests;
 use crate::ExitStatus;
 use crate::args::{ApplyArgs, ClusterRunArgs, DryRun, Format, InputArgs, ObjectFormat};
 use crate::connect::{Session, namespace};
-use crate::pipeline::{Inputs, Rendering, read_inputs};
+use crate::pipeline::{Inputs, Rendering, errors_to_stderr, read_inputs};
 
 /// The fixed (or, with `--no-fix`, original) set, the report on it, and the fixes made.
 pub(crate) struct Prepared {
@@ -126,6 +126,7 @@ pub(crate) fn run(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn Wri
         linter: &prepared.linter,
         config: &prepared.config,
     };
+    errors_to_stderr(&prepared.report, &prepared.linter, stderr);
     let blocking = ExitStatus::of(&prepared.report, args.run.fail_on.threshold());
     if !prepared.report.findings.is_empty() {
         let text = rendering.render(

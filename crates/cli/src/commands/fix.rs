@@ -8,7 +8,7 @@ use kubectl_vllm_engine::fix;
 use crate::ExitStatus;
 use crate::args::{FixArgs, Format};
 use crate::connect::namespace;
-use crate::pipeline::{Inputs, Rendering, read_inputs};
+use crate::pipeline::{Inputs, Rendering, errors_to_stderr, read_inputs};
 
 /// `kubectl vllm fix`.
 pub(crate) fn run(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
@@ -50,6 +50,7 @@ pub(crate) fn run(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write
         let _ = stdout.write_all(fix::render_fixed(&outcome).as_bytes());
     }
     let report = &outcome.remaining;
+    errors_to_stderr(report, &linter, stderr);
     let rendering = Rendering {
         manifests: &outcome.manifests,
         fail_on: args.lint.fail_on,

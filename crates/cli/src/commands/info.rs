@@ -102,14 +102,32 @@ pub(crate) fn explain(
     let Some((linter, _)) = prepare(policies, stderr) else {
         return ExitStatus::Error;
     };
-    if let Some(row) = linter.registry().get(rule) {
+    let registry = linter.registry();
+    // Ids are lower case; `Shm-Size` means `shm-size`.
+    let wanted = rule.trim().to_ascii_lowercase();
+    if let Some(row) = registry.get(&wanted) {
         let _ = write!(stdout, "{}", row.page());
         return ExitStatus::Success;
     }
-    let why = if CATALOGUE.contains(&rule) {
+    let why = if CATALOGUE.contains(&wanted.as_str()) {
         format!("rule `{rule}` is in the catalogue but no loaded policy implements it yet")
     } else {
-        format!("unknown rule `{rule}`; `kubectl vllm rules` lists them")
+        // A prefix or a part of an id (`shm`, `gpu-mem`) names the rules it could mean.
+        let near: Vec<&str> = registry
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|id| !wanted.is_empty() && id.contains(wanted.as_str()))
+            .collect();
+        match near.as_slice() {
+            [] => format!("unknown rule `{rule}`; `kubectl vllm rules` lists them"),
+            ids => format!(
+                "unknown rule `{rule}`; did you mean {}?",
+                ids.iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     };
     let _ = writeln!(stderr, "error: {why}");
     ExitStatus::Error

@@ -8,10 +8,16 @@ use kubectl_vllm_engine::baseline::Baseline;
 use crate::ExitStatus;
 use crate::args::{Format, LintArgs};
 use crate::connect::{Session, namespace};
-use crate::pipeline::{Inputs, Rendering, current_dir, read_inputs};
+use crate::pipeline::{Inputs, Rendering, current_dir, errors_to_stderr, read_inputs};
 
 /// `kubectl vllm lint`.
 pub(crate) fn run(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    if !args.cluster && (args.access.context.is_some() || args.access.kubeconfig.is_some()) {
+        let _ = writeln!(
+            stderr,
+            "warning: --context and --kubeconfig are ignored without --cluster (lint reads no cluster unless asked)"
+        );
+    }
     let session = if args.cluster {
         match Session::open(&args.access, stderr) {
             Some(session) => Some(session),
@@ -36,6 +42,7 @@ pub(crate) fn run(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
         return ExitStatus::Error;
     }
     let mut report = linter.lint(&manifests, &loaded.config);
+    errors_to_stderr(&report, &linter, stderr);
     if let Some(path) = &args.write_baseline {
         let recorded = Baseline::of(&report, linter.registry());
         if let Err(e) = std::fs::write(path, recorded.to_json()) {

@@ -1307,3 +1307,179 @@ fn related_files_serve_lookups_but_are_not_reported() {
     assert!(!stdout(&fixed).contains("# Source:"), "{}", stdout(&fixed));
     assert!(stdout(&fixed).contains("kind: Deployment"));
 }
+
+/// No input passes green: a directory or stdin that yields no manifest is exit 2 with the reason
+/// on stderr (what `-R`, the excludes or a Helm chart explain), for `lint` and `apply`'s client
+/// dry run alike; a file named explicitly but excluded stays exit 0 with a note.
+#[test]
+fn an_input_without_manifests_is_an_error_never_a_clean_run() {
+    let dir = std::env::temp_dir().join(format!("kubectl-vllm-empty-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("nested/deeper")).unwrap();
+    std::fs::create_dir_all(dir.join("none")).unwrap();
+    std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
+    std::fs::write(
+        dir.join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let pod = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+    std::fs::write(dir.join("nested/deeper/a.yaml"), pod).unwrap();
+    let path = |p: &str| dir.join(p).display().to_string();
+    let (nested, none, chart) = (path("nested"), path("none"), path("chart"));
+    let cases = [
+        (
+            vec!["lint", "--provider", "generic", nested.as_str()],
+            "its subdirectories hold 1 manifest file; read them with `-R`",
+        ),
+        (
+            vec!["lint", none.as_str()],
+            "it holds no `.yaml`, `.yml` or `.json` file",
+        ),
+        (vec!["lint", chart.as_str()], "it is a Helm chart"),
+        (
+            vec!["lint", "-R", "--exclude", "**/a.yaml", nested.as_str()],
+            "its only manifest file matched an `exclude` pattern",
+        ),
+        (
+            vec!["apply", "--dry-run=client", none.as_str()],
+            "no manifests found",
+        ),
+    ];
+    for (args, why) in &cases {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("error: no manifests found") && err.contains(why),
+            "{args:?}: {err}"
+        );
+    }
+    // JSON on stdout, the cause on stderr too.
+    let o = run(&["lint", "-o", "json", &none]);
+    assert_eq!(rules_of(&json(&o)), ["input-error"]);
+    assert!(
+        stderr(&o).contains("error: no manifests found in"),
+        "{}",
+        stderr(&o)
+    );
+    // Empty stdin, as a failed `helm template ... |` gives it.
+    for text in ["", "\n# nothing\n---\n"] {
+        let o = run_stdin(&["lint", "-"], text);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        assert!(
+            stderr(&o).contains("no manifests found on stdin"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // With -R the nested manifest is found; a file named explicitly but excluded is a note.
+    let o = run(&["lint", "-R", "--provider", "generic", &nested]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let file = path("nested/deeper/a.yaml");
+    let o = run(&["lint", "--exclude", "**/a.yaml", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("matches an `exclude` pattern; not read"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Long work is never silent: the first run says it compiles the policies, the next (cached) run
+/// says nothing; cluster flags without `--cluster` are a warning, not silently dropped.
+#[test]
+fn compiling_and_ignored_cluster_flags_are_said() {
+    let cache = std::env::temp_dir().join(format!("kubectl-vllm-first-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let lint = |extra: &[&str]| {
+        command()
+            .env("KUBECTL_VLLM_CACHE_DIR", &cache)
+            .args([
+                "lint",
+                "--provider",
+                "generic",
+                "fixtures/rules/shm-size/good.yaml",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = lint(&[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("compiling 6 policies (first run; cached for the next ones)"),
+        "{}",
+        stderr(&first)
+    );
+    let second = lint(&["--context", "prod"]);
+    assert!(
+        !stderr(&second).contains("compiling"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(
+        stderr(&second)
+            .contains("warning: --context and --kubeconfig are ignored without --cluster"),
+        "{}",
+        stderr(&second)
+    );
+    let off = command()
+        .env("KUBECTL_VLLM_CACHE_DIR", "off")
+        .args(["rules"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&off).contains("(the artifact cache is off)"),
+        "{}",
+        stderr(&off)
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+/// `explain` forgives case and suggests the rules a prefix or part of an id could mean; `-o
+/// github` promises a job summary only when `GITHUB_STEP_SUMMARY` is set.
+#[test]
+fn explain_suggests_and_github_promises_only_what_it_writes() {
+    let o = run(&["explain", "Shm-Size"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("# shm-size\n"), "{}", stdout(&o));
+    let o = run(&["explain", "shm"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `shm-missing`, `shm-size`?"),
+        "{}",
+        stderr(&o)
+    );
+    let github = |summary: Option<&Path>| {
+        let mut command = command();
+        command.args([
+            "lint",
+            "-R",
+            "-o",
+            "github",
+            "fixtures/field-report/as-written",
+        ]);
+        match summary {
+            Some(path) => command.env("GITHUB_STEP_SUMMARY", path),
+            None => command.env_remove("GITHUB_STEP_SUMMARY"),
+        };
+        stdout(&command.output().unwrap())
+    };
+    let without = github(None);
+    assert!(without.contains("more not annotated"), "{without}");
+    assert!(!without.contains("the job summary lists"), "{without}");
+    let path = std::env::temp_dir().join(format!("kubectl-vllm-summary-{}.md", std::process::id()));
+    let with = github(Some(&path));
+    assert!(
+        with.contains("the job summary lists every finding"),
+        "{with}"
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("| warning |")
+    );
+    let _ = std::fs::remove_file(&path);
+}

@@ -75,6 +75,7 @@ fn every_format_on_fixture_sets() {
             fail_on: Some(kubectl_vllm_engine::Severity::Error),
             docs_url: kubectl_vllm_emit::DEFAULT_DOCS_URL,
             color: false,
+            job_summary: false,
         };
         for format in [
             Format::Text,
