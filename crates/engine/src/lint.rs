@@ -275,6 +275,7 @@ impl Linter {
         }
         rules::input_errors(manifests, &mut findings);
         rules::duplicate_keys(manifests, &mut findings);
+        rules::duplicate_objects(manifests, &mut findings);
         rules::suppression_problems(manifests, &mut findings);
         rules::secret_values(manifests, &mut findings);
         let complete = manifests.errors.is_empty();

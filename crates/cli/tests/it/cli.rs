@@ -114,16 +114,21 @@ fn the_field_report_as_written_fails_the_gate_and_the_corrected_one_passes() {
     assert!(out.contains("error[shm-missing]"), "{out}");
     assert!(out.contains("error[runtime-duplicate-keys]"), "{out}");
     assert!(out.contains("warning[image-tag-floating]"), "{out}");
+    // The four deployments share identical ServiceAccount and StorageClass copies: six
+    // duplicate-object infos.
     assert!(
-        out.contains("Found 4 errors, 24 warnings and 15 infos in 20 files (20 objects)."),
+        out.contains("Found 4 errors, 24 warnings and 21 infos in 20 files (20 objects)."),
         "{out}"
     );
     let o = run(&["lint", "-R", "fixtures/field-report/correct"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     // Infos only: gpt-oss-20b keeps the report's tensor parallelism 4 (vllm-tp-oversized), and
     // the report's PVC sizes are generous (pvc-size-waste ×3).
+    // Linted together the variants collide once: gemma-1b and its preloaded-PV variant define
+    // the same Deployment (duplicate-object, a warning across directories); the rest are
+    // identical shared copies (infos).
     assert!(
-        stdout(&o).contains("Found 0 errors, 0 warnings and 4 infos in 24 files (25 objects)."),
+        stdout(&o).contains("Found 0 errors, 1 warning and 12 infos in 24 files (25 objects)."),
         "{}",
         stdout(&o)
     );
@@ -937,7 +942,9 @@ fn suppressions_by_annotation_and_by_config_path_glob() {
     // Config ignore by path glob: only the matching file is silenced.
     let dir = temp_dir("ignore-glob");
     std::fs::create_dir_all(dir.join("vendor")).unwrap();
-    std::fs::write(dir.join("vendor/pod.yaml"), MISSING_LD).unwrap();
+    // Another name: the same Pod in two directories would be a duplicate-object info.
+    let vendored = MISSING_LD.replace("name: p\n", "name: vendored\n");
+    std::fs::write(dir.join("vendor/pod.yaml"), vendored).unwrap();
     std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
     // Hidden entries (workflows, the config itself) are not manifests.
     std::fs::create_dir_all(dir.join(".github")).unwrap();
@@ -1482,4 +1489,53 @@ fn explain_suggests_and_github_promises_only_what_it_writes() {
             .contains("| warning |")
     );
     let _ = std::fs::remove_file(&path);
+}
+
+/// Copies of one object: differing in one directory an error, differing across directories a
+/// warning (overlays applied together: the later wins), identical an info; the first is named.
+#[test]
+fn duplicate_objects_across_directories_are_warnings() {
+    let dir = std::env::temp_dir().join(format!("kubectl-vllm-dup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["base", "overlay"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let service = |port: u16| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: vllm\nspec:\n  selector: {{app: vllm}}\n  ports: [{{port: {port}}}]\n"
+        )
+    };
+    std::fs::write(dir.join("base/service.yaml"), service(8000)).unwrap();
+    std::fs::write(dir.join("overlay/service.yaml"), service(80)).unwrap();
+    let o = run(&[
+        "lint",
+        "-R",
+        "-o",
+        "json",
+        "--provider",
+        "generic",
+        &dir.display().to_string(),
+    ]);
+    let report = json(&o);
+    let findings: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "duplicate-object")
+        .collect();
+    assert_eq!(findings.len(), 1, "{report}");
+    let finding = findings[0];
+    assert_eq!(finding["severity"], "warning");
+    assert!(
+        finding["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("overlay/service.yaml")
+    );
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("base/service.yaml:4") && message.contains("`spec.ports`"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

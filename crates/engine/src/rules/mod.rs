@@ -5,6 +5,7 @@
 //! `schema-*` rules live with the validation in `kubectl_vllm_schema::rules`.
 
 mod duplicate_keys;
+mod duplicate_objects;
 mod input;
 mod schema;
 mod secrets;
@@ -12,12 +13,14 @@ mod skipped;
 mod suppression;
 
 pub use duplicate_keys::RuntimeDuplicateKeys;
+pub use duplicate_objects::DuplicateObject;
 pub use input::{InputError, PolicyErrorRule};
 pub use secrets::SecretValuePlaceholder;
 pub use skipped::{AcceleratorUnknown, ModelUnknown, ProviderUnknown, ServerUnparsed};
 pub use suppression::{Problem, SuppressionOnPodTemplate, SuppressionWithoutReason, problems};
 
 pub(crate) use duplicate_keys::duplicate_keys;
+pub(crate) use duplicate_objects::duplicate_objects;
 pub(crate) use input::input_errors;
 pub(crate) use schema::schema_findings;
 pub(crate) use secrets::secret_values;
@@ -48,6 +51,7 @@ pub fn host_rules() -> Vec<RuleInfo> {
         fatal(RuleInfo::of::<InputError>(Origin::Host)),
         fatal(RuleInfo::of::<PolicyErrorRule>(Origin::Host)),
         host(RuleInfo::of::<RuntimeDuplicateKeys>(Origin::Host)),
+        host(RuleInfo::of::<DuplicateObject>(Origin::Host)),
         host(RuleInfo::of::<ModelUnknown>(Origin::Host)),
         host(RuleInfo::of::<AcceleratorUnknown>(Origin::Host)),
         host(RuleInfo::of::<ProviderUnknown>(Origin::Host)),
