@@ -20,19 +20,54 @@ pub struct Cli {
     pub command: Command,
 }
 
+const LINT_EXAMPLES: &str = "Examples:
+  # Lint a directory and its subdirectories, as a CI gate would (exit 1 on errors)
+  kubectl vllm lint -R deploy/
+
+  # A rendered chart from stdin, reported as SARIF for GitHub code scanning
+  helm template my-release ./chart | kubectl vllm lint - -o sarif > vllm.sarif
+
+  # Against the live cluster's nodes and storage classes, on EKS
+  kubectl vllm lint -f deploy.yaml --cluster --context prod --provider eks
+
+  # Only the GPU-scheduling rules, and fail on warnings too
+  kubectl vllm lint -R deploy/ --select gke-,gpu- --fail-on warning";
+
+const FIX_EXAMPLES: &str = "Examples:
+  # Show what would change
+  kubectl vllm fix -R deploy/ --diff
+
+  # Rewrite the files in place, including fixes that change behaviour or cost
+  kubectl vllm fix -R deploy/ --write --unsafe-fixes";
+
+const APPLY_EXAMPLES: &str = "Examples:
+  # Lint, fix and server-side apply, then wait for the pods
+  kubectl vllm apply -f deploy/ -R --wait
+
+  # Print the final manifests without a cluster
+  kubectl vllm apply -f deploy/ --dry-run=client";
+
+const DIFF_EXAMPLES: &str = "Examples:
+  # What apply would change in the cluster
+  kubectl vllm diff -f deploy/ -R";
+
 /// Commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read manifests, run every enabled policy, report findings.
+    #[command(after_help = LINT_EXAMPLES)]
     Lint(LintArgs),
     /// Apply the safe fixes (and, with --unsafe-fixes, the unsafe ones); print the fixed
     /// manifests, a diff, or rewrite the files.
+    #[command(after_help = FIX_EXAMPLES)]
     Fix(FixArgs),
     /// Lint with live cluster facts, fix, and server-side apply in dependency order; refuses
     /// (exit 1, nothing sent) while a finding at or above --fail-on remains.
+    #[command(after_help = APPLY_EXAMPLES)]
     Apply(ApplyArgs),
     /// Show what `apply` would change: the fixed manifests against the live objects (a
     /// server-side dry run). Exit 0: no differences, 1: differences, 2: error.
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
     /// List every rule: id, default severity, fix, policy, summary.
     Rules {
@@ -86,6 +121,7 @@ pub enum ConfigCommand {
 
 /// Where policies come from.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Policies")]
 pub struct PolicyArgs {
     /// Config file (default: the nearest `.kubectl-vllm.yaml` upward from the working directory).
     #[arg(long, value_name = "FILE")]
@@ -100,6 +136,7 @@ pub struct PolicyArgs {
 
 /// What to read: shared by `lint`, `fix`, `apply` and `diff`.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Input")]
 pub struct InputArgs {
     /// Files or directories to read (`-` for stdin).
     #[arg(value_name = "PATH")]
@@ -148,6 +185,7 @@ pub struct InputArgs {
 
 /// Cluster access, as kubectl's flags.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Cluster")]
 pub struct ClusterArgs {
     /// Kubeconfig file (default: `KUBECONFIG`, a list of files merged, else `~/.kube/config`,
     /// else the in-cluster service account).
@@ -156,6 +194,9 @@ pub struct ClusterArgs {
     /// Kubeconfig context (default: its current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// How long connecting and each request may take, as kubectl's: `30s`, `1m` (default 30s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub request_timeout: Option<Duration>,
 }
 
 impl ClusterArgs {
@@ -163,6 +204,7 @@ impl ClusterArgs {
     #[must_use]
     pub fn target(&self) -> kubectl_vllm_cluster::Target {
         kubectl_vllm_cluster::Target {
+            request_timeout: self.request_timeout,
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
         }
@@ -171,41 +213,57 @@ impl ClusterArgs {
 
 /// `lint` arguments.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Report")]
 pub struct LintArgs {
     /// What to read.
     #[command(flatten)]
     pub input: InputArgs,
     /// Report format on stdout.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
+    #[arg(help_heading = "Report", short = 'o', long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
     /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    #[arg(help_heading = "Report", long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
     /// Exit 0 even when findings are reported (exit 2 still happens).
-    #[arg(long)]
+    #[arg(help_heading = "Report", long)]
     pub exit_zero: bool,
     /// Report only these rules: ids or prefixes such as `gke-`; comma-separated, repeatable.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    #[arg(
+        help_heading = "Report",
+        long,
+        value_name = "RULE",
+        value_delimiter = ','
+    )]
     pub select: Vec<String>,
     /// Never report these rules: ids or prefixes; comma-separated, repeatable.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    #[arg(
+        help_heading = "Report",
+        long,
+        value_name = "RULE",
+        value_delimiter = ','
+    )]
     pub ignore: Vec<String>,
     /// List suppressed findings, and what suppressed each, in the JSON report (`suppressed`).
-    #[arg(long)]
+    #[arg(help_heading = "Report", long)]
     pub show_suppressed: bool,
     /// Hide the findings recorded in this baseline (see --write-baseline).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Report", long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Record the current findings in FILE (for --baseline) and exit 0. A hidden name such as
     /// `.kubectl-vllm-baseline.json` keeps the file out of directory walks.
-    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    #[arg(
+        help_heading = "Report",
+        long,
+        value_name = "FILE",
+        conflicts_with = "baseline"
+    )]
     pub write_baseline: Option<PathBuf>,
     /// Also write the report in another format to a file, e.g. `junit=report.xml`; repeatable.
-    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    #[arg(help_heading = "Report", long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
     pub reports: Vec<(Format, PathBuf)>,
     /// Check against the live cluster (nodes, storage classes, referenced objects) instead of
     /// the config's cluster profile; reads the kubeconfig.
-    #[arg(long)]
+    #[arg(long, help_heading = "Cluster")]
     pub cluster: bool,
     /// Cluster access (with --cluster).
     #[command(flatten)]
@@ -263,16 +321,16 @@ pub struct FixArgs {
     #[command(flatten)]
     pub lint: LintArgs,
     /// Rewrite the files in place (atomically).
-    #[arg(long, conflicts_with = "diff")]
+    #[arg(help_heading = "Fix", long, conflicts_with = "diff")]
     pub write: bool,
     /// Print a unified diff instead of the fixed manifests; exit 1 when there are changes.
-    #[arg(long)]
+    #[arg(help_heading = "Fix", long)]
     pub diff: bool,
     /// Also apply fixes marked unsafe (they change behaviour or cost).
-    #[arg(long)]
+    #[arg(help_heading = "Fix", long)]
     pub unsafe_fixes: bool,
     /// Exit 1 when a file was changed (for pre-commit).
-    #[arg(long)]
+    #[arg(help_heading = "Fix", long)]
     pub exit_non_zero_on_fix: bool,
 }
 
@@ -371,16 +429,21 @@ pub struct ClusterRunArgs {
     #[command(flatten)]
     pub access: ClusterArgs,
     /// Refuse when a finding at or above this severity remains after fixing.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    #[arg(help_heading = "Apply", long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
     /// Field manager of the server-side apply.
-    #[arg(long, value_name = "NAME", default_value = "kubectl-vllm")]
+    #[arg(
+        help_heading = "Apply",
+        long,
+        value_name = "NAME",
+        default_value = "kubectl-vllm"
+    )]
     pub field_manager: String,
     /// Apply no fixes: send the manifests as written.
-    #[arg(long, conflicts_with = "unsafe_fixes")]
+    #[arg(help_heading = "Apply", long, conflicts_with = "unsafe_fixes")]
     pub no_fix: bool,
     /// Also apply the unsafe fixes (they change behaviour or cost).
-    #[arg(long)]
+    #[arg(help_heading = "Apply", long)]
     pub unsafe_fixes: bool,
 }
 
@@ -391,23 +454,23 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub run: ClusterRunArgs,
     /// Print the applied objects (`yaml`, `json`, `name`) instead of one status line each.
-    #[arg(short = 'o', long, value_enum)]
+    #[arg(help_heading = "Apply", short = 'o', long, value_enum)]
     pub output: Option<ObjectFormat>,
     /// `none`, `client` (print the final manifests; no cluster) or `server` (`dryRun=All`).
-    #[arg(long, value_enum, default_value_t = DryRun::None)]
+    #[arg(help_heading = "Apply", long, value_enum, default_value_t = DryRun::None)]
     pub dry_run: DryRun,
     /// Take fields another field manager owns (server-side apply `force`).
-    #[arg(long)]
+    #[arg(help_heading = "Apply", long)]
     pub force_conflicts: bool,
     /// Write the lint report in another format to a file, e.g. `sarif=lint.sarif`; repeatable.
-    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    #[arg(help_heading = "Apply", long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
     pub reports: Vec<(Format, PathBuf)>,
     /// Watch each workload (Deployment, StatefulSet, LeaderWorkerSet, Pod) until it is
     /// available, and say why a pod is stuck.
-    #[arg(long)]
+    #[arg(help_heading = "Apply", long)]
     pub wait: bool,
     /// How long --wait waits in all: `90s`, `5m`, `1h30m`.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    #[arg(help_heading = "Apply", long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
 }
 
@@ -468,7 +531,7 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub run: ClusterRunArgs,
     /// Show the result of taking fields other field managers own (as `apply --force-conflicts`).
-    #[arg(long)]
+    #[arg(help_heading = "Diff", long)]
     pub force_conflicts: bool,
 }
 

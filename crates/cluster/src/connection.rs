@@ -16,7 +16,13 @@ pub struct Target {
     pub kubeconfig: Option<PathBuf>,
     /// A context of the kubeconfig other than its current one.
     pub context: Option<String>,
+    /// How long connecting and each request may take (`None`: 30 s, kubectl's
+    /// `--request-timeout` default for this tool).
+    pub request_timeout: Option<std::time::Duration>,
 }
+
+/// Connecting and each request time out after this unless `--request-timeout` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A client and what the kubeconfig said about it.
 #[derive(Clone)]
@@ -54,9 +60,10 @@ pub async fn connect(target: &Target) -> Result<Connection, ClusterError> {
     let mut config = config;
     // kube's default is no read timeout: a server that accepts and never answers would hang the
     // run. Watches here last at most 10 s.
-    config
-        .read_timeout
-        .get_or_insert(std::time::Duration::from_mins(1));
+    let timeout = target.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+    config.connect_timeout = Some(timeout);
+    config.read_timeout = Some(timeout);
+    config.write_timeout = Some(timeout);
     let server = config
         .cluster_url
         .to_string()

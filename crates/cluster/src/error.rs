@@ -5,7 +5,9 @@
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClusterError {
     /// The kubeconfig could not be read or used.
-    #[error("cannot load the cluster configuration: {0}")]
+    #[error(
+        "cannot load the cluster configuration: {0} (name the kubeconfig with --kubeconfig FILE or KUBECONFIG, and a context with --context; `lint` without --cluster and `apply --dry-run=client` need no cluster)"
+    )]
     Config(String),
     /// No connection to the API server.
     #[error(
@@ -65,6 +67,22 @@ pub enum ClusterError {
     },
 }
 
+/// The HTTP reason phrase of the statuses an API server or a proxy in front of it answers.
+fn http_reason(code: u16) -> &'static str {
+    match code {
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "error",
+    }
+}
+
 impl ClusterError {
     /// Classifies a kube-rs error from a call to `server`.
     #[must_use]
@@ -98,10 +116,22 @@ impl ClusterError {
                                 .collect()
                         })
                         .unwrap_or_default();
+                    // A body that is no Kubernetes Status (a proxy's or another server's page):
+                    // kube-rs leaves the message empty; say where it came from instead.
+                    let (reason, message) = if status.message.is_empty() {
+                        (
+                            http_reason(code).to_string(),
+                            format!(
+                                "the server at {server} answered without a Kubernetes Status: is the kubeconfig's server address an API server, and does it serve this resource?"
+                            ),
+                        )
+                    } else {
+                        (status.reason.clone(), status.message.clone())
+                    };
                     Self::Api {
                         code,
-                        reason: status.reason.clone(),
-                        message: status.message.clone(),
+                        reason,
+                        message,
                         conflicts,
                     }
                 }
@@ -177,6 +207,28 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_status_without_a_body_names_the_server_and_the_reason() {
+        let status: kube::core::Status = serde_json::from_value(
+            json!({"status": "Failure", "code": 404, "reason": "Failed to parse error data", "message": ""}),
+        )
+        .unwrap();
+        let error =
+            ClusterError::from_kube(kube::Error::Api(Box::new(status)), "https://k.example:6443");
+        let text = error.to_string();
+        assert!(
+            text.contains(
+                "the server at https://k.example:6443 answered without a Kubernetes Status"
+            ) && text.ends_with("(404 Not Found)"),
+            "{text}"
+        );
+        let config = ClusterError::Config("no kubeconfig".into()).to_string();
+        assert!(
+            config.contains("--kubeconfig") && config.contains("--dry-run=client"),
+            "{config}"
+        );
+    }
 
     #[test]
     fn a_webhook_denial_is_a_rejection_not_a_permission_problem() {

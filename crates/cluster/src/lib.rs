@@ -18,7 +18,7 @@ pub use apply::{
     Applied, ApplyOptions, ApplyReport, Outcome, Planned, apply_all, diff_all, plan,
     plan_and_apply, rank,
 };
-pub use connection::{Connection, Target, connect};
+pub use connection::{Connection, DEFAULT_REQUEST_TIMEOUT, Target, connect};
 pub use error::ClusterError;
 pub use facts::{LiveFacts, ObjectKey, fetch_referenced, read_facts};
 pub use mask::{Side, mask};

@@ -12,6 +12,7 @@ async fn connected(double: &ApiDouble, dir: &str) -> Connection {
         std::env::temp_dir().join(format!("kubectl-vllm-cluster-{dir}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let target = Target {
+        request_timeout: None,
         kubeconfig: Some(double.kubeconfig(&dir, "ml", "t0ken")),
         context: None,
     };
@@ -205,6 +206,7 @@ async fn credentials_permissions_and_reachability_are_told_apart() {
     let path = dir.join("kubeconfig");
     std::fs::write(&path, format!("apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{{name: c, cluster: {{server: \"{url}\"}}}}]\ncontexts: [{{name: c, context: {{cluster: c, user: u}}}}]\nusers: [{{name: u, user: {{token: x}}}}]\n")).unwrap();
     let connection = connect(&Target {
+        request_timeout: None,
         kubeconfig: Some(path),
         context: None,
     })

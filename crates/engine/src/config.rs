@@ -370,46 +370,70 @@ pub fn schema() -> String {
 }
 
 /// What `kubectl vllm config init` writes: every section, commented out, with an example.
-pub const STARTER: &str = r#"# kubectl-vllm configuration. Schema: schema/config.schema.json in the
-# kubectl-vllm repository. Every section is optional; uncomment what you need.
+pub const STARTER: &str = r#"## kubectl-vllm configuration. Schema: schema/config.schema.json in the kubectl-vllm
+## repository. Every section is optional. Lines starting with `##` explain; to use a section,
+## remove the `# ` in front of each of its lines (the key line and the lines under it).
 
-# Severity overrides, or off:
-rules: {}
-#  gke-gpu-toleration: off
-#  pvc-size-waste: warning
+## Severity overrides, or off:
+# rules:
+#   gke-gpu-toleration: off
+#   pvc-size-waste: warning
 
-# Findings to ignore, each with a reason (by rules, kind, namespace, name and/or path glob):
-ignores: []
-#- rules: [image-tag-floating]
-#  path: "vendor/**"
-#  reason: vendored upstream examples
+## Findings to ignore, each with a reason (by rules, kind, namespace, name and/or path glob):
+# ignores:
+# - rules: [image-tag-floating]
+#   path: "vendor/**"
+#   reason: vendored upstream examples
 
-# Paths never read:
-exclude: []
-#- "charts/**"
+## Paths never read:
+# exclude:
+# - "charts/**"
 
-# Extra policy components, pinned by hash:
-policies: []
-#- path: policies/acme.wasm
-#  sha256: "<sha256 of the .wasm>"
+## Extra policy components, pinned by hash:
+# policies:
+# - path: policies/acme.wasm
+#   sha256: "<sha256 of the .wasm>"
 
-# Additions to the fact tables (sizes in MiB); `kubectl vllm facts` prints them:
-facts: {}
-#  models:
-#  - {id: acme/llama-8b, aliases: [llama-8b], weights-mib: 15320, repository-mib: 15320,
-#     attention-heads: 32, kv-heads: 8, max-context: 8192, source: "model card"}
+## Additions to the fact tables (sizes in MiB); `kubectl vllm facts` prints them. A model the
+## table lacks, and a GPU that no node label names (on EKS, AKS or your own nodes):
+# facts:
+#   models:
+#   - {id: acme/llama-8b, aliases: [llama-8b], weights-mib: 15320, repository-mib: 15320,
+#      attention-heads: 32, kv-heads: 8, max-context: 8192, source: "model card"}
+#   accelerators:
+#   - {id: nvidia-l40s, name: NVIDIA L40S, memory-mib: 46068, compute-capability: 89,
+#      gfd-products: [NVIDIA-L40S], source: "vendor data sheet"}
+#   instance-types:
+#   - {instance-type: g6e.xlarge, provider: eks, accelerator: nvidia-l40s, gpus: 1,
+#      source: "EC2 instance types"}
 
-# The cluster the manifests deploy to. Without a provider here or `--provider`, it comes from the
-# live cluster or the manifests' provider-specific keys; unknown, provider-specific rules are
-# skipped with one `provider-unknown` info. `generic` runs none of them.
-cluster: {}
-#  provider: gke   # gke, eks, aks, openshift, generic
-#  node-pools:
-#  - {name: l4-pool, accelerator: nvidia-l4, gpus-per-node: 1}
-#  existing:       # objects made outside the manifests (kubectl create secret, sealed secrets)
-#  - {kind: Secret, namespace: ml, name: hf-secret}
+## The cluster the manifests deploy to. Without a provider here or `--provider`, it comes from
+## the live cluster or the manifests' provider-specific keys; unknown, provider-specific rules
+## are skipped with one `provider-unknown` info. `generic` runs none of them. GKE:
+# cluster:
+#   provider: gke
+#   autopilot: false
+#   node-pools:
+#   - {name: l4-pool, accelerator: nvidia-l4, gpus-per-node: 1}
+#   existing:       # objects made outside the manifests (kubectl create secret, sealed secrets)
+#   - {kind: Secret, namespace: ml, name: hf-secret}
 
-# Where SARIF reports (`-o sarif`) link rule pages; default: the project's docs/rules on GitHub.
+## The same for EKS, AKS, OpenShift or your own cluster: the provider, the storage classes the
+## cluster has (which one is the default decides a PVC without a class), and the node pools'
+## labels and taints (what node selectors and tolerations must match):
+# cluster:
+#   provider: eks   # eks, aks, openshift, generic
+#   storage-classes:
+#   - {name: gp3, provisioner: ebs.csi.aws.com, volume-binding-mode: WaitForFirstConsumer,
+#      is-default: true}
+#   node-pools:
+#   - name: gpu
+#     accelerator: nvidia-l40s
+#     gpus-per-node: 1
+#     labels: {node.kubernetes.io/instance-type: g6e.xlarge}
+#     taints: [{key: nvidia.com/gpu, effect: NoSchedule}]
+
+## Where SARIF reports (`-o sarif`) link rule pages; default: the project's docs/rules on GitHub.
 # docs-url: https://docs.example.com/kubectl-vllm/rules
 "#;
 
@@ -417,35 +441,54 @@ cluster: {}
 mod tests {
     use super::*;
 
+    /// The starter's sections: each run of `# ` lines, uncommented.
+    fn starter_sections() -> Vec<String> {
+        let mut sections = Vec::new();
+        let mut current = String::new();
+        for line in STARTER.lines() {
+            match line.strip_prefix("# ") {
+                Some(code) if !line.starts_with("##") => {
+                    current.push_str(code);
+                    current.push('\n');
+                }
+                _ if !current.is_empty() => sections.push(std::mem::take(&mut current)),
+                _ => {}
+            }
+        }
+        if !current.is_empty() {
+            sections.push(current);
+        }
+        sections
+    }
+
     #[test]
-    fn the_starter_file_is_a_valid_empty_config() {
+    fn the_starter_parses_as_written_and_with_any_one_section_uncommented() {
         assert_eq!(
             parse(".kubectl-vllm.yaml", STARTER).unwrap(),
             Config::default()
         );
-        // Uncommented, the examples are valid too.
-        let uncommented: String = STARTER
-            .lines()
-            .filter_map(|l| {
-                if l.starts_with("#  ") || l.starts_with("#-") {
-                    Some(l[1..].to_string())
-                } else if l.starts_with('#') {
-                    None
-                } else {
-                    Some(
-                        l.trim_end_matches(" {}")
-                            .trim_end_matches(" []")
-                            .to_string(),
-                    )
-                }
-            })
-            .map(|l| l + "\n")
-            .collect();
-        let config = parse(".kubectl-vllm.yaml", &uncommented)
-            .unwrap_or_else(|e| panic!("{e:?}\n{uncommented}"));
-        assert_eq!(config.ignores.len(), 1);
-        assert_eq!(config.cluster.node_pools.len(), 1);
-        assert_eq!(config.cluster.existing.len(), 1);
+        let sections = starter_sections();
+        assert_eq!(sections.len(), 8, "{sections:#?}");
+        for section in &sections {
+            let config =
+                parse(".kubectl-vllm.yaml", section).unwrap_or_else(|e| panic!("{e:?}\n{section}"));
+            assert_ne!(config, Config::default(), "{section}");
+        }
+        // The provider sections say what a non-GKE user needs.
+        let eks = parse(".kubectl-vllm.yaml", &sections[6]).unwrap();
+        let classes = eks.cluster.storage_classes.as_deref().unwrap_or_default();
+        assert_eq!(classes.len(), 1);
+        assert!(classes[0].is_default);
+        assert!(!eks.cluster.node_pools[0].labels.is_empty());
+        let facts = parse(".kubectl-vllm.yaml", &sections[4]).unwrap().facts;
+        assert_eq!(
+            (
+                facts.models.len(),
+                facts.accelerators.len(),
+                facts.instance_types.len()
+            ),
+            (1, 1, 1)
+        );
     }
 
     #[test]

@@ -133,25 +133,48 @@ pub(crate) fn explain(
     ExitStatus::Error
 }
 
+/// The `rules` table, each column as wide as its widest cell.
 fn rules_table(rows: &Registry) -> String {
     use std::fmt::Write as _;
-    let mut out = format!(
-        "{:<30} {:<8} {:<20} {:<8} {}\n",
-        "RULE", "SEVERITY", "FIX", "POLICY", "SUMMARY"
-    );
-    for row in rows.iter() {
-        let fix = match row.applicability() {
-            Some(a) => format!("{} ({a})", row.fix.as_str()),
-            None => row.fix.as_str().to_string(),
-        };
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|row| {
+            let fix = match row.applicability() {
+                Some(a) => format!("{} ({a})", row.fix.as_str()),
+                None => row.fix.as_str().to_string(),
+            };
+            [
+                row.id.to_string(),
+                row.severity.to_string(),
+                fix,
+                row.policy().unwrap_or("-").to_string(),
+                row.summary.clone(),
+            ]
+        })
+        .collect();
+    let header = ["RULE", "SEVERITY", "FIX", "POLICY", "SUMMARY"].map(String::from);
+    let width = |column: usize| {
+        std::iter::once(&header)
+            .chain(&cells)
+            .map(|row| row[column].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2), width(3)];
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&cells) {
         let _ = writeln!(
             out,
-            "{:<30} {:<8} {:<20} {:<8} {}",
-            row.id,
-            row.severity.as_str(),
-            fix,
-            row.policy().unwrap_or("-"),
-            row.summary
+            "{:<w0$} {:<w1$} {:<w2$} {:<w3$} {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
         );
     }
     out

@@ -1539,3 +1539,124 @@ fn duplicate_objects_across_directories_are_warnings() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `config init` writes the starter (never over a file), and the starter is a config `lint`
+/// accepts; its sections are checked one by one in the engine's config tests.
+#[test]
+fn config_init_writes_a_starter_lint_accepts() {
+    let dir = std::env::temp_dir().join(format!("kubectl-vllm-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(".kubectl-vllm.yaml").display().to_string();
+    let o = run(&["config", "init", &path]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("# cluster:")
+    );
+    let o = run(&["config", "init", &path]);
+    assert_eq!(o.status.code(), Some(2), "never overwrites");
+    let o = run(&[
+        "lint",
+        "--config",
+        &path,
+        "--provider",
+        "generic",
+        "fixtures/rules/shm-size/good.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `rules` is a table: every column starts where its header does, however long the longest id.
+#[test]
+fn the_rules_table_stays_aligned() {
+    let o = run(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    let header = lines.next().unwrap();
+    let columns: Vec<usize> = ["SEVERITY", "FIX", "POLICY", "SUMMARY"]
+        .iter()
+        .map(|h| header.find(&format!(" {h}")).unwrap() + 1)
+        .collect();
+    for line in lines {
+        let chars: Vec<char> = line.chars().collect();
+        for &at in &columns {
+            assert!(
+                chars[at - 1] == ' ' && chars[at] != ' ',
+                "misaligned at {at}: {line}"
+            );
+        }
+    }
+}
+
+/// `--help` groups the flags under headings and ends with kubectl-style examples.
+#[test]
+fn help_has_headings_and_examples() {
+    for (command, headings) in [
+        ("lint", &["Input:", "Policies:", "Report:", "Cluster:"][..]),
+        ("fix", &["Input:", "Report:", "Fix:"][..]),
+        ("apply", &["Input:", "Cluster:", "Apply:"][..]),
+        ("diff", &["Input:", "Cluster:", "Diff:"][..]),
+    ] {
+        let o = run(&[command, "--help"]);
+        assert_eq!(o.status.code(), Some(0));
+        let help = stdout(&o);
+        for heading in headings {
+            assert!(
+                help.lines().any(|l| l == *heading),
+                "{command}: no {heading}\n{help}"
+            );
+        }
+        let examples = help.split("\nExamples:\n").nth(1).unwrap_or_default();
+        assert!(
+            examples.contains(&format!("kubectl vllm {command} ")),
+            "{command}: no examples\n{help}"
+        );
+    }
+}
+
+/// A server that accepts and never answers is cut off by `--request-timeout`, with an error that
+/// names it, instead of a long silence.
+#[test]
+fn a_hanging_server_is_cut_off_by_request_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accepted, never answered
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("kubectl-vllm-hang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let o = run(&[
+        "lint",
+        "--cluster",
+        "--kubeconfig",
+        &kubeconfig.display().to_string(),
+        "--request-timeout",
+        "1s",
+        "fixtures/rules/shm-size/good.yaml",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}");
+    assert!(
+        stderr(&o).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
