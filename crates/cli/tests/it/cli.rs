@@ -491,6 +491,25 @@ fn kubectl_discovers_the_plugin_on_path() {
         stdout(&o),
         stderr(&o)
     );
+    // The layout the README installs (`cargo install --root`: the binary and the completion
+    // hook, no cargo `.d` files) is clean: `plugin list` warns about nothing and exits 0.
+    let kubectl_dir = which("kubectl").and_then(|k| k.parent().map(Path::to_path_buf));
+    let clean_path = format!(
+        "{}:{}",
+        dir.display(),
+        kubectl_dir.unwrap_or_default().display()
+    );
+    let o = Command::new("kubectl")
+        .args(["plugin", "list"])
+        .env("PATH", &clean_path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "kubectl plugin list: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
     let o = kubectl(&["vllm", "version"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("kubectl-vllm "));
@@ -1659,4 +1678,11 @@ fn a_hanging_server_is_cut_off_by_request_timeout() {
         stderr(&o)
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The first `name` on `PATH`.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
