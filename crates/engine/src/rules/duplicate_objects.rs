@@ -13,10 +13,14 @@ use crate::report::Finding;
 declare_rule! {
     /// ## What it does
     /// Finds an object (API group, kind, namespace and name) defined more than once in the
-    /// input set, and reports each later copy, naming the first. Differing copies in one
-    /// directory or one render (stdin) are an error; differing copies in different directories a
-    /// warning (they may be overlays applied separately, but applied together the later wins);
-    /// identical copies an info.
+    /// input set, and reports each later copy, naming the first. Differing copies in one file or
+    /// one render (stdin) are an error; differing copies in different files a warning; identical
+    /// copies an info.
+    ///
+    /// Different files are only a warning, also in one directory (product.md says error there):
+    /// sample repositories keep alternatives side by side under one name (GKE's
+    /// `llm-serving-gemma/vllm/` has a `vllm-gemma-deployment` per model size), each meant to be
+    /// applied alone, and those deploy fine.
     ///
     /// ## Why is this bad?
     /// `kubectl apply -f dir/` applies both, in file order: the second silently replaces the
@@ -31,7 +35,7 @@ declare_rule! {
     /// metadata: {name: vllm}
     /// spec: {selector: {app: vllm}, ports: [{port: 8000}]}
     /// ---
-    /// # legacy.yaml, same directory
+    /// # further down in service.yaml
     /// kind: Service
     /// metadata: {name: vllm}
     /// spec: {selector: {app: vllm-old}, ports: [{port: 80}]}
@@ -81,7 +85,8 @@ pub(crate) fn duplicate_objects(manifests: &Manifests, findings: &mut Vec<Findin
         };
         let original = &manifests.objects[earlier];
         let differences = differences(&original.json, &object.json);
-        let same_place = directory(manifests, original) == directory(manifests, object);
+        let same_file = original.file == object.file;
+        let same_directory = directory(manifests, original) == directory(manifests, object);
         let at = Pointer::from_path("/metadata/name");
         let where_first = locator.describe(original, &at);
         let r = &object.reference;
@@ -99,13 +104,15 @@ pub(crate) fn duplicate_objects(manifests: &Manifests, findings: &mut Vec<Findin
             )
         } else {
             let fields = differences.join(", ");
-            let how = if same_place {
-                "in the same directory; applied together, this copy silently replaces the first"
+            let how = if same_file {
+                "in the same file; applying it, this copy silently replaces the first"
+            } else if same_directory {
+                "in the same directory; applied together, the later copy silently wins (fine if the files are alternatives)"
             } else {
                 "in another directory; applied together, the later copy wins"
             };
             (
-                if same_place {
+                if same_file {
                     Severity::Error
                 } else {
                     Severity::Warning
