@@ -66,6 +66,12 @@ pub fn apply(target: &mut Value, edits: &[Edit]) -> Result<(), String> {
                     return Err(format!("remove: `{path}` does not exist"));
                 }
             }
+            // The object never held the ignored occurrence; only its text changes.
+            Edit::DropShadowed(path) => {
+                if target.pointer(path.as_str()).is_none() {
+                    return Err(format!("drop: `{path}` does not exist"));
+                }
+            }
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use kubectl_vllm_core::RuleId;
+use kubectl_vllm_core::{Pointer, RuleId};
 use kubectl_vllm_manifest::patch::{self, PatchError, TextOp};
 use kubectl_vllm_manifest::{LoadOptions, Manifests};
 
@@ -62,6 +62,7 @@ pub fn apply_fix(text: &str, finding: &Finding) -> Result<String, PatchError> {
             Edit::Replace(p, value) => TextOp::Replace(at(p), value.clone()),
             Edit::Add(p, value) => TextOp::Add(at(p), value.clone()),
             Edit::Remove(p) => TextOp::Remove(at(p)),
+            Edit::DropShadowed(p) => TextOp::DropShadowed(at(p)),
         })
         .collect();
     patch::apply(text, object.document, &ops)
@@ -97,10 +98,21 @@ pub fn fix(
         }
         let mut changed = false;
         skipped.clear();
+        // What this pass's fixes touched: a fix that overlaps one already applied waits for the
+        // next pass, which lints again and sees whether it is still needed (two rules adding the
+        // same variable to one `env` list, say).
+        let mut touched: Vec<(usize, Pointer)> = Vec::new();
         for finding in todo {
             let Some(file) = finding.region.map(|r| r.file) else {
                 continue;
             };
+            let targets = targets(finding);
+            if targets
+                .iter()
+                .any(|t| touched.iter().any(|(f, u)| *f == file && overlap(t, u)))
+            {
+                continue;
+            }
             let mut record = Applied {
                 rule: finding.rule.clone(),
                 title: finding
@@ -122,6 +134,7 @@ pub fn fix(
                     texts[file] = text;
                     changed = true;
                     applied.push(record);
+                    touched.extend(targets.into_iter().map(|t| (file, t)));
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -149,6 +162,35 @@ pub fn fix(
         remaining,
         manifests: current,
     }
+}
+
+/// What each edit of a finding's fix changes, as document pointers prefixed with the document
+/// index: the key itself for a mapping entry, the whole list for a list item (indexes shift).
+fn targets(finding: &Finding) -> Vec<Pointer> {
+    let (Some(fix), Some(object)) = (&finding.fix, &finding.object) else {
+        return Vec::new();
+    };
+    fix.edits
+        .iter()
+        .map(|edit| {
+            let (Edit::Replace(p, _) | Edit::Add(p, _) | Edit::Remove(p) | Edit::DropShadowed(p)) =
+                edit;
+            let p = match p.last() {
+                Some(last) if last == "-" || last.bytes().all(|b| b.is_ascii_digit()) => {
+                    p.parent().unwrap_or_else(Pointer::root)
+                }
+                _ => p.clone(),
+            };
+            Pointer::root()
+                .index(object.document)
+                .join(&object.document_pointer(&p))
+        })
+        .collect()
+}
+
+/// Whether one target contains the other.
+fn overlap(a: &Pointer, b: &Pointer) -> bool {
+    a.starts_with(b) || b.starts_with(a)
 }
 
 fn is_json(name: &str) -> bool {

@@ -16,6 +16,10 @@ pub enum Edit {
     Add(Pointer, serde_json::Value),
     /// Remove a mapping key or sequence item.
     Remove(Pointer),
+    /// Remove the earlier occurrence of a key written twice, which the parser (and so the
+    /// object) never saw: a change to the text only. The engine's own duplicate-key fix uses it;
+    /// the contract has no such operation.
+    DropShadowed(Pointer),
 }
 
 /// A fix: what it does, how safe it is, and its edits.

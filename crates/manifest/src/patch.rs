@@ -18,6 +18,9 @@ pub enum TextOp {
     Add(String, Json),
     /// Remove a mapping key or sequence item.
     Remove(String),
+    /// Remove the earliest of a key written twice, the occurrence a parser ignores (the pointer
+    /// names the key; the occurrence that is kept stays).
+    DropShadowed(String),
 }
 
 /// Why a patch could not be applied.
@@ -58,7 +61,7 @@ fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchEr
     let source = SourceFile::new("", text);
     let eol = source.line_ending();
     let pointer = match op {
-        TextOp::Replace(p, _) | TextOp::Add(p, _) | TextOp::Remove(p) => p,
+        TextOp::Replace(p, _) | TextOp::Add(p, _) | TextOp::Remove(p) | TextOp::DropShadowed(p) => p,
     };
     let tokens = parse_pointer(pointer).map_err(PatchError)?;
     let Some((last, parent_tokens)) = tokens.split_last() else {
@@ -78,6 +81,16 @@ fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchEr
         TextOp::Replace(_, value) => replace(&source, parent, last, value, pointer)?,
         TextOp::Add(_, value) => add(&source, parent, last, value, pointer, eol)?,
         TextOp::Remove(_) => remove(&source, parent, last, pointer)?,
+        TextOp::DropShadowed(_) => {
+            let shadowed = stream
+                .duplicates
+                .iter()
+                .filter(|d| d.document == document && d.pointer == *pointer)
+                .min_by_key(|d| d.first.start)
+                .ok_or_else(|| PatchError(format!("`{pointer}` is not written twice")))?;
+            let end = shadowed.first_value.end.max(shadowed.first.end);
+            remove_entry(&source, parent, shadowed.first.start, end)
+        }
     };
     let (span, replacement) = edit;
     let mut out = String::with_capacity(text.len() + replacement.len());
@@ -316,31 +329,12 @@ fn remove(
                     "`{pointer}` comes from a merge key: editing it would change the anchor"
                 ));
             }
-            let start = entry.key_span.start;
-            let end = entry.value.span.end.max(entry.key_span.end);
-            if style == NodeStyle::FlowCollection {
-                return Ok(flow_remove(text, start, end));
-            }
-            if entries.len() == 1 {
+            if entries.len() == 1 && style != NodeStyle::FlowCollection {
                 // The mapping becomes empty: `{}` keeps its key meaningful and the YAML valid.
                 return Ok((parent.span, "{}".into()));
             }
-            if !text[line_start(text, start)..start].trim().is_empty() {
-                // The entry shares its line with a sequence dash (`- key: v`): the next entry
-                // moves up onto the dash line, so the item stays a mapping.
-                let next = entries
-                    .iter()
-                    .map(|e| e.key_span.start)
-                    .filter(|&s| s > end)
-                    .min();
-                if let Some(next) = next {
-                    return Ok((Span::new(start, next), String::new()));
-                }
-            }
-            Ok((
-                Span::new(line_start(text, start), line_after(text, end)),
-                String::new(),
-            ))
+            let end = entry.value.span.end.max(entry.key_span.end);
+            Ok(remove_entry(source, parent, entry.key_span.start, end))
         }
         (Value::Seq(items), style) => {
             let Some(item) = last.parse::<usize>().ok().and_then(|i| items.get(i)) else {
@@ -364,6 +358,31 @@ fn remove(
             "remove: the parent of `{pointer}` is not a mapping or sequence"
         )),
     }
+}
+
+/// Removes the entry written at `start..end` (its key to the end of its value) from the mapping
+/// `parent`, which keeps at least one other entry.
+fn remove_entry(source: &SourceFile, parent: &Node, start: usize, end: usize) -> Edit {
+    let text = &source.text;
+    if parent.style == NodeStyle::FlowCollection {
+        return flow_remove(text, start, end);
+    }
+    if !text[line_start(text, start)..start].trim().is_empty()
+        && let Value::Map(entries) = &parent.value
+        && let Some(next) = entries
+            .iter()
+            .map(|e| e.key_span.start)
+            .filter(|&s| s > end)
+            .min()
+    {
+        // The entry shares its line with a sequence dash (`- key: v`): the next entry moves up
+        // onto the dash line, so the item stays a mapping.
+        return (Span::new(start, next), String::new());
+    }
+    (
+        Span::new(line_start(text, start), line_after(text, end)),
+        String::new(),
+    )
 }
 
 /// Replaces a block sequence that loses its only item with `[]`. The flow sequence is
@@ -581,6 +600,26 @@ mod tests {
             out,
             "spec:\r\n    a: 1   # keep\r\n    b: 2\r\n    c:\r\n      d:\r\n      - 1\r\n      - 2\r\n      e: \"on\"\r\nnext: 3\r\n"
         );
+    }
+
+    #[test]
+    fn the_ignored_occurrence_of_a_duplicated_key_is_dropped() {
+        // Block: the first `env` block goes, with its items; the kept one and comments stay.
+        let text = "c:\n  env:\n  - name: A\n    value: \"1\"\n  image: x  # keep\n  env:\n  - name: B\n";
+        let out = patched(text, &[TextOp::DropShadowed("/c/env".into())]);
+        assert_eq!(out, "c:\n  image: x  # keep\n  env:\n  - name: B\n");
+        // On a dash line the next entry moves up; in flow style the comma goes too.
+        let out = patched(
+            "- a: 1\n  b: 2\n  a: 3\n",
+            &[TextOp::DropShadowed("/0/a".into())],
+        );
+        assert_eq!(out, "- b: 2\n  a: 3\n");
+        let out = patched("m: {a: 1, b: 2, a: 3}\n", &[TextOp::DropShadowed("/m/a".into())]);
+        assert_eq!(out, "m: {b: 2, a: 3}\n");
+        // Three times: the earliest goes first.
+        let out = patched("a: 1\na: 2\na: 3\n", &[TextOp::DropShadowed("/a".into())]);
+        assert_eq!(out, "a: 2\na: 3\n");
+        assert!(apply("a: 1\n", 0, &[TextOp::DropShadowed("/a".into())]).is_err());
     }
 
     #[test]

@@ -106,6 +106,8 @@ pub struct DuplicateKey {
     pub second: Span,
     /// The value that was dropped (the first one's).
     pub first_value: Span,
+    /// The dropped value as JSON (what a fix merges into the value that is kept).
+    pub dropped: serde_json::Value,
 }
 
 /// A parsed stream: its documents, what could not be parsed, and duplicated keys.
@@ -384,6 +386,7 @@ impl Builder {
                             first: entries[i].key_span,
                             second: span,
                             first_value: entries[i].value.span,
+                            dropped: entries[i].value.to_json(),
                         });
                         entries[i].key_span = span;
                         entries[i].value = node;

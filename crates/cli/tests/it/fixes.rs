@@ -4,7 +4,8 @@
 //! converges; each text edit means what its JSON edits mean. Every rule that declares a fix has
 //! one exercised both ways.
 
-use kubectl_vllm_core::FixAvailability;
+use kubectl_vllm_core::{FixAvailability, RuleMeta};
+use kubectl_vllm_engine::rules::RuntimeDuplicateKeys;
 use kubectl_vllm_engine::Report;
 use kubectl_vllm_engine::config::Config;
 use kubectl_vllm_engine::testing;
@@ -41,7 +42,10 @@ fn every_fix_removes_its_finding_and_fixing_converges() {
         fixed_rules.extend(checked.fixed_rules);
     }
     assert_none(&failures, "fix problems");
-    for id in fixing_rules(&linter) {
+    // A key written twice exists only in the text, never in an object's JSON: that fix is
+    // checked on text below.
+    let text_only = <RuntimeDuplicateKeys as RuleMeta>::ID;
+    for id in fixing_rules(&linter).into_iter().filter(|id| id != text_only) {
         assert!(
             fixed_rules.contains(&id),
             "no fixture exercises the fix of `{id}`"

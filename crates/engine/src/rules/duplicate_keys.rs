@@ -1,10 +1,11 @@
 //! Mapping keys written twice, which only the loader can see.
 
-use kubectl_vllm_core::{Pointer, declare_rule};
+use kubectl_vllm_core::{Applicability, Pointer, declare_rule};
+use serde_json::Value;
 use kubectl_vllm_manifest::{Manifests, ObjectId};
 
 use crate::locate::region;
-use crate::report::Finding;
+use crate::report::{Edit, Finding, Fix};
 
 declare_rule! {
     /// ## What it does
@@ -29,7 +30,12 @@ declare_rule! {
     /// Use instead: one `env:` list with both variables.
     ///
     /// ## Fix safety
-    /// No fix yet: merging the two blocks needs a human to decide which values win.
+    /// Unsafe (`fix --unsafe-fixes`): the ignored occurrence is removed and what it held is
+    /// merged into the one Kubernetes keeps, which wins where both set the same thing: mapping
+    /// keys it lacks are added, list items it lacks (by `name`, else by value) are inserted
+    /// before its own, in their written order (so `$(VAR)` references keep working). The object
+    /// Kubernetes sees changes, so review the result; for two scalars only the ignored one is
+    /// removed.
     ///
     /// ## Source
     /// Field report (seans3/k8s-ai large-model A100 manifest); kubernetes/kubernetes#99286.
@@ -38,7 +44,7 @@ declare_rule! {
     pub struct RuntimeDuplicateKeys {
         id: "runtime-duplicate-keys",
         severity: Error,
-        fix: None,
+        fix: Always(Unsafe),
         summary: "a mapping key is written twice; Kubernetes silently keeps only the last",
     }
 }
@@ -69,6 +75,10 @@ pub(crate) fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>)
                     finding.resource = Some(object.reference.clone());
                     finding.pointer = object.id().relative_pointer(&pointer);
                     finding.object = Some(object.id());
+                    if let Some(at) = &finding.pointer {
+                        let kept = object.json.pointer(at.as_str());
+                        finding.fix = Some(merge(&key, at, &duplicate.dropped, kept));
+                    }
                 }
                 None => {
                     finding.object = Some(ObjectId {
@@ -80,5 +90,48 @@ pub(crate) fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>)
             }
             findings.push(finding);
         }
+    }
+}
+
+/// The fix: add what only the ignored occurrence held to the kept one, then drop the ignored one.
+fn merge(key: &str, at: &Pointer, dropped: &Value, kept: Option<&Value>) -> Fix {
+    let mut edits = Vec::new();
+    match (dropped, kept) {
+        (Value::Object(dropped), Some(Value::Object(kept))) => {
+            for (name, value) in dropped {
+                if !kept.contains_key(name) {
+                    edits.push(Edit::Add(at.key(name), value.clone()));
+                }
+            }
+        }
+        (Value::Array(dropped), Some(Value::Array(kept))) => {
+            let missing = dropped
+                .iter()
+                .filter(|item| !kept.iter().any(|k| same_item(k, item)));
+            for (i, item) in missing.enumerate() {
+                edits.push(Edit::Add(at.index(i), item.clone()));
+            }
+        }
+        _ => {}
+    }
+    let title = match edits.len() {
+        0 => format!("remove the ignored first `{key}`"),
+        1 => format!("merge the ignored first `{key}` into the kept one (adds 1 entry)"),
+        n => format!("merge the ignored first `{key}` into the kept one (adds {n} entries)"),
+    };
+    edits.push(Edit::DropShadowed(at.clone()));
+    Fix {
+        title,
+        applicability: Applicability::Unsafe,
+        edits,
+    }
+}
+
+/// List items are the same entry when they have the same `name` (env, ports, volumes, volume
+/// mounts, containers), otherwise when they are equal.
+fn same_item(a: &Value, b: &Value) -> bool {
+    match (a.get("name"), b.get("name")) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
     }
 }
