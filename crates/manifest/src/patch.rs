@@ -61,7 +61,9 @@ fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchEr
     let source = SourceFile::new("", text);
     let eol = source.line_ending();
     let pointer = match op {
-        TextOp::Replace(p, _) | TextOp::Add(p, _) | TextOp::Remove(p) | TextOp::DropShadowed(p) => p,
+        TextOp::Replace(p, _) | TextOp::Add(p, _) | TextOp::Remove(p) | TextOp::DropShadowed(p) => {
+            p
+        }
     };
     let tokens = parse_pointer(pointer).map_err(PatchError)?;
     let Some((last, parent_tokens)) = tokens.split_last() else {
@@ -605,7 +607,8 @@ mod tests {
     #[test]
     fn the_ignored_occurrence_of_a_duplicated_key_is_dropped() {
         // Block: the first `env` block goes, with its items; the kept one and comments stay.
-        let text = "c:\n  env:\n  - name: A\n    value: \"1\"\n  image: x  # keep\n  env:\n  - name: B\n";
+        let text =
+            "c:\n  env:\n  - name: A\n    value: \"1\"\n  image: x  # keep\n  env:\n  - name: B\n";
         let out = patched(text, &[TextOp::DropShadowed("/c/env".into())]);
         assert_eq!(out, "c:\n  image: x  # keep\n  env:\n  - name: B\n");
         // On a dash line the next entry moves up; in flow style the comma goes too.
@@ -614,7 +617,10 @@ mod tests {
             &[TextOp::DropShadowed("/0/a".into())],
         );
         assert_eq!(out, "- b: 2\n  a: 3\n");
-        let out = patched("m: {a: 1, b: 2, a: 3}\n", &[TextOp::DropShadowed("/m/a".into())]);
+        let out = patched(
+            "m: {a: 1, b: 2, a: 3}\n",
+            &[TextOp::DropShadowed("/m/a".into())],
+        );
         assert_eq!(out, "m: {b: 2, a: 3}\n");
         // Three times: the earliest goes first.
         let out = patched("a: 1\na: 2\na: 3\n", &[TextOp::DropShadowed("/a".into())]);

@@ -802,9 +802,8 @@ fn fix_leaves_no_error_in_the_field_report() {
         .collect();
     assert_eq!(errors, Vec::<String>::new());
     // The headline bug: the ignored first `env:` block is merged into the kept one.
-    let fixed =
-        std::fs::read_to_string(dir.join("gpt-oss-120b/vllm-deployment-gpt-oss-120b.yaml"))
-            .unwrap();
+    let fixed = std::fs::read_to_string(dir.join("gpt-oss-120b/vllm-deployment-gpt-oss-120b.yaml"))
+        .unwrap();
     assert_eq!(fixed.matches("env:").count(), 1, "{fixed}");
     let env = &fixed[fixed.find("env:").unwrap()..fixed.find("ports:").unwrap()];
     for name in ["LD_LIBRARY_PATH", "VLLM_LOGGING_LEVEL", "HF_HUB_OFFLINE"] {

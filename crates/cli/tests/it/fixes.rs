@@ -5,9 +5,9 @@
 //! one exercised both ways.
 
 use kubectl_vllm_core::{FixAvailability, RuleMeta};
-use kubectl_vllm_engine::rules::RuntimeDuplicateKeys;
 use kubectl_vllm_engine::Report;
 use kubectl_vllm_engine::config::Config;
+use kubectl_vllm_engine::rules::RuntimeDuplicateKeys;
 use kubectl_vllm_engine::testing;
 
 use super::fixtures::{linter, sets};
@@ -45,7 +45,10 @@ fn every_fix_removes_its_finding_and_fixing_converges() {
     // A key written twice exists only in the text, never in an object's JSON: that fix is
     // checked on text below.
     let text_only = <RuntimeDuplicateKeys as RuleMeta>::ID;
-    for id in fixing_rules(&linter).into_iter().filter(|id| id != text_only) {
+    for id in fixing_rules(&linter)
+        .into_iter()
+        .filter(|id| id != text_only)
+    {
         assert!(
             fixed_rules.contains(&id),
             "no fixture exercises the fix of `{id}`"

@@ -1,8 +1,8 @@
 //! Mapping keys written twice, which only the loader can see.
 
 use kubectl_vllm_core::{Applicability, Pointer, declare_rule};
-use serde_json::Value;
 use kubectl_vllm_manifest::{Manifests, ObjectId};
+use serde_json::Value;
 
 use crate::locate::region;
 use crate::report::{Edit, Finding, Fix};
