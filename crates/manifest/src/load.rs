@@ -296,6 +296,28 @@ impl Manifests {
         self.written(object).unwrap_or_else(|| object.json.clone())
     }
 
+    /// The text of the object's `---` document when the object is the whole document (not an
+    /// item of a `kind: List`), without a leading `---` line: comments and formatting as written.
+    #[must_use]
+    pub fn document_text(&self, object: &Object) -> Option<&str> {
+        if !object.prefix.is_root() {
+            return None;
+        }
+        let file = &self.files[object.file];
+        let document = file
+            .stream
+            .documents
+            .iter()
+            .find(|d| d.index == object.document)?;
+        let text = &file.source.text[document.span.start..document.span.end];
+        let text = match text.strip_prefix("---") {
+            Some(rest) if rest.starts_with(['\n', '\r']) => rest.trim_start_matches(['\r', '\n']),
+            Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start(),
+            _ => text,
+        };
+        Some(text)
+    }
+
     /// The object as its file holds it (Secret values included: never print it), if its
     /// document is still there.
     #[must_use]

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use kubectl_vllm_cluster::{self as cluster, ApplyOptions, ClusterError};
 use kubectl_vllm_engine::config::{Config, Selection};
-use kubectl_vllm_engine::{Linter, Report, fix};
+use kubectl_vllm_engine::rules::later_copies;
+use kubectl_vllm_engine::{Linter, Pointer, Report, fix};
 use kubectl_vllm_manifest::Manifests;
 
 use crate::ExitStatus;
@@ -70,22 +71,76 @@ pub(crate) fn prepare(
     })
 }
 
-/// The objects to send: those of the reported files (not `--related` ones), as written (Secret
-/// values intact, no namespace filled in: discovery decides the scope).
-pub(crate) fn objects_to_send(manifests: &Manifests) -> Vec<Value> {
+/// The objects to send, each once, in dependency order (CustomResourceDefinitions and
+/// Namespaces first, as the cluster applies them): those of the reported files (not `--related`
+/// ones), as written (Secret values intact, no namespace filled in: discovery decides the
+/// scope). Identical copies of one object are sent once; copies that differ are refused, since
+/// which one the cluster would end up with depends on file order. `Err` after printing why.
+pub(crate) fn objects_to_send(
+    manifests: &Manifests,
+    stderr: &mut dyn Write,
+) -> Result<Vec<(usize, Value)>, ExitStatus> {
     let reported = manifests.reported_files.unwrap_or(usize::MAX);
-    manifests
+    let copies = later_copies(manifests);
+    let mut refused = false;
+    for copy in copies.iter().filter(|c| !c.differences.is_empty()) {
+        let (first, later) = (
+            &manifests.objects[copy.first],
+            &manifests.objects[copy.later],
+        );
+        if first.file >= reported && later.file >= reported {
+            continue;
+        }
+        refused = true;
+        let r = &later.reference;
+        let name = r
+            .namespace
+            .as_ref()
+            .map_or_else(|| r.name.clone(), |ns| format!("{ns}/{}", r.name));
+        let _ = writeln!(
+            stderr,
+            "error: {} {name} is defined twice with different content ({} and {}; they differ in {}): keep one definition; nothing was sent to the cluster",
+            r.kind,
+            at(manifests, first),
+            at(manifests, later),
+            copy.differences.join(", ")
+        );
+    }
+    if refused {
+        return Err(ExitStatus::Error);
+    }
+    let mut objects: Vec<(usize, Value)> = manifests
         .objects
         .iter()
-        .filter(|o| o.file < reported)
-        .map(|o| manifests.as_written(o))
-        .collect()
+        .enumerate()
+        .filter(|(i, o)| o.file < reported && !copies.iter().any(|c| c.later == *i))
+        .map(|(i, o)| (i, manifests.as_written(o)))
+        .collect();
+    objects.sort_by_key(|(i, _)| cluster::rank(&manifests.objects[*i].reference.kind));
+    Ok(objects)
+}
+
+/// `file:line` of an object's name.
+fn at(manifests: &Manifests, object: &kubectl_vllm_manifest::Object) -> String {
+    let source = &manifests.files[object.file].source;
+    manifests
+        .locate(object, &Pointer::from_path("/metadata/name"))
+        .map_or_else(
+            || source.name.clone(),
+            |located| {
+                format!(
+                    "{}:{}",
+                    source.name,
+                    source.position(located.span.start).line
+                )
+            },
+        )
 }
 
 /// kubectl's rule: with `-n`, every object that names a namespace must name that one.
 pub(crate) fn namespaces_agree(
     input: &InputArgs,
-    objects: &[Value],
+    objects: &[(usize, Value)],
     stderr: &mut dyn Write,
 ) -> bool {
     let Some(given) = &input.namespace else {
@@ -93,7 +148,7 @@ pub(crate) fn namespaces_agree(
     };
     let other = objects
         .iter()
-        .filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str))
+        .filter_map(|(_, o)| o.pointer("/metadata/namespace").and_then(Value::as_str))
         .find(|ns| ns != given);
     if let Some(other) = other {
         let _ = writeln!(
@@ -149,22 +204,30 @@ pub(crate) fn run(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn Wri
         );
         return blocking;
     }
-    let objects = objects_to_send(&prepared.manifests);
+    let objects = match objects_to_send(&prepared.manifests, stderr) {
+        Ok(objects) => objects,
+        Err(code) => return code,
+    };
     if !namespaces_agree(&args.run.input, &objects, stderr) {
         return ExitStatus::Error;
     }
     let Some(session) = session else {
-        // --dry-run=client: the final manifests.
-        let texts: Vec<String> = prepared
-            .manifests
-            .files
+        // --dry-run=client: the final manifests, each object once, in the order they would be
+        // sent, as written (comments kept) when an object is a whole document.
+        let texts: Vec<String> = objects
             .iter()
-            .take(prepared.manifests.reported_files.unwrap_or(usize::MAX))
-            .map(|f| f.source.text.clone())
+            .map(|(i, value)| {
+                let object = &prepared.manifests.objects[*i];
+                prepared
+                    .manifests
+                    .document_text(object)
+                    .map_or_else(|| to_yaml(value), str::to_string)
+            })
             .collect();
         let _ = stdout.write_all(join_documents(&texts).as_bytes());
         return ExitStatus::Success;
     };
+    let objects: Vec<Value> = objects.into_iter().map(|(_, value)| value).collect();
     let namespace = namespace(&args.run.input, Some(&session));
     let options = ApplyOptions {
         field_manager: args.run.field_manager.clone(),

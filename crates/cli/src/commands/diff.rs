@@ -35,10 +35,14 @@ pub(crate) fn run(args: &DiffArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
         );
     }
     let namespace = namespace(&args.run.input, Some(&session));
-    let objects = objects_to_send(&prepared.manifests);
+    let objects = match objects_to_send(&prepared.manifests, stderr) {
+        Ok(objects) => objects,
+        Err(code) => return code,
+    };
     if !namespaces_agree(&args.run.input, &objects, stderr) {
         return ExitStatus::Error;
     }
+    let objects: Vec<serde_json::Value> = objects.into_iter().map(|(_, value)| value).collect();
     let options = ApplyOptions {
         field_manager: args.run.field_manager.clone(),
         force_conflicts: args.force_conflicts,

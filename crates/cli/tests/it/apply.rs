@@ -905,3 +905,63 @@ fn dry_runs_in_a_namespace_the_set_creates_and_crds_before_their_resources() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// kubectl sends every copy of an object in file order, so the last one silently wins. Ours
+/// sends each object once, in dependency order, and refuses copies that differ.
+#[test]
+fn client_dry_run_sends_each_object_once_in_dependency_order() {
+    let dir = temp_dir("client-dry-run-duplicates");
+    let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: vllm-sa  # shared\n";
+    std::fs::write(
+        dir.join("a.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\ndata: {{a: b}}\n---\n{sa}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.yaml"),
+        format!("# the same account again\n{sa}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("c.yaml"),
+        "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: ml}}\n",
+    )
+    .unwrap();
+    let d = dir.display().to_string();
+    let o = command()
+        .args(["apply", "--dry-run=client", "-f", &d])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let printed = stdout(&o);
+    let kinds: Vec<&str> = printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["Namespace", "ServiceAccount", "ConfigMap"],
+        "{printed}"
+    );
+    assert!(printed.contains("name: vllm-sa  # shared"), "{printed}");
+    // Copies that differ: refused, both named, nothing printed.
+    std::fs::write(
+        dir.join("b.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: vllm-sa\n  labels: {team: ml}\n",
+    )
+    .unwrap();
+    let o = command()
+        .args(["apply", "--dry-run=client", "-f", &d])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!(
+            "error: ServiceAccount default/vllm-sa is defined twice with different content ({d}/a.yaml:9 and {d}/b.yaml:4; they differ in `metadata.labels`)"
+        )),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

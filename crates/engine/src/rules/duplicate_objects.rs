@@ -73,18 +73,49 @@ fn key(object: &Object) -> Option<Key<'_>> {
     ))
 }
 
-/// One finding per later copy of an object, naming the first.
-pub(crate) fn duplicate_objects(manifests: &Manifests, findings: &mut Vec<Finding>) {
-    let locator = Locator::new(manifests);
+/// A later copy of an object defined earlier in the run: what `duplicate-object` reports and
+/// what `apply` refuses (differing) or sends once (identical).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaterCopy {
+    /// Index of the first copy in [`Manifests::objects`].
+    pub first: usize,
+    /// Index of this copy.
+    pub later: usize,
+    /// The fields that differ (`spec.selector`, at most three and a count); empty when the
+    /// copies are identical.
+    pub differences: Vec<String>,
+}
+
+/// Every later copy of an object, in input order, each compared with the first copy.
+#[must_use]
+pub fn later_copies(manifests: &Manifests) -> Vec<LaterCopy> {
     let mut first: HashMap<Key, usize> = HashMap::new();
+    let mut copies = Vec::new();
     for (index, object) in manifests.objects.iter().enumerate() {
         let Some(key) = key(object) else { continue };
         let Some(&earlier) = first.get(&key) else {
             first.insert(key, index);
             continue;
         };
-        let original = &manifests.objects[earlier];
-        let differences = differences(&original.json, &object.json);
+        copies.push(LaterCopy {
+            first: earlier,
+            later: index,
+            differences: differences(&manifests.objects[earlier].json, &object.json),
+        });
+    }
+    copies
+}
+
+/// One finding per later copy of an object, naming the first.
+pub(crate) fn duplicate_objects(manifests: &Manifests, findings: &mut Vec<Finding>) {
+    let locator = Locator::new(manifests);
+    for LaterCopy {
+        first,
+        later,
+        differences,
+    } in later_copies(manifests)
+    {
+        let (original, object) = (&manifests.objects[first], &manifests.objects[later]);
         let same_file = original.file == object.file;
         let same_directory = directory(manifests, original) == directory(manifests, object);
         let at = Pointer::from_path("/metadata/name");

@@ -13,7 +13,7 @@ mod skipped;
 mod suppression;
 
 pub use duplicate_keys::RuntimeDuplicateKeys;
-pub use duplicate_objects::DuplicateObject;
+pub use duplicate_objects::{DuplicateObject, LaterCopy, later_copies};
 pub use input::{InputError, PolicyErrorRule};
 pub use secrets::SecretValuePlaceholder;
 pub use skipped::{AcceleratorUnknown, ModelUnknown, ProviderUnknown, ServerUnparsed};
