@@ -42,10 +42,10 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         }
     };
     match cli.command {
-        Command::Lint(args) => commands::lint::run(&args, stdout, stderr),
-        Command::Fix(args) => commands::fix::run(&args, stdout, stderr),
-        Command::Apply(args) => commands::apply::run(&args, stdout, stderr),
-        Command::Diff(args) => commands::diff::run(&args, stdout, stderr),
+        Command::Lint(args) => commands::lint::run(&args, cli.color, stdout, stderr),
+        Command::Fix(args) => commands::fix::run(&args, cli.color, stdout, stderr),
+        Command::Apply(args) => commands::apply::run(&args, cli.color, stdout, stderr),
+        Command::Diff(args) => commands::diff::run(&args, cli.color, stdout, stderr),
         Command::Rules { output, policies } => {
             commands::info::rules(output, &policies, stdout, stderr)
         }

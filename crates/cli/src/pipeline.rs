@@ -1,16 +1,17 @@
 //! What every command that reads manifests shares: the config and the policies, the inputs, and
 //! rendering a report.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use kubectl_vllm_emit::Style;
 use kubectl_vllm_engine::config::{Config, Loaded, Selection};
 use kubectl_vllm_engine::lint::Progress;
 use kubectl_vllm_engine::{Linter, Report};
 use kubectl_vllm_host::{ArtifactCache, Limits};
 use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
 
-use crate::args::{FailOn, Format, InputArgs, PolicyArgs};
+use crate::args::{ColorChoice, FailOn, Format, InputArgs, PolicyArgs};
 
 /// What a command read: the policies, the config, the input set and how it was loaded.
 pub(crate) struct Inputs {
@@ -197,17 +198,56 @@ pub(crate) fn current_dir() -> PathBuf {
     std::env::current_dir().unwrap_or_default()
 }
 
+/// Where a rendered report goes, which decides its colour and width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sink {
+    Stdout,
+    Stderr,
+    /// A `--report` file: never coloured, [`kubectl_vllm_emit::DEFAULT_WIDTH`] wide.
+    File,
+}
+
+impl Sink {
+    /// Colour and width for this sink under `--color`.
+    pub fn style(self, color: ColorChoice) -> Style {
+        let size = match self {
+            Self::Stdout if std::io::stdout().is_terminal() => {
+                Some(terminal_size::terminal_size_of(std::io::stdout()))
+            }
+            Self::Stderr if std::io::stderr().is_terminal() => {
+                Some(terminal_size::terminal_size_of(std::io::stderr()))
+            }
+            Self::File => return Style::PLAIN,
+            _ => None,
+        };
+        let terminal_width = size.flatten().map(|(w, _)| usize::from(w.0));
+        Style {
+            color: kubectl_vllm_emit::use_color(
+                color.forced(),
+                size.is_some(),
+                std::env::var_os("FORCE_COLOR").as_deref(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ),
+            width: kubectl_vllm_emit::text_width(
+                std::env::var_os("COLUMNS").as_deref(),
+                terminal_width,
+            ),
+        }
+    }
+}
+
 /// What rendering a report needs besides the report.
 pub(crate) struct Rendering<'a> {
     pub manifests: &'a Manifests,
     pub fail_on: FailOn,
     pub linter: &'a Linter,
     pub config: &'a Config,
+    pub color: ColorChoice,
 }
 
 impl Rendering<'_> {
-    /// `report` in `format`; `terminal`: the text goes to a terminal.
-    pub fn render(&self, report: &Report, format: Format, terminal: bool) -> String {
+    /// `report` in `format`, for `sink`.
+    pub fn render(&self, report: &Report, format: Format, sink: Sink) -> String {
         let cwd = current_dir();
         let cx = kubectl_vllm_emit::Context {
             manifests: self.manifests,
@@ -219,7 +259,7 @@ impl Rendering<'_> {
                 .docs_url
                 .as_deref()
                 .unwrap_or(kubectl_vllm_emit::DEFAULT_DOCS_URL),
-            color: kubectl_vllm_emit::use_color(terminal, std::env::var_os("NO_COLOR").as_deref()),
+            style: sink.style(self.color),
             job_summary: std::env::var_os("GITHUB_STEP_SUMMARY").is_some_and(|p| !p.is_empty()),
         };
         kubectl_vllm_emit::Format::from(format)

@@ -1,5 +1,6 @@
 //! The emitter trait, what it is given, and what every format shares.
 
+use std::ffi::OsStr;
 use std::path::Path;
 
 use kubectl_vllm_core::Severity;
@@ -19,8 +20,8 @@ pub struct Context<'a> {
     pub fail_on: Option<Severity>,
     /// Base URL of the rule pages (SARIF's `helpUri`).
     pub docs_url: &'a str,
-    /// Whether the text may use colour.
-    pub color: bool,
+    /// Colour and width of the text report.
+    pub style: Style,
     /// Whether the full table goes to a GitHub job summary (`$GITHUB_STEP_SUMMARY` is set).
     pub job_summary: bool,
 }
@@ -31,10 +32,59 @@ pub trait Emitter {
     fn emit(&self, report: &Report, cx: &Context) -> String;
 }
 
-/// Whether to use colour: only on a terminal, and never with `NO_COLOR` set (non-empty).
+/// How the text report looks where it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Whether it may use colour.
+    pub color: bool,
+    /// The column to wrap at.
+    pub width: usize,
+}
+
+impl Style {
+    /// No colour, [`DEFAULT_WIDTH`]: files, pipes, snapshots.
+    pub const PLAIN: Self = Self {
+        color: false,
+        width: DEFAULT_WIDTH,
+    };
+}
+
+/// The wrap column when the output is not a terminal (logs stay the same on every runner).
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// Narrower than this, snippets become unreadable; a narrower terminal gets lines this long.
+pub const MIN_WIDTH: usize = 60;
+
+/// Whether to use colour, as cargo and ruff decide: `forced` (`--color always|never`) wins;
+/// otherwise `FORCE_COLOR` set to anything but empty or `0` turns it on, `NO_COLOR` set non-empty
+/// turns it off, and else only a terminal gets colour.
 #[must_use]
-pub fn use_color(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
-    is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+pub fn use_color(
+    forced: Option<bool>,
+    is_terminal: bool,
+    force_color: Option<&OsStr>,
+    no_color: Option<&OsStr>,
+) -> bool {
+    if let Some(forced) = forced {
+        return forced;
+    }
+    if force_color.is_some_and(|v| !v.is_empty() && v != "0") {
+        return true;
+    }
+    is_terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
+/// The column to wrap at: `COLUMNS` when it is a number, else the terminal's width, else
+/// [`DEFAULT_WIDTH`]; never below [`MIN_WIDTH`].
+#[must_use]
+pub fn text_width(columns: Option<&OsStr>, terminal_width: Option<usize>) -> usize {
+    columns
+        .and_then(OsStr::to_str)
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or(terminal_width)
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(MIN_WIDTH)
 }
 
 /// A finding's `(line, column, end line, end column)`, each `None` when it has no location.
@@ -96,4 +146,32 @@ pub fn summary(report: &Report) -> String {
         line.push_str(".\n");
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_then_force_color_then_no_color_then_the_terminal() {
+        let on = Some(OsStr::new("1"));
+        assert!(use_color(Some(true), false, None, on));
+        assert!(!use_color(Some(false), true, on, None));
+        assert!(use_color(None, false, on, on));
+        assert!(!use_color(None, false, Some(OsStr::new("0")), None));
+        assert!(!use_color(None, false, Some(OsStr::new("")), None));
+        assert!(!use_color(None, true, None, on));
+        assert!(use_color(None, true, None, Some(OsStr::new(""))));
+        assert!(!use_color(None, false, None, None));
+    }
+
+    #[test]
+    fn width_is_columns_then_the_terminal_then_the_default_never_too_narrow() {
+        assert_eq!(text_width(Some(OsStr::new("132")), Some(80)), 132);
+        assert_eq!(text_width(Some(OsStr::new("wide")), Some(80)), 80);
+        assert_eq!(text_width(None, None), DEFAULT_WIDTH);
+        assert_eq!(text_width(Some(OsStr::new("20")), None), MIN_WIDTH);
+    }
 }

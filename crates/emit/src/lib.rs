@@ -11,7 +11,9 @@ mod junit;
 mod sarif;
 mod text;
 
-pub use emitter::{Context, Emitter, summary, use_color};
+pub use emitter::{
+    Context, DEFAULT_WIDTH, Emitter, MIN_WIDTH, Style, summary, text_width, use_color,
+};
 pub use format::Format;
 pub use github::{Github, markdown};
 pub use json::Json;

@@ -9,27 +9,32 @@ use kubectl_vllm_engine::report::{Finding, Report};
 use kubectl_vllm_manifest::load::{REDACTED, secret_value_spans};
 use kubectl_vllm_manifest::{Manifests, Span};
 
-use crate::emitter::{Context, Emitter, summary};
+use crate::emitter::{Context, Emitter, Style, summary};
 
 /// Human-readable text: a miette snippet per finding, then the summary line.
 pub struct Text;
 
 impl Emitter for Text {
     fn emit(&self, report: &Report, cx: &Context) -> String {
-        text(report, cx.manifests, cx.color)
+        text(report, cx.manifests, cx.style)
     }
 }
 
 /// The text report of `report` on `manifests`.
 #[must_use]
-pub fn text(report: &Report, manifests: &Manifests, color: bool) -> String {
-    let theme = if color {
+pub fn text(report: &Report, manifests: &Manifests, style: Style) -> String {
+    let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
+    // Lines break at spaces only: paths, rule ids and quantities stay whole (a long one
+    // overflows rather than being split where a reader cannot copy it).
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
+        .with_width(style.width)
+        .with_break_words(false)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
         .with_links(false)
         .with_context_lines(1);
     let sources: Vec<(String, Vec<Span>)> = (0..manifests.files.len())

@@ -13,9 +13,11 @@ use kubectl_vllm_engine::{Linter, Pointer, Report, fix};
 use kubectl_vllm_manifest::Manifests;
 
 use crate::ExitStatus;
-use crate::args::{ApplyArgs, ClusterRunArgs, DryRun, Format, InputArgs, ObjectFormat};
+use crate::args::{
+    ApplyArgs, ClusterRunArgs, ColorChoice, DryRun, Format, InputArgs, ObjectFormat,
+};
 use crate::connect::{Session, namespace};
-use crate::pipeline::{Inputs, Rendering, errors_to_stderr, read_inputs};
+use crate::pipeline::{Inputs, Rendering, Sink, errors_to_stderr, read_inputs};
 
 /// The fixed (or, with `--no-fix`, original) set, the report on it, and the fixes made.
 pub(crate) struct Prepared {
@@ -161,7 +163,12 @@ pub(crate) fn namespaces_agree(
 }
 
 /// `kubectl vllm apply`.
-pub(crate) fn run(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+pub(crate) fn run(
+    args: &ApplyArgs,
+    color: ColorChoice,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> ExitStatus {
     let session = if args.dry_run == DryRun::Client {
         None
     } else {
@@ -180,19 +187,19 @@ pub(crate) fn run(args: &ApplyArgs, stdout: &mut dyn Write, stderr: &mut dyn Wri
         fail_on: args.run.fail_on,
         linter: &prepared.linter,
         config: &prepared.config,
+        color,
     };
     errors_to_stderr(&prepared.report, &prepared.linter, stderr);
     let blocking = ExitStatus::of(&prepared.report, args.run.fail_on.threshold());
     if !prepared.report.findings.is_empty() {
-        let text = rendering.render(
-            &prepared.report,
-            Format::Text,
-            std::io::stderr().is_terminal(),
-        );
+        let text = rendering.render(&prepared.report, Format::Text, Sink::Stderr);
         let _ = stderr.write_all(text.as_bytes());
     }
     for (format, path) in &args.reports {
-        if let Err(e) = std::fs::write(path, rendering.render(&prepared.report, *format, false)) {
+        if let Err(e) = std::fs::write(
+            path,
+            rendering.render(&prepared.report, *format, Sink::File),
+        ) {
             let _ = writeln!(stderr, "error: cannot write {}: {e}", path.display());
             return ExitStatus::Error;
         }

@@ -6,14 +6,20 @@ use std::io::Write;
 use kubectl_vllm_cluster::{self as cluster, ApplyOptions};
 
 use crate::ExitStatus;
-use crate::args::DiffArgs;
+use crate::args::{ColorChoice, DiffArgs};
 use crate::commands::apply::{namespaces_agree, objects_to_send, prepare, to_yaml};
 use crate::connect::{Session, namespace};
+use crate::pipeline::Sink;
 
 /// `kubectl vllm diff`: the fixed manifests against the live objects, through a server-side
 /// dry run. Exit 0: no differences; 1: differences; 2: error (as `kubectl diff`, where >1 is an
 /// error).
-pub(crate) fn run(args: &DiffArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+pub(crate) fn run(
+    args: &DiffArgs,
+    color: ColorChoice,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> ExitStatus {
     let Some(session) = Session::open(&args.run.access, stderr) else {
         return ExitStatus::Error;
     };
@@ -23,7 +29,11 @@ pub(crate) fn run(args: &DiffArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
     };
     let remaining = ExitStatus::of(&prepared.report, args.run.fail_on.threshold());
     if remaining == ExitStatus::Error {
-        let text = kubectl_vllm_emit::text(&prepared.report, &prepared.manifests, false);
+        let text = kubectl_vllm_emit::text(
+            &prepared.report,
+            &prepared.manifests,
+            Sink::Stderr.style(color),
+        );
         let _ = stderr.write_all(text.as_bytes());
         return ExitStatus::Error;
     }

@@ -1,17 +1,22 @@
 //! `kubectl vllm fix`: apply the fixes pass after pass; print the fixed manifests, a diff, or
 //! rewrite the files; report what remains.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use kubectl_vllm_engine::fix;
 
 use crate::ExitStatus;
-use crate::args::{FixArgs, Format};
+use crate::args::{ColorChoice, FixArgs, Format};
 use crate::connect::namespace;
-use crate::pipeline::{Inputs, Rendering, errors_to_stderr, read_inputs};
+use crate::pipeline::{Inputs, Rendering, Sink, errors_to_stderr, read_inputs};
 
 /// `kubectl vllm fix`.
-pub(crate) fn run(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+pub(crate) fn run(
+    args: &FixArgs,
+    color: ColorChoice,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> ExitStatus {
     let namespace = namespace(&args.lint.input, None);
     let Some(Inputs {
         mut linter,
@@ -56,13 +61,13 @@ pub(crate) fn run(args: &FixArgs, stdout: &mut dyn Write, stderr: &mut dyn Write
         fail_on: args.lint.fail_on,
         linter: &linter,
         config: &loaded.config,
+        color,
     };
     if (args.write || args.diff) && args.lint.output != Format::Text {
-        let rendered = rendering.render(report, args.lint.output, false);
+        let rendered = rendering.render(report, args.lint.output, Sink::Stdout);
         let _ = stdout.write_all(rendered.as_bytes());
     } else {
-        let terminal = std::io::stderr().is_terminal();
-        let rendered = rendering.render(report, args.lint.output, terminal);
+        let rendered = rendering.render(report, args.lint.output, Sink::Stderr);
         let _ = stderr.write_all(rendered.as_bytes());
     }
     let status = args.lint.status(report);

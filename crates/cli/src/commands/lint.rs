@@ -1,17 +1,22 @@
 //! `kubectl vllm lint`: read, lint (with the live cluster's facts under `--cluster`), apply the
 //! baseline, report in one format on stdout and others to files.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use kubectl_vllm_engine::baseline::Baseline;
 
 use crate::ExitStatus;
-use crate::args::{Format, LintArgs};
+use crate::args::{ColorChoice, Format, LintArgs};
 use crate::connect::{Session, namespace};
-use crate::pipeline::{Inputs, Rendering, current_dir, errors_to_stderr, read_inputs};
+use crate::pipeline::{Inputs, Rendering, Sink, current_dir, errors_to_stderr, read_inputs};
 
 /// `kubectl vllm lint`.
-pub(crate) fn run(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+pub(crate) fn run(
+    args: &LintArgs,
+    color: ColorChoice,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> ExitStatus {
     if !args.cluster && (args.access.context.is_some() || args.access.kubeconfig.is_some()) {
         let _ = writeln!(
             stderr,
@@ -77,17 +82,17 @@ pub(crate) fn run(args: &LintArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
     if !args.show_suppressed {
         report.suppressed.clear();
     }
-    let terminal = std::io::stdout().is_terminal();
     let rendering = Rendering {
         manifests: &manifests,
         fail_on: args.fail_on,
         linter: &linter,
         config: &loaded.config,
+        color,
     };
-    let rendered = rendering.render(&report, args.output, terminal);
+    let rendered = rendering.render(&report, args.output, Sink::Stdout);
     let _ = stdout.write_all(rendered.as_bytes());
     for (format, path) in &args.reports {
-        let text = rendering.render(&report, *format, false);
+        let text = rendering.render(&report, *format, Sink::File);
         if let Err(e) = std::fs::write(path, text) {
             let _ = writeln!(
                 stderr,

@@ -13,7 +13,9 @@ pub(super) fn command() -> Command {
     command
         .current_dir(super::repo())
         .env("KUBECTL_VLLM_CACHE_DIR", super::cache_dir())
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("COLUMNS");
     command
 }
 
@@ -288,6 +290,73 @@ fn text_output_has_no_colour_off_a_terminal() {
         ),
         "{out}"
     );
+}
+
+/// `--color`, then FORCE_COLOR, then NO_COLOR, then the terminal (cargo's and ruff's order);
+/// `COLUMNS` sets the wrap column and lines break at spaces only, never inside a path.
+#[test]
+fn color_and_width_follow_the_flag_and_the_environment() {
+    let coloured = |o: &Output| stdout(o).contains('\u{1b}');
+    let lint = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec![
+            "lint",
+            "-",
+            "--stdin-filename",
+            "deploy/very-long-directory-name/with-a-long-file-name-too.yaml",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = command();
+        child
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        for (k, v) in env {
+            child.env(k, v);
+        }
+        let mut child = child.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(MISSING_LD.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert!(coloured(&lint(&["--color", "always"], &[])));
+    assert!(coloured(&lint(&["--color=always"], &[("NO_COLOR", "1")])));
+    assert!(coloured(&lint(
+        &[],
+        &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]
+    )));
+    assert!(!coloured(&lint(&[], &[("FORCE_COLOR", "0")])));
+    assert!(!coloured(&lint(
+        &["--color", "never"],
+        &[("FORCE_COLOR", "1")]
+    )));
+    let o = lint(&["--color", "sometimes"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let widest = |o: &Output| {
+        stdout(o)
+            .lines()
+            // The wrapped message lines (not source lines or the summary); a word too long for
+            // the line overflows it rather than being split.
+            .filter(|l| l.starts_with("  × ") || l.starts_with("  │ "))
+            .filter(|l| l.split_whitespace().all(|w| w.chars().count() < 40))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap()
+    };
+    let narrow = lint(&[], &[("COLUMNS", "60")]);
+    let wide = lint(&[], &[("COLUMNS", "200")]);
+    assert!(widest(&narrow) <= 60, "{}", stdout(&narrow));
+    assert!(widest(&wide) > 100, "{}", stdout(&wide));
+    for o in [&narrow, &wide, &lint(&[], &[])] {
+        assert!(
+            stdout(o).contains("deploy/very-long-directory-name/with-a-long-file-name-too.yaml"),
+            "a path was split: {}",
+            stdout(o)
+        );
+    }
 }
 
 #[test]

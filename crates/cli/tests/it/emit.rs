@@ -74,7 +74,7 @@ fn every_format_on_fixture_sets() {
             cwd: Path::new("/repo"),
             fail_on: Some(kubectl_vllm_engine::Severity::Error),
             docs_url: kubectl_vllm_emit::DEFAULT_DOCS_URL,
-            color: false,
+            style: kubectl_vllm_emit::Style::PLAIN,
             job_summary: false,
         };
         for format in [
