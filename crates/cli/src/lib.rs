@@ -29,6 +29,14 @@ pub use status::ExitStatus;
 
 /// Runs the command line `args` (including the program name).
 pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    // cobra's hidden completion request, as kubectl sends it through `kubectl_complete-vllm`.
+    if args.get(1).is_some_and(|a| a == "__complete") {
+        let words: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return commands::complete::run(&words, stdout);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub(crate) mod apply;
+pub(crate) mod complete;
 pub(crate) mod diff;
 pub(crate) mod fix;
 pub(crate) mod info;

@@ -596,20 +596,66 @@ fn kubectl_discovers_the_plugin_on_path() {
     let report = json(&o);
     assert!(rules_of(&report).iter().all(|r| r.starts_with("runtime-")));
     assert!(rules_of(&report).contains(&"runtime-duplicate-keys".to_string()));
-    // The completion hook offers every command but `completion` (kubectl has its own).
-    let commands: String = <kubectl_vllm::Cli as clap::CommandFactory>::command()
+    // The completion hook offers every command but `completion` (kubectl has its own), with
+    // its description, as cobra's protocol allows.
+    let commands: Vec<String> = <kubectl_vllm::Cli as clap::CommandFactory>::command()
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .filter(|name| name != "completion")
-        .map(|name| name + "\n")
         .collect();
-    let o = kubectl(&["__complete", "vllm", ""]);
-    assert_eq!(stdout(&o), format!("{commands}:4\n"));
-    let o = kubectl(&["__complete", "vllm", "explain", "gpu"]);
+    let complete = |words: &[&str]| {
+        let o = kubectl(&[&["__complete", "vllm"], words].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        let (candidates, directive) = out
+            .trim_end()
+            .rsplit_once('\n')
+            .unwrap_or(("", out.trim_end()));
+        let values: Vec<String> = candidates
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect();
+        (values, directive.to_string())
+    };
+    assert_eq!(complete(&[""]), (commands, ":4".to_string()));
+    let (rules, _) = complete(&["explain", "gpu"]);
     assert!(
-        stdout(&o).contains("gpu-res-req-ne-limit\n"),
-        "{}",
-        stdout(&o)
+        rules.contains(&"gpu-res-req-ne-limit".to_string()),
+        "{rules:?}"
+    );
+    assert!(rules.iter().all(|r| r.starts_with("gpu")), "{rules:?}");
+    // Flags, their values, rule ids after `--select a,`, and file names where a path goes.
+    let (flags, directive) = complete(&["lint", "--fa"]);
+    assert_eq!(
+        (flags, directive.as_str()),
+        (vec!["--fail-on".to_string()], ":4")
+    );
+    let (flags, _) = complete(&["apply", "--"]);
+    for flag in [
+        "--dry-run",
+        "--request-timeout",
+        "--color",
+        "--unsafe-fixes",
+        "--help",
+    ] {
+        assert!(flags.contains(&flag.to_string()), "{flag}: {flags:?}");
+    }
+    assert_eq!(
+        complete(&["lint", "--fail-on", ""]).0,
+        ["error", "warning", "info", "none"]
+    );
+    assert_eq!(complete(&["lint", "-o", "s"]).0, ["sarif"]);
+    assert_eq!(
+        complete(&["apply", "--dry-run="]).0,
+        ["--dry-run=none", "--dry-run=client", "--dry-run=server"]
+    );
+    let (values, _) = complete(&["lint", "--select", "shm-missing,shm-s"]);
+    assert_eq!(values, ["shm-missing,shm-size"]);
+    assert_eq!(complete(&["lint", "--provider", "e"]).0, ["eks"]);
+    assert_eq!(complete(&["lint", "-f", ""]).1, ":0");
+    assert_eq!(
+        complete(&["lint", "--color", ""]).0,
+        ["auto", "always", "never"]
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
