@@ -24,6 +24,7 @@ impl Session {
             .enable_all()
             .build()
             .expect("a current-thread runtime builds");
+        crate::pipeline::phase("connecting to the cluster…");
         match runtime.block_on(cluster::connect(&access.target())) {
             Ok(connection) => Some(Self {
                 runtime,
@@ -47,6 +48,7 @@ impl Session {
         namespace: &str,
         stderr: &mut dyn Write,
     ) -> bool {
+        crate::pipeline::phase("reading the cluster's nodes and storage classes…");
         let facts = match self.runtime.block_on(cluster::read_facts(&self.connection)) {
             Ok(facts) => facts,
             Err(e) => {

@@ -29,6 +29,16 @@ pub use status::ExitStatus;
 
 /// Runs the command line `args` (including the program name).
 pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    let status = dispatch(
+        args,
+        &mut pipeline::AfterSpinner(stdout),
+        &mut pipeline::AfterSpinner(stderr),
+    );
+    pipeline::end_phases();
+    status
+}
+
+fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
     // cobra's hidden completion request, as kubectl sends it through `kubectl_complete-vllm`.
     if args.get(1).is_some_and(|a| a == "__complete") {
         let words: Vec<String> = args[2..]

@@ -6,7 +6,8 @@ fn main() -> ExitCode {
     kubectl_vllm::run(
         std::env::args_os().collect(),
         &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        // Not locked for the whole run: the spinner's thread writes to stderr too.
+        &mut std::io::stderr(),
     )
     .into()
 }

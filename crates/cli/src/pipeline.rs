@@ -4,7 +4,10 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use std::sync::PoisonError;
+
 use kubectl_vllm_emit::Style;
+use kubectl_vllm_emit::progress::{self, Spinner};
 use kubectl_vllm_engine::config::{Config, Loaded, Selection};
 use kubectl_vllm_engine::lint::Progress;
 use kubectl_vllm_engine::{Linter, Report};
@@ -19,6 +22,46 @@ pub(crate) struct Inputs {
     pub loaded: Loaded,
     pub manifests: Manifests,
     pub options: LoadOptions,
+}
+
+/// The spinner of this run: only when stderr is a terminal, shown after a second.
+static SPINNER: std::sync::Mutex<Option<Spinner>> = std::sync::Mutex::new(None);
+
+/// Names the phase a run is in, for the spinner.
+pub(crate) fn phase(text: impl Into<String>) {
+    if std::io::stderr().is_terminal() {
+        let mut spinner = SPINNER.lock().unwrap_or_else(PoisonError::into_inner);
+        spinner
+            .get_or_insert_with(|| Spinner::new(Box::new(std::io::stderr()), progress::DELAY))
+            .phase(text);
+    }
+}
+
+/// Erases the spinner for good (the end of a run).
+pub(crate) fn end_phases() {
+    drop(
+        SPINNER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take(),
+    );
+}
+
+/// A writer that erases the spinner before each write: everything a command prints goes
+/// through one, so the spinner never garbles a line.
+pub(crate) struct AfterSpinner<'a>(pub &'a mut dyn Write);
+
+impl Write for AfterSpinner<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(spinner) = &*SPINNER.lock().unwrap_or_else(PoisonError::into_inner) {
+            spinner.pause();
+        }
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// The config file: `explicit`, else the nearest `.kubectl-vllm.yaml`; errors are printed.
@@ -58,8 +101,10 @@ pub(crate) fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Lint
                     "the artifact cache is off"
                 }
             );
+            phase(format!("compiling {count} policies…"));
         }
     };
+    phase("loading policies…");
     let linter = match Linter::with_progress(
         ArtifactCache::from_env(),
         Limits::default(),
@@ -153,6 +198,7 @@ pub(crate) fn read_inputs(
         exclude,
         ..LoadOptions::default()
     };
+    phase("reading manifests…");
     let mut manifests = Manifests::load(&inputs, &options);
     let reported_files = manifests.files.len();
     if !args.related.is_empty() {
@@ -186,6 +232,13 @@ pub(crate) fn read_inputs(
     for note in &manifests.skipped {
         let _ = writeln!(stderr, "info: {note}");
     }
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    phase(format!(
+        "linting {} ({}) with {}…",
+        count(manifests.files.len(), "file"),
+        count(manifests.objects.len(), "object"),
+        count(linter.policy_count(), "policy").replace("policys", "policies")
+    ));
     Some(Inputs {
         linter,
         loaded,

@@ -11,6 +11,8 @@ mod junit;
 mod sarif;
 mod text;
 
+pub mod progress;
+
 pub use emitter::{
     Context, DEFAULT_WIDTH, Emitter, MIN_WIDTH, Style, summary, text_width, use_color,
 };

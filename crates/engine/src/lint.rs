@@ -216,6 +216,12 @@ impl Linter {
         &self.registry
     }
 
+    /// How many policies loaded.
+    #[must_use]
+    pub fn policy_count(&self) -> usize {
+        self.policies.len()
+    }
+
     /// Lints one input set.
     pub fn lint(&mut self, manifests: &Manifests, config: &Config) -> Report {
         let findings = self.findings(manifests, config);

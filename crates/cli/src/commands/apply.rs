@@ -57,6 +57,7 @@ pub(crate) fn prepare(
             config,
         });
     }
+    crate::pipeline::phase("fixing…");
     let outcome = fix::fix(
         &mut linter,
         &manifests,
@@ -241,6 +242,7 @@ pub(crate) fn run(
         force_conflicts: args.force_conflicts,
         dry_run: args.dry_run == DryRun::Server,
     };
+    crate::pipeline::phase(format!("applying {} objects…", objects.len()));
     let (planned, report) = match session.runtime.block_on(cluster::plan_and_apply(
         &session.connection,
         objects,

@@ -58,6 +58,7 @@ pub(crate) fn run(
         force_conflicts: args.force_conflicts,
         dry_run: true,
     };
+    crate::pipeline::phase("comparing with the live objects…");
     let result = session.runtime.block_on(async {
         let planned = cluster::plan(&session.connection, &objects, &namespace, &[])
             .await

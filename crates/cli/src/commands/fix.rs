@@ -27,6 +27,7 @@ pub(crate) fn run(
     else {
         return ExitStatus::Error;
     };
+    crate::pipeline::phase("fixing…");
     let outcome = fix::fix(
         &mut linter,
         &manifests,

@@ -359,6 +359,60 @@ fn color_and_width_follow_the_flag_and_the_environment() {
     }
 }
 
+/// On a terminal, a run longer than a second shows a spinner line naming the phase, erased
+/// before the report. `script` (util-linux) gives the run a real pseudo-terminal; a policy that
+/// loops until its deadline makes the run last.
+#[test]
+fn a_long_run_on_a_terminal_shows_a_spinner_that_erases_itself() {
+    if which("script").is_none() {
+        eprintln!("SKIPPED: no `script` (util-linux) to run the binary on a pseudo-terminal");
+        return;
+    }
+    let dir = temp_dir("spinner");
+    let file = dir.join("loop.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: spin\n  annotations: {chaos.kubectl-vllm.dev/mode: loop}\n",
+    )
+    .unwrap();
+    let line = format!(
+        "{BIN} lint {} --policy {} --color never",
+        file.display(),
+        kubectl_vllm_builtin::TEST_POLICY_CHAOS
+    );
+    let o = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(super::repo())
+        .env("KUBECTL_VLLM_CACHE_DIR", super::cache_dir())
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(
+        out.contains("linting 1 file (1 object) with 7 policies…"),
+        "{out:?}"
+    );
+    let clear = "\r\x1b[2K";
+    let after = out.rsplit(clear).next().unwrap();
+    assert!(
+        after.contains("policy-error"),
+        "the report follows the erased line: {out:?}"
+    );
+    assert!(!after.contains("policies…"), "{out:?}");
+    // Off a terminal: no spinner.
+    let o = run(&[
+        "lint",
+        &file.display().to_string(),
+        "--policy",
+        kubectl_vllm_builtin::TEST_POLICY_CHAOS,
+    ]);
+    assert!(
+        !stderr(&o).contains('\u{1b}') && !stderr(&o).contains("linting"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_misbehaving_policy_is_named_and_the_run_goes_on() {
     let objects = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: spin\n  annotations: {chaos.kubectl-vllm.dev/mode: trap}\n---\n".to_string()
