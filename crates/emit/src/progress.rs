@@ -121,11 +121,10 @@ fn draw(shared: &Shared, started: Instant, delay: Duration) {
             state.drawn = true;
             frame += 1;
         }
-        let wait = if elapsed < delay {
-            delay - elapsed
-        } else {
-            TICK
-        };
+        let wait = delay
+            .checked_sub(elapsed)
+            .filter(|w| !w.is_zero())
+            .unwrap_or(TICK);
         state = shared
             .wake
             .wait_timeout(state, wait)
