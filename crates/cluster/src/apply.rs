@@ -44,6 +44,17 @@ pub struct Planned {
 }
 
 impl Planned {
+    /// Its URL path, as the errors of requests about it name it.
+    pub(crate) fn path(&self) -> String {
+        crate::error::resource_path(
+            &self.resource.group,
+            &self.resource.version,
+            &self.resource.plural,
+            self.namespace.as_deref(),
+            Some(&self.name),
+        )
+    }
+
     /// Whether it goes into one of `namespaces` (those a dry run "creates").
     fn lands_in(&self, namespaces: &[String]) -> bool {
         self.namespace
@@ -88,7 +99,15 @@ pub async fn plan(
                     Ok(found) => Some(found),
                     // The group-version is not served (yet).
                     Err(kube::Error::Discovery(_)) => None,
-                    Err(e) => match ClusterError::from_kube(e, &connection.server) {
+                    Err(e) => match connection.error(
+                        e,
+                        "GET",
+                        &if group.is_empty() {
+                            format!("/api/{version}")
+                        } else {
+                            format!("/apis/{group}/{version}")
+                        },
+                    ) {
                         ClusterError::Api { code: 404, .. } => None,
                         other => return Err(other),
                     },
@@ -275,7 +294,7 @@ pub async fn apply_all(
             Err(e) => {
                 report.failed = Some((
                     item.reference.clone(),
-                    ClusterError::from_kube(e, &connection.server),
+                    connection.error(e, "PATCH", &item.path()),
                 ));
                 report.not_applied = planned[i + 1..]
                     .iter()
@@ -309,7 +328,7 @@ pub async fn diff_all(
         let fail = |e| {
             (
                 item.reference.clone(),
-                ClusterError::from_kube(e, &connection.server),
+                connection.error(e, "GET", &item.path()),
             )
         };
         let live = api.get_opt(&item.name).await.map_err(fail)?;

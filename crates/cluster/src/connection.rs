@@ -35,6 +35,15 @@ pub struct Connection {
     pub server: String,
 }
 
+impl Connection {
+    /// `error` of the request `method path`, which the message names when the server's answer
+    /// is no Kubernetes Status.
+    #[must_use]
+    pub fn error(&self, error: kube::Error, method: &str, path: &str) -> ClusterError {
+        ClusterError::from_kube_at(error, &self.server, Some(&format!("{method} {path}")))
+    }
+}
+
 /// Connects as kubectl would. No request is made yet: an unreachable server shows on first use.
 pub async fn connect(target: &Target) -> Result<Connection, ClusterError> {
     let options = KubeConfigOptions {

@@ -87,6 +87,13 @@ impl ClusterError {
     /// Classifies a kube-rs error from a call to `server`.
     #[must_use]
     pub fn from_kube(error: kube::Error, server: &str) -> Self {
+        Self::from_kube_at(error, server, None)
+    }
+
+    /// As [`ClusterError::from_kube`], for the request `request` (`GET /api/v1/nodes`), which a
+    /// body that is no Kubernetes Status names: nothing else says what was asked.
+    #[must_use]
+    pub fn from_kube_at(error: kube::Error, server: &str, request: Option<&str>) -> Self {
         match error {
             kube::Error::Api(status) => match status.code {
                 401 => Self::Unauthorized {
@@ -117,12 +124,22 @@ impl ClusterError {
                         })
                         .unwrap_or_default();
                     // A body that is no Kubernetes Status (a proxy's or another server's page):
-                    // kube-rs leaves the message empty; say where it came from instead.
-                    let (reason, message) = if status.message.is_empty() {
+                    // kube-rs makes the body the message (or leaves it empty) under this
+                    // reason; say what was asked of whom instead, with the start of the body.
+                    let (reason, message) = if status.message.is_empty()
+                        || status.reason == KUBE_UNPARSED_REASON
+                    {
+                        let asked = request.map_or_else(String::new, |r| format!(" {r}"));
+                        let body: String = status.message.trim().chars().take(80).collect();
+                        let body = if body.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (it said `{body}`)")
+                        };
                         (
                             http_reason(code).to_string(),
                             format!(
-                                "the server at {server} answered without a Kubernetes Status: is the kubeconfig's server address an API server, and does it serve this resource?"
+                                "the server at {server} answered{asked} without a Kubernetes Status{body}: is the kubeconfig's server address an API server, and does it serve this resource?"
                             ),
                         )
                     } else {
@@ -202,6 +219,37 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// The reason kube-rs gives a Status it made from a body that did not parse as one.
+const KUBE_UNPARSED_REASON: &str = "Failed to parse error data";
+
+/// The URL path of a resource collection or object: `/api/v1/namespaces/ml/secrets/hf`,
+/// `/apis/storage.k8s.io/v1/storageclasses`.
+#[must_use]
+pub fn resource_path(
+    group: &str,
+    version: &str,
+    plural: &str,
+    namespace: Option<&str>,
+    name: Option<&str>,
+) -> String {
+    let mut path = if group.is_empty() {
+        format!("/api/{version}")
+    } else {
+        format!("/apis/{group}/{version}")
+    };
+    if let Some(namespace) = namespace {
+        path.push_str("/namespaces/");
+        path.push_str(namespace);
+    }
+    path.push('/');
+    path.push_str(plural);
+    if let Some(name) = name {
+        path.push('/');
+        path.push_str(name);
+    }
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -214,14 +262,25 @@ mod tests {
             json!({"status": "Failure", "code": 404, "reason": "Failed to parse error data", "message": ""}),
         )
         .unwrap();
-        let error =
-            ClusterError::from_kube(kube::Error::Api(Box::new(status)), "https://k.example:6443");
+        let request = format!(
+            "GET {}",
+            resource_path("storage.k8s.io", "v1", "storageclasses", None, None)
+        );
+        let error = ClusterError::from_kube_at(
+            kube::Error::Api(Box::new(status)),
+            "https://k.example:6443",
+            Some(&request),
+        );
         let text = error.to_string();
         assert!(
             text.contains(
-                "the server at https://k.example:6443 answered without a Kubernetes Status"
+                "the server at https://k.example:6443 answered GET /apis/storage.k8s.io/v1/storageclasses without a Kubernetes Status"
             ) && text.ends_with("(404 Not Found)"),
             "{text}"
+        );
+        assert_eq!(
+            resource_path("", "v1", "secrets", Some("ml"), Some("hf")),
+            "/api/v1/namespaces/ml/secrets/hf"
         );
         let config = ClusterError::Config("no kubeconfig".into()).to_string();
         assert!(

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use kubectl_vllm_host::facts::{NodePoolFact, Provider, StorageClassFact, TaintFact};
 
+use crate::error::resource_path;
 use crate::{ClusterError, Connection};
 
 use kubectl_vllm_core::stand_in::SOURCE_ANNOTATION;
@@ -45,7 +46,7 @@ pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterErr
             facts.provider = provider_of(&list.items);
             facts.node_pools = Some(node_pools(&list.items));
         }
-        Err(e) => match ClusterError::from_kube(e, &connection.server) {
+        Err(e) => match connection.error(e, "GET", "/api/v1/nodes") {
             ClusterError::Forbidden { message } => facts.warnings.push(format!(
                 "cannot list nodes ({message}); node pools come from the config's cluster profile"
             )),
@@ -65,13 +66,13 @@ pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterErr
         Ok(_) => {}
         Err(e) => facts.warnings.push(format!(
             "cannot read the API groups ({}); an OpenShift cluster is not recognised",
-            ClusterError::from_kube(e, &connection.server)
+            connection.error(e, "GET", "/apis")
         )),
     }
     let classes: Api<StorageClass> = Api::all(connection.client.clone());
     match classes.list(&ListParams::default()).await {
         Ok(list) => facts.storage_classes = Some(list.items.iter().map(storage_class).collect()),
-        Err(e) => match ClusterError::from_kube(e, &connection.server) {
+        Err(e) => match connection.error(e, "GET", "/apis/storage.k8s.io/v1/storageclasses") {
             ClusterError::Forbidden { message } => facts.warnings.push(format!(
                 "cannot list storage classes ({message}); they come from the config's cluster profile"
             )),
@@ -259,7 +260,17 @@ pub async fn fetch_referenced(
                 objects.push(object);
             }
             Ok(None) => {}
-            Err(e) => match ClusterError::from_kube(e, &connection.server) {
+            Err(e) => match connection.error(
+                e,
+                "GET",
+                &resource_path(
+                    "",
+                    "v1",
+                    &format!("{}s", key.kind.to_ascii_lowercase()),
+                    (key.kind != "PersistentVolume").then_some(namespace),
+                    Some(&key.name),
+                ),
+            ) {
                 ClusterError::Forbidden { message } => {
                     warnings.push(format!(
                         "cannot read {} {namespace}/{} ({message}); assumed to exist",

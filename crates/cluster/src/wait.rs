@@ -59,7 +59,7 @@ async fn wait_one(
     deadline: Instant,
     report: &mut dyn FnMut(&Rollout),
 ) -> Result<Rollout, ClusterError> {
-    let fail = |e| ClusterError::from_kube(e, &connection.server);
+    let fail = |e| connection.error(e, "GET", &item.path());
     let api: Api<DynamicObject> = match &item.namespace {
         Some(ns) => Api::namespaced_with(connection.client.clone(), ns, &item.resource),
         None => Api::all_with(connection.client.clone(), &item.resource),
@@ -131,9 +131,10 @@ async fn wait_one(
                 }
                 WatchEvent::Bookmark(_) => {}
                 WatchEvent::Error(status) => {
-                    return Err(ClusterError::from_kube(
+                    return Err(connection.error(
                         kube::Error::Api(status),
-                        &connection.server,
+                        "GET",
+                        &format!("{}?watch=true", item.path()),
                     ));
                 }
             }
@@ -250,8 +251,9 @@ async fn stuck_reason(
     item: &Planned,
     object: &Value,
 ) -> Result<Option<String>, ClusterError> {
-    let fail = |e| ClusterError::from_kube(e, &connection.server);
     let namespace = item.namespace.as_deref().unwrap_or(&connection.namespace);
+    let pods_path = crate::error::resource_path("", "v1", "pods", Some(namespace), None);
+    let fail = |e| connection.error(e, "GET", &pods_path);
     let pods: Api<Pod> = Api::namespaced(connection.client.clone(), namespace);
     let kind = object["kind"].as_str().unwrap_or("");
     let selector = if kind == "Pod" {
@@ -293,7 +295,10 @@ async fn stuck_reason(
         let warnings = events
             .list(&ListParams::default().fields(&format!("involvedObject.name={name}")))
             .await
-            .map_err(fail)?;
+            .map_err(|e| {
+                let path = crate::error::resource_path("", "v1", "events", Some(namespace), None);
+                connection.error(e, "GET", &path)
+            })?;
         let newest = warnings
             .items
             .iter()

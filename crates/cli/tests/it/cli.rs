@@ -1813,6 +1813,59 @@ fn help_has_headings_and_examples() {
     }
 }
 
+/// A kubeconfig pointing at something that is no API server (a proxy's HTML 404): the error
+/// names the server, the request and the status, and says what to check.
+#[test]
+fn a_404_without_a_kubernetes_status_names_the_request() {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let body = "<html><body>404 page not found</body></html>";
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let dir = temp_dir("not-an-api-server");
+    let kubeconfig = dir.join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "lint",
+        "--cluster",
+        "--kubeconfig",
+        &kubeconfig.display().to_string(),
+        "fixtures/rules/shm-size/good.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("the server at http://127.0.0.1:{port}/ answered GET /api/v1/nodes without a Kubernetes Status"))
+            || e.contains(&format!("the server at http://127.0.0.1:{port} answered GET /api/v1/nodes without a Kubernetes Status")),
+        "{e}"
+    );
+    assert!(
+        e.contains("(404 Not Found)")
+            && e.contains("is the kubeconfig's server address an API server"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A server that accepts and never answers is cut off by `--request-timeout`, with an error that
 /// names it, instead of a long silence.
 #[test]
