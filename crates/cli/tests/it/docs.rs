@@ -63,3 +63,62 @@ fn rule_pages_are_generated_and_current() {
         problems.join("\n")
     );
 }
+
+/// The documents the code and the rule pages cite are in the repository: `product.md` as
+/// `docs/product.md`, and every `catalogue §N` names a section of `docs/catalogue.md`.
+#[test]
+fn cited_documents_and_sections_are_in_docs() {
+    let repo = super::repo();
+    let product = std::fs::read_to_string(repo.join("docs/product.md")).unwrap();
+    for section in [
+        "## Invocation",
+        "## Exit codes",
+        "## JSON report",
+        "## Config file",
+    ] {
+        assert!(product.contains(section), "docs/product.md lacks {section}");
+    }
+    let catalogue = std::fs::read_to_string(repo.join("docs/catalogue.md")).unwrap();
+    let headings: Vec<&str> = catalogue
+        .lines()
+        .filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### ")))
+        .collect();
+    let mut cited = BTreeSet::new();
+    let mut stack = vec![
+        repo.join("crates"),
+        repo.join("policies"),
+        repo.join("docs"),
+        repo.join("wit"),
+    ];
+    while let Some(dir) = stack.pop() {
+        for path in std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for (at, _) in text.match_indices("catalogue §") {
+                let section: String = text[at + "catalogue §".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                    .collect();
+                // (This file's own `§N` and `§{section}` are no citations.)
+                if section.starts_with(|c: char| c.is_ascii_digit()) {
+                    cited.insert(section.trim_end_matches('.').to_string());
+                }
+            }
+        }
+    }
+    assert!(cited.len() >= 5, "only {cited:?} cited");
+    for section in &cited {
+        assert!(
+            headings
+                .iter()
+                .any(|h| h.starts_with(&format!("{section}. "))
+                    || h.starts_with(&format!("{section} "))),
+            "catalogue §{section} is cited but docs/catalogue.md has no such section"
+        );
+    }
+}
