@@ -4,10 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use std::sync::PoisonError;
-
 use kubectl_vllm_emit::Style;
-use kubectl_vllm_emit::progress::{self, Spinner};
 use kubectl_vllm_engine::config::{Config, Loaded, Selection};
 use kubectl_vllm_engine::lint::Progress;
 use kubectl_vllm_engine::{Linter, Report};
@@ -24,45 +21,7 @@ pub(crate) struct Inputs {
     pub options: LoadOptions,
 }
 
-/// The spinner of this run: only when stderr is a terminal, shown after a second.
-static SPINNER: std::sync::Mutex<Option<Spinner>> = std::sync::Mutex::new(None);
-
-/// Names the phase a run is in, for the spinner.
-pub(crate) fn phase(text: impl Into<String>) {
-    if std::io::stderr().is_terminal() {
-        let mut spinner = SPINNER.lock().unwrap_or_else(PoisonError::into_inner);
-        spinner
-            .get_or_insert_with(|| Spinner::new(Box::new(std::io::stderr()), progress::DELAY))
-            .phase(text);
-    }
-}
-
-/// Erases the spinner for good (the end of a run).
-pub(crate) fn end_phases() {
-    drop(
-        SPINNER
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take(),
-    );
-}
-
-/// A writer that erases the spinner before each write: everything a command prints goes
-/// through one, so the spinner never garbles a line.
-pub(crate) struct AfterSpinner<'a>(pub &'a mut dyn Write);
-
-impl Write for AfterSpinner<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Some(spinner) = &*SPINNER.lock().unwrap_or_else(PoisonError::into_inner) {
-            spinner.pause();
-        }
-        self.0.write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
+pub(crate) use kubectl_vllm_emit::progress::{AfterSpinner, end_phases, phase};
 
 /// The config file: `explicit`, else the nearest `.kubectl-vllm.yaml`; errors are printed.
 pub(crate) fn load_config(

@@ -2,7 +2,7 @@
 //! before it), then one rewritten line naming the current phase and the time so far, erased
 //! before anything else is printed.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -130,6 +130,47 @@ fn draw(shared: &Shared, started: Instant, delay: Duration) {
             .wait_timeout(state, wait)
             .unwrap_or_else(PoisonError::into_inner)
             .0;
+    }
+}
+
+/// The spinner of this run: only when stderr is a terminal, shown after a second.
+static SPINNER: Mutex<Option<Spinner>> = Mutex::new(None);
+
+/// Names the phase a run is in, for the process's spinner on stderr (started by the first call
+/// when stderr is a terminal).
+pub fn phase(text: impl Into<String>) {
+    if std::io::stderr().is_terminal() {
+        let mut spinner = SPINNER.lock().unwrap_or_else(PoisonError::into_inner);
+        spinner
+            .get_or_insert_with(|| Spinner::new(Box::new(std::io::stderr()), DELAY))
+            .phase(text);
+    }
+}
+
+/// Erases the spinner for good (the end of a run).
+pub fn end_phases() {
+    drop(
+        SPINNER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take(),
+    );
+}
+
+/// A writer that erases the spinner before each write: everything a command prints goes
+/// through one, so the spinner never garbles a line.
+pub struct AfterSpinner<'a>(pub &'a mut dyn Write);
+
+impl Write for AfterSpinner<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(spinner) = &*SPINNER.lock().unwrap_or_else(PoisonError::into_inner) {
+            spinner.pause();
+        }
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 
