@@ -191,12 +191,13 @@ pub(crate) fn read_inputs(
     for note in &manifests.skipped {
         let _ = writeln!(stderr, "info: {note}");
     }
-    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     phase(format!(
         "linting {} ({}) with {}…",
-        count(manifests.files.len(), "file"),
-        count(manifests.objects.len(), "object"),
-        count(linter.policy_count(), "policy").replace("policys", "policies")
+        count(manifests.files.len(), "file", "files"),
+        count(manifests.objects.len(), "object", "objects"),
+        count(linter.policy_count(), "policy", "policies")
     ));
     Some(Inputs {
         linter,

@@ -112,11 +112,12 @@ pub(crate) fn objects_to_send(
     if refused {
         return Err(ExitStatus::Error);
     }
+    let later: std::collections::HashSet<usize> = copies.iter().map(|c| c.later).collect();
     let mut objects: Vec<(usize, Value)> = manifests
         .objects
         .iter()
         .enumerate()
-        .filter(|(i, o)| o.file < reported && !copies.iter().any(|c| c.later == *i))
+        .filter(|(i, o)| o.file < reported && !later.contains(i))
         .map(|(i, o)| (i, manifests.as_written(o)))
         .collect();
     objects.sort_by_key(|(i, _)| cluster::rank(&manifests.objects[*i].reference.kind));
