@@ -64,7 +64,7 @@ pub(crate) fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Lint
         }
     };
     phase("loading policies…");
-    let linter = match Linter::with_progress(
+    let mut linter = match Linter::with_progress(
         ArtifactCache::from_env(),
         Limits::default(),
         &loaded,
@@ -78,6 +78,7 @@ pub(crate) fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Lint
             return None;
         }
     };
+    linter.set_jobs(args.jobs.map(usize::from));
     match loaded.check_rule_ids(linter.registry()) {
         Ok(warnings) => {
             for warning in warnings {

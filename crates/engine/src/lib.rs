@@ -17,6 +17,7 @@ pub mod edit;
 pub mod fix;
 pub mod lint;
 mod locate;
+mod parallel;
 pub mod registry;
 pub mod report;
 pub mod rules;

@@ -9,8 +9,8 @@ use kubectl_vllm_core::{Pointer, RuleId, Severity};
 use kubectl_vllm_host::facts::LiveFacts;
 use kubectl_vllm_host::provider::{Hint, Resolved};
 use kubectl_vllm_host::{
-    ArtifactCache, Cluster, Contract, Evaluation, FactTables, Host, Inventory, Limits, ObjectRef,
-    Outcome, Policy, PolicyError, Shared, Skip,
+    ArtifactCache, Cluster, Contract, FactTables, Host, Inventory, Limits, ObjectRef, Outcome,
+    Policy, PolicyError, Shared, Skip,
 };
 use kubectl_vllm_manifest::{Manifests, Object};
 
@@ -51,6 +51,8 @@ pub struct Linter {
     last: Option<Arc<Shared>>,
     /// Kubernetes schemas to validate every object against (`None`: no schema validation).
     schemas: Option<kubectl_vllm_schema::Schemas>,
+    /// Threads that evaluate objects ([`Linter::set_jobs`]).
+    jobs: usize,
 }
 
 /// Work a front end may want to tell its user about before it starts.
@@ -188,12 +190,19 @@ impl Linter {
             live: None,
             last: None,
             schemas: None,
+            jobs: default_jobs(),
         })
     }
 
     /// Validates every object against `schemas` from now on (`None`: no schema validation).
     pub fn set_schemas(&mut self, schemas: Option<kubectl_vllm_schema::Schemas>) {
         self.schemas = schemas;
+    }
+
+    /// Evaluates objects on `jobs` threads from now on (`None`: one per available core). The
+    /// report does not depend on it.
+    pub fn set_jobs(&mut self, jobs: Option<usize>) {
+        self.jobs = jobs.map_or_else(default_jobs, |j| j.max(1));
     }
 
     /// Lints against a live cluster from now on (`None`: the config's cluster profile).
@@ -232,20 +241,11 @@ impl Linter {
     fn findings(&mut self, manifests: &Manifests, config: &Config) -> Vec<Finding> {
         let mut facts = FactTables::builtin();
         facts.apply(&config.facts);
+        // The input set's objects first, in input order: evaluation `i` is inventory entry `i`.
         let mut inventory = Inventory::default();
-        let mut evaluations: Vec<Evaluation> = manifests
-            .objects
-            .iter()
-            .map(|o| {
-                let reference = object_ref(o);
-                inventory.insert(reference.clone(), &o.json);
-                Evaluation {
-                    object_ref: reference,
-                    object: o.json.to_string(),
-                    rules: Vec::new(),
-                }
-            })
-            .collect();
+        for object in &manifests.objects {
+            inventory.insert(object_ref(object), &object.json);
+        }
         // Objects outside the set: the config's `existing` ones, then the live cluster's.
         let outside = config
             .cluster
@@ -299,11 +299,15 @@ impl Linter {
                 continue;
             }
             policy.set_shared(Arc::clone(&shared));
-            for (index, (object, evaluation)) in
-                manifests.objects.iter().zip(&mut evaluations).enumerate()
-            {
-                evaluation.rules.clone_from(&runnable);
-                match policy.evaluate(evaluation) {
+            let results = crate::parallel::evaluate_all(
+                policy,
+                &shared.inventory,
+                manifests.objects.len(),
+                &runnable,
+                self.jobs,
+            );
+            for (index, (object, result)) in manifests.objects.iter().zip(results).enumerate() {
+                match result {
                     Ok(outcomes) => {
                         for outcome in outcomes {
                             match outcome {
@@ -344,6 +348,11 @@ impl Linter {
         }
         findings
     }
+}
+
+/// One evaluation thread per core the process may use.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// A policy's finding, located, at the severity it gave or its rule's default, with its fix.

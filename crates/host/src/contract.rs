@@ -14,7 +14,7 @@ pub enum Contract {
 
 impl Contract {
     /// The newest contract, as `wit/policy.wit` declares it.
-    pub const CURRENT: &'static str = "kubectl-vllm:policy@0.2.0";
+    pub const CURRENT: &'static str = "kubectl-vllm:policy@0.2.1";
 
     /// The export name prefix every policy has.
     const EXPORT: &'static str = "kubectl-vllm:policy/policy@";

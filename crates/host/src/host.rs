@@ -145,6 +145,7 @@ impl Drop for Host {
     }
 }
 
+#[derive(Clone)]
 enum Pre {
     V0_1(v0_1::Pre),
     V0_2(bindings::PolicyWorldPre<State>),
@@ -178,6 +179,24 @@ impl Policy {
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Another handle on the same compiled policy, with an instance of its own (created on its
+    /// first call): one per worker thread, so that objects are evaluated in parallel. Cheap: the
+    /// compiled code and the linker's work are shared.
+    #[must_use]
+    pub fn fork(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            info: self.info.clone(),
+            contract: self.contract,
+            origin: self.origin,
+            pre: self.pre.clone(),
+            instance: None,
+            shared: Arc::clone(&self.shared),
+            limits: self.limits.clone(),
+            engine: self.engine.clone(),
+        }
     }
 
     /// Points the policy at another run's input set and facts (the next call re-instantiates).

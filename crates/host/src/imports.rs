@@ -1,7 +1,7 @@
-//! What a 0.2 policy imports: `inventory`, `facts` and `cluster`, answered from the run's
+//! What a 0.2 policy imports: `inventory`, `references`, `facts` and `cluster`, answered from the run's
 //! [`Shared`](crate::Shared) state.
 
-use crate::bindings::kubectl_vllm::policy::{cluster, facts as wit, inventory, types};
+use crate::bindings::kubectl_vllm::policy::{cluster, facts as wit, inventory, references, types};
 use crate::facts::{AcceleratorFact, ModelFact, NodePoolFact, StorageClassFact};
 use crate::provider::{Provider, ProviderSource};
 use crate::state::State;
@@ -46,6 +46,25 @@ impl inventory::Host for State {
             .inventory
             .list(&kind, namespace.as_deref(), &label_selector)
             .unwrap_or_default()
+            .into_iter()
+            .map(|e| inventory::Object {
+                object_ref: e.reference.clone(),
+                json: e.json.clone(),
+            })
+            .collect()
+    }
+}
+
+impl references::Host for State {
+    fn mentioning(
+        &mut self,
+        kind: String,
+        namespace: Option<String>,
+        value: String,
+    ) -> Vec<inventory::Object> {
+        self.shared
+            .inventory
+            .mentioning(&kind, namespace.as_deref(), &value)
             .into_iter()
             .map(|e| inventory::Object {
                 object_ref: e.reference.clone(),

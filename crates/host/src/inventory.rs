@@ -1,7 +1,10 @@
-//! The input set as policies see it through `inventory.get` / `inventory.list`: indexed once, so a
-//! lookup costs a hash probe, never a copy of the whole set into every call.
+//! The input set as policies see it through `inventory.get`, `inventory.list` and
+//! `references.mentioning`: indexed once, so every lookup costs a hash probe (or a binary search)
+//! and the objects it returns, never a scan of the whole set.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -22,16 +25,48 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Inventory {
     entries: Vec<Entry>,
-    by_kind: HashMap<String, Vec<usize>>,
+    /// kind → entries, in insertion order.
+    by_kind: HashMap<String, Vec<u32>>,
+    /// (kind, name) → entries (one per namespace that has it).
+    by_name: HashMap<(String, String), Vec<u32>>,
+    /// (kind, namespace) → entries.
+    by_namespace: HashMap<(String, Option<String>), Vec<u32>>,
+    /// (kind, label key, label value) → entries.
+    by_label: HashMap<(String, String, String), Vec<u32>>,
+    /// (hash of kind and a string value, entry) for every string value of every object; sorted on
+    /// the first `mentioning` call.
+    mentions: Vec<(u64, u32)>,
+    sorted_mentions: OnceLock<Vec<(u64, u32)>>,
     /// `get` lookups that found nothing: (kind, namespace, name). With `--cluster`, the host
     /// reads these from the cluster and evaluates again.
     misses: std::sync::Mutex<std::collections::BTreeSet<(String, Option<String>, String)>>,
 }
 
+/// A fixed hasher: the mention index stores hashes, so they must not vary within a run.
+fn mention_hash(kind: &str, value: &str) -> u64 {
+    let mut hasher =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .build_hasher();
+    hasher.write(kind.as_bytes());
+    hasher.write_u8(0xff);
+    hasher.write(value.as_bytes());
+    hasher.finish()
+}
+
+/// Every string value in `value` (not keys), each once.
+fn string_values<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| string_values(v, out)),
+        Value::Object(map) => map.values().for_each(|v| string_values(v, out)),
+        _ => {}
+    }
+}
+
 impl Inventory {
     /// Adds an object.
     pub fn insert(&mut self, reference: ObjectRef, object: &Value) {
-        let labels = object
+        let labels: Vec<(String, String)> = object
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
             .map(|m| {
@@ -40,16 +75,40 @@ impl Inventory {
                     .collect()
             })
             .unwrap_or_default();
-        let index = self.entries.len();
-        self.by_kind
-            .entry(reference.kind.clone())
+        let index = u32::try_from(self.entries.len()).expect("fewer than 2^32 objects");
+        let kind = &reference.kind;
+        self.by_kind.entry(kind.clone()).or_default().push(index);
+        self.by_name
+            .entry((kind.clone(), reference.name.clone()))
             .or_default()
             .push(index);
+        self.by_namespace
+            .entry((kind.clone(), reference.namespace.clone()))
+            .or_default()
+            .push(index);
+        for (key, value) in &labels {
+            self.by_label
+                .entry((kind.clone(), key.clone(), value.clone()))
+                .or_default()
+                .push(index);
+        }
+        let mut strings = Vec::new();
+        string_values(object, &mut strings);
+        strings.sort_unstable();
+        strings.dedup();
+        self.mentions
+            .extend(strings.iter().map(|s| (mention_hash(kind, s), index)));
         self.entries.push(Entry {
             reference,
             json: object.to_string(),
             labels,
         });
+    }
+
+    /// The `index`-th object inserted.
+    #[must_use]
+    pub fn entry(&self, index: usize) -> Option<&Entry> {
+        self.entries.get(index)
     }
 
     /// Number of objects.
@@ -67,12 +126,17 @@ impl Inventory {
     /// The object with this kind, namespace and name. A miss is remembered ([`Self::misses`]).
     #[must_use]
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Entry> {
-        let found = self.of_kind(kind).find(|e| {
-            e.reference.name == name
-                && (e.reference.namespace.is_none()
+        let found = self
+            .by_name
+            .get(&(kind.to_string(), name.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i as usize])
+            .find(|e| {
+                e.reference.namespace.is_none()
                     || namespace.is_none()
-                    || e.reference.namespace.as_deref() == namespace)
-        });
+                    || e.reference.namespace.as_deref() == namespace
+            });
         if found.is_none() {
             self.misses
                 .lock()
@@ -97,7 +161,7 @@ impl Inventory {
             .collect()
     }
 
-    /// Objects of `kind` in `namespace` matching `selector`.
+    /// Objects of `kind` in `namespace` matching `selector`, in insertion order.
     pub fn list<'a>(
         &'a self,
         kind: &str,
@@ -105,19 +169,64 @@ impl Inventory {
         selector: &str,
     ) -> Result<Vec<&'a Entry>, String> {
         let requirements = parse_selector(selector)?;
-        Ok(self
-            .of_kind(kind)
-            .filter(|e| namespace.is_none() || e.reference.namespace.as_deref() == namespace)
+        let in_scope =
+            |e: &&Entry| namespace.is_none() || e.reference.namespace.as_deref() == namespace;
+        // The narrowest index: an equality term's label, else the namespace, else the kind.
+        let candidates = requirements
+            .iter()
+            .find_map(|r| match r {
+                Requirement::Equals(k, v) => Some(
+                    self.by_label
+                        .get(&(kind.to_string(), k.clone(), v.clone()))
+                        .map_or(&[][..], Vec::as_slice),
+                ),
+                _ => None,
+            })
+            .or_else(|| {
+                Some(
+                    self.by_namespace
+                        .get(&(kind.to_string(), Some(namespace?.to_string())))
+                        .map_or(&[][..], Vec::as_slice),
+                )
+            })
+            .unwrap_or_else(|| self.of_kind(kind));
+        Ok(candidates
+            .iter()
+            .map(|&i| &self.entries[i as usize])
+            .filter(in_scope)
             .filter(|e| requirements.iter().all(|r| r.matches(&e.labels)))
             .collect())
     }
 
-    fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.by_kind
-            .get(kind)
-            .map_or(&[][..], Vec::as_slice)
+    /// Objects of `kind` in `namespace` (`None`: all) that hold the string `value` somewhere,
+    /// in insertion order (`references.mentioning`).
+    #[must_use]
+    pub fn mentioning(&self, kind: &str, namespace: Option<&str>, value: &str) -> Vec<&Entry> {
+        let sorted = self.sorted_mentions.get_or_init(|| {
+            let mut sorted = self.mentions.clone();
+            sorted.sort_unstable();
+            sorted
+        });
+        let hash = mention_hash(kind, value);
+        let start = sorted.partition_point(|&(h, _)| h < hash);
+        let quoted = Value::String(value.to_string()).to_string();
+        sorted[start..]
             .iter()
-            .map(|&i| &self.entries[i])
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, i)| &self.entries[i as usize])
+            .filter(|e| {
+                e.reference.kind == kind
+                    && (namespace.is_none()
+                        || e.reference.namespace.is_none()
+                        || e.reference.namespace.as_deref() == namespace)
+                    // A hash collision is not a mention.
+                    && e.json.contains(&quoted)
+            })
+            .collect()
+    }
+
+    fn of_kind(&self, kind: &str) -> &[u32] {
+        self.by_kind.get(kind).map_or(&[][..], Vec::as_slice)
     }
 }
 
@@ -216,5 +325,57 @@ mod tests {
         );
         assert_eq!(inv.list("Service", None, "").unwrap().len(), 3);
         assert!(inv.list("Service", None, "app in (a)").is_err());
+    }
+
+    #[test]
+    fn mentioning_finds_string_values_of_the_kind_and_namespace() {
+        let mut inv = Inventory::default();
+        let mounts = |claim: &str| {
+            json!({"spec": {"template": {"spec": {"volumes": [
+                {"name": "m", "persistentVolumeClaim": {"claimName": claim}}]}}}})
+        };
+        inv.insert(r("Deployment", Some("a"), "d1"), &mounts("models"));
+        inv.insert(r("Deployment", Some("a"), "d2"), &mounts("other"));
+        inv.insert(r("Deployment", Some("b"), "d3"), &mounts("models"));
+        inv.insert(r("StatefulSet", Some("a"), "s1"), &mounts("models"));
+        inv.insert(
+            r("Deployment", Some("a"), "d4"),
+            &json!({"metadata": {"labels": {"models": "yes"}}}),
+        );
+        let names = |v: Vec<&Entry>| {
+            v.iter()
+                .map(|e| e.reference.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(inv.mentioning("Deployment", Some("a"), "models")),
+            vec!["d1"]
+        );
+        assert_eq!(
+            names(inv.mentioning("Deployment", None, "models")),
+            vec!["d1", "d3"]
+        );
+        assert_eq!(
+            names(inv.mentioning("StatefulSet", Some("a"), "models")),
+            vec!["s1"]
+        );
+        assert!(inv.mentioning("Deployment", Some("a"), "absent").is_empty());
+        // Keys are not values: d4 has a label *named* `models`.
+        assert!(!names(inv.mentioning("Deployment", None, "models")).contains(&"d4".to_string()));
+        // Equality selectors go through the label index and still honour every term.
+        assert_eq!(
+            names(inv.list("Deployment", Some("a"), "models=yes").unwrap()),
+            vec!["d4"]
+        );
+        assert!(
+            inv.list("Deployment", Some("b"), "models=yes")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            inv.list("Deployment", None, "models=yes,!models")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -32,6 +32,7 @@ const BORROWED_RULES: &[&str] = &["model-unknown", "accelerator-unknown"];
 pub(crate) type World = bindings::PolicyWorld;
 
 /// A pre-linked 0.1 component.
+#[derive(Clone)]
 pub(crate) struct Pre(bindings::PolicyWorldPre<State>);
 
 impl Pre {

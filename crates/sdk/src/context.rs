@@ -2,6 +2,8 @@
 //! ask of them. [`Context::gpu_checked`] and [`Context::accelerator`] are defined with the
 //! accelerator selection they answer from, which takes a context.
 
+use std::cell::RefCell;
+
 use serde_json::Value;
 
 use crate::boundary;
@@ -19,9 +21,78 @@ pub struct Context<'a> {
     pub reference: &'a ObjectRef,
     /// The host.
     pub env: &'a dyn Env,
+    /// The servers of each pod spec of the object, read once per evaluation for all rules.
+    servers: RefCell<Vec<SpecServers>>,
 }
 
-impl Context<'_> {
+/// One pod spec's vLLM servers (without their containers, which borrow the spec) and the
+/// containers that look like vLLM but could not be read.
+struct SpecServers {
+    spec: Pointer,
+    servers: Vec<(Pointer, vllm::Invocation, vllm::Vars, bool)>,
+    unparsed: Vec<vllm::Unparsed>,
+}
+
+impl<'a> Context<'a> {
+    /// The context of one evaluation.
+    #[must_use]
+    pub fn new(object: &'a Value, reference: &'a ObjectRef, env: &'a dyn Env) -> Self {
+        Self {
+            object,
+            reference,
+            env,
+            servers: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// [`vllm::servers_and_unparsed`] of `spec`, read once per pod spec of this object however
+    /// many rules ask (a spec from another object is read every time).
+    fn servers_of<'s>(&self, spec: &PodSpec<'s>) -> (Vec<vllm::Server<'s>>, Vec<vllm::Unparsed>) {
+        let own = self
+            .object
+            .pointer(spec.pointer.as_str())
+            .is_some_and(|v| std::ptr::eq(v, spec.spec));
+        if !own {
+            return vllm::servers_and_unparsed(spec, self.env, self.namespace());
+        }
+        if let Some(cached) = self
+            .servers
+            .borrow()
+            .iter()
+            .find(|c| c.spec == spec.pointer)
+        {
+            let containers = spec.app_containers();
+            let servers: Option<Vec<vllm::Server<'s>>> = cached
+                .servers
+                .iter()
+                .map(|(at, invocation, vars, partial)| {
+                    let container = containers.iter().find(|c| c.pointer == *at)?.clone();
+                    Some(vllm::Server {
+                        container,
+                        invocation: invocation.clone(),
+                        vars: vars.clone(),
+                        partial: *partial,
+                    })
+                })
+                .collect();
+            if let Some(servers) = servers {
+                return (servers, cached.unparsed.clone());
+            }
+        }
+        let (servers, unparsed) = vllm::servers_and_unparsed(spec, self.env, self.namespace());
+        self.servers.borrow_mut().push(SpecServers {
+            spec: spec.pointer.clone(),
+            servers: servers
+                .iter()
+                .map(|s| {
+                    let at = s.container.pointer.clone();
+                    (at, s.invocation.clone(), s.vars.clone(), s.partial)
+                })
+                .collect(),
+            unparsed: unparsed.clone(),
+        });
+        (servers, unparsed)
+    }
     /// The object's kind.
     #[must_use]
     pub fn kind(&self) -> &str {
@@ -85,7 +156,7 @@ impl Context<'_> {
     /// The vLLM server containers of a pod spec of this object.
     #[must_use]
     pub fn servers<'s>(&self, spec: &PodSpec<'s>) -> Vec<vllm::Server<'s>> {
-        vllm::servers(spec, self.env, self.namespace())
+        self.servers_of(spec).0
     }
 
     /// The vLLM server containers of a pod spec, for a rule that checks servers: a container
@@ -96,7 +167,7 @@ impl Context<'_> {
         spec: &PodSpec<'s>,
         out: &mut Findings,
     ) -> Vec<vllm::Server<'s>> {
-        let (servers, unparsed) = vllm::servers_and_unparsed(spec, self.env, self.namespace());
+        let (servers, unparsed) = self.servers_of(spec);
         for u in unparsed {
             out.skip(SkipReason::Unparsed(u.why), &u.pointer);
         }
@@ -193,11 +264,7 @@ mod tests {
             name: "p".into(),
         };
         let env = testing::FakeEnv::default();
-        let cx = Context {
-            object: &object,
-            reference: &reference,
-            env: &env,
-        };
+        let cx = Context::new(&object, &reference, &env);
         assert_eq!(cx.name(), "p");
         let word = vllm::Word {
             text: "org/model".into(),

@@ -13,6 +13,20 @@ pub trait Env {
     /// Objects of `kind` in `namespace` (`None`: all) matching an equality-based label selector.
     /// Shared, because rules of one evaluation ask for the same lists.
     fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects;
+    /// Objects of `kind` in `namespace` (`None`: all) that hold the string `value` somewhere as a
+    /// string value: a superset of those that refer to something named `value`, answered from the
+    /// host's index (`references.mentioning`, contract 0.2.1). Ask this, then check the field,
+    /// instead of scanning a `list` for every object: that costs the square of the set's size.
+    /// The default filters `list`, for test environments.
+    fn mentioning(&self, kind: &str, namespace: Option<&str>, value: &str) -> Objects {
+        Objects::new(
+            self.list(kind, namespace, "")
+                .iter()
+                .filter(|o| holds_string(o, value))
+                .cloned()
+                .collect(),
+        )
+    }
     /// A model by id or alias.
     fn model(&self, name: &str) -> Option<Model>;
     /// An accelerator by id (the GKE label value where GKE offers it).
@@ -32,11 +46,30 @@ pub trait Env {
     fn storage_classes(&self) -> Vec<StorageClass>;
 }
 
+/// Whether `value` holds the string `wanted` as a string value (not as a key) anywhere.
+#[must_use]
+pub fn holds_string(value: &Value, wanted: &str) -> bool {
+    match value {
+        Value::String(s) => s == wanted,
+        Value::Array(items) => items.iter().any(|v| holds_string(v, wanted)),
+        Value::Object(map) => map.values().any(|v| holds_string(v, wanted)),
+        _ => false,
+    }
+}
+
 /// Objects returned by [`Env::list`].
 pub type Objects = std::rc::Rc<Vec<Value>>;
 
 /// `list` arguments: kind, namespace, selector.
 type ListKey = (String, Option<String>, String);
+
+fn key(kind: &str, namespace: Option<&str>, name: &str) -> ListKey {
+    (
+        kind.to_string(),
+        namespace.map(str::to_string),
+        name.to_string(),
+    )
+}
 
 /// Memoizes an [`Env`] for one evaluation.
 pub(crate) struct CachedEnv<'a> {
@@ -47,6 +80,8 @@ pub(crate) struct CachedEnv<'a> {
     models: std::cell::RefCell<std::collections::HashMap<String, Option<Model>>>,
     images: std::cell::RefCell<std::collections::HashMap<String, Option<Image>>>,
     lists: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>>,
+    mentions: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>>,
+    gets: std::cell::RefCell<std::collections::HashMap<ListKey, Option<Value>>>,
 }
 
 impl<'a> CachedEnv<'a> {
@@ -59,6 +94,8 @@ impl<'a> CachedEnv<'a> {
             models: std::cell::RefCell::default(),
             images: std::cell::RefCell::default(),
             lists: std::cell::RefCell::default(),
+            mentions: std::cell::RefCell::default(),
+            gets: std::cell::RefCell::default(),
         }
     }
 }
@@ -71,7 +108,23 @@ impl CachedEnv<'_> {
 
 impl Env for CachedEnv<'_> {
     fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
-        self.inner.get(kind, namespace, name)
+        let key = key(kind, namespace, name);
+        if let Some(hit) = self.gets.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found = self.inner.get(kind, namespace, name);
+        self.gets.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn mentioning(&self, kind: &str, namespace: Option<&str>, value: &str) -> Objects {
+        let key = key(kind, namespace, value);
+        if let Some(hit) = self.mentions.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found = self.inner.mentioning(kind, namespace, value);
+        self.mentions.borrow_mut().insert(key, found.clone());
+        found
     }
 
     fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects {
@@ -169,6 +222,15 @@ impl Env for HostEnv {
         );
         LISTS.with(|lists| lists.borrow_mut().insert(key, Objects::clone(&objects)));
         objects
+    }
+
+    fn mentioning(&self, kind: &str, namespace: Option<&str>, value: &str) -> Objects {
+        Objects::new(
+            bindings::kubectl_vllm::policy::references::mentioning(kind, namespace, value)
+                .into_iter()
+                .filter_map(|o| serde_json::from_str(&o.json).ok())
+                .collect(),
+        )
     }
 
     fn model(&self, name: &str) -> Option<Model> {

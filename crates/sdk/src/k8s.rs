@@ -91,6 +91,29 @@ fn template(at: &str) -> (String, String) {
 /// `model`), a worker spec, a transformer and an explainer.
 #[must_use]
 pub fn pod_specs<'a>(kind: &str, object: &'a Value) -> Vec<PodSpec<'a>> {
+    places(kind, object)
+        .into_iter()
+        .filter_map(|(pointer, metadata, role)| {
+            let spec = object.pointer(&pointer).filter(|v| v.is_object())?;
+            Some(PodSpec {
+                spec,
+                pointer: Pointer::from_path(&pointer),
+                metadata: Pointer::from_path(&metadata),
+                role,
+            })
+        })
+        .collect()
+}
+
+/// Whether objects of `kind` can hold pod templates ([`pod_specs`] may find some).
+#[must_use]
+pub fn holds_pod_templates(kind: &str) -> bool {
+    // Every kind with templates has at least one place whatever the object holds.
+    !places(kind, &Value::Null).is_empty()
+}
+
+/// Where objects of `kind` keep pod templates: (template pointer, metadata pointer, role).
+fn places(kind: &str, object: &Value) -> Vec<(String, String, PodRole)> {
     let mut places: Vec<(String, String, PodRole)> = Vec::new();
     let ray = |root: &str, places: &mut Vec<(String, String, PodRole)>| {
         let serve_vllm = ["/spec/serveConfigV2", "/spec/entrypoint"].iter().any(|p| {
@@ -172,17 +195,6 @@ pub fn pod_specs<'a>(kind: &str, object: &'a Value) -> Vec<PodSpec<'a>> {
         _ => {}
     }
     places
-        .into_iter()
-        .filter_map(|(pointer, metadata, role)| {
-            let spec = object.pointer(&pointer).filter(|v| v.is_object())?;
-            Some(PodSpec {
-                spec,
-                pointer: Pointer::from_path(&pointer),
-                metadata: Pointer::from_path(&metadata),
-                role,
-            })
-        })
-        .collect()
 }
 
 /// The pod spec of a plain workload of `kind` (not a LeaderWorkerSet leader, a Ray group or a

@@ -63,7 +63,7 @@ mod env;
 mod findings;
 mod rule;
 
-/// The generated bindings of the WIT contract (`wit/policy.wit`, `kubectl-vllm:policy@0.2.0`).
+/// The generated bindings of the WIT contract (`wit/policy.wit`, `kubectl-vllm:policy@0.2.1`).
 #[allow(missing_docs, clippy::pedantic, unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
@@ -98,7 +98,7 @@ pub use kubectl_vllm_core::{
     Applicability, FixAvailability, Pointer, Provider, RuleId, RuleMeta, Severity, declare_rule,
     unindent_doc,
 };
-pub use rule::{DynRule, Rule, Servers, evaluate, policy_info};
+pub use rule::{DynRule, Kinds, Rule, Servers, evaluate, policy_info};
 
 /// Everything a rule module needs.
 pub mod prelude {
@@ -106,8 +106,8 @@ pub mod prelude {
     pub use crate::quantity;
     pub use crate::vllm::{self, Server};
     pub use crate::{
-        Applicability, Context, Env, FindingBuilder, Findings, FixBuilder, Pointer, Provider, Rule,
-        RuleMeta, Servers, Severity, SkipReason, declare_rule,
+        Applicability, Context, Env, FindingBuilder, Findings, FixBuilder, Kinds, Pointer,
+        Provider, Rule, RuleMeta, Servers, Severity, SkipReason, declare_rule,
     };
     pub use serde_json::{Value, json};
 }

@@ -19,6 +19,11 @@ use crate::{Evaluation, Outcome, PolicyInfo, Requirements, RuleInfo, RuleMeta, u
 /// overrides it or [`Self::check_object`] never parses a command line, nor records it unreadable,
 /// unless it asks to.
 pub trait Rule {
+    /// The kinds of object the rule looks at: the host's objects of other kinds are not parsed
+    /// for it. The default, [`Kinds::PodTemplates`], is what the default [`Self::check_object`]
+    /// reaches; a rule that overrides it for a PVC, a Service or a StorageClass names them.
+    const KINDS: Kinds = Kinds::PodTemplates;
+
     /// The servers of each pod spec the default [`Self::check_pod_spec`] hands to
     /// [`Self::check_server`]: [`Servers::Checked`] unless the rule concludes from an absence.
     const SERVERS: Servers = Servers::Checked;
@@ -49,6 +54,32 @@ pub trait Rule {
         out: &mut Findings,
     ) {
         let _ = (cx, spec, server, out);
+    }
+}
+
+/// Which objects a rule looks at ([`Rule::KINDS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kinds {
+    /// Objects that hold pod templates ([`k8s::holds_pod_templates`]: Deployment, Job, Pod,
+    /// LeaderWorkerSet, KServe and Ray kinds…).
+    PodTemplates,
+    /// Objects of these kinds only.
+    Only(&'static [&'static str]),
+    /// Objects that hold pod templates, and objects of these kinds.
+    PodTemplatesAnd(&'static [&'static str]),
+}
+
+impl Kinds {
+    /// Whether an object of `kind` is one of these.
+    #[must_use]
+    pub fn contains(self, kind: &str) -> bool {
+        match self {
+            Self::PodTemplates => crate::k8s::holds_pod_templates(kind),
+            Self::Only(kinds) => kinds.contains(&kind),
+            Self::PodTemplatesAnd(kinds) => {
+                kinds.contains(&kind) || crate::k8s::holds_pod_templates(kind)
+            }
+        }
     }
 }
 
@@ -86,6 +117,8 @@ pub trait DynRule {
     fn info(&self) -> RuleInfo;
     /// The rule id.
     fn id(&self) -> &'static str;
+    /// Whether the rule looks at objects of `kind` ([`Rule::KINDS`]).
+    fn looks_at(&self, kind: &str) -> bool;
     /// Runs the rule.
     fn run(&self, cx: &Context, out: &mut Findings);
 }
@@ -113,6 +146,10 @@ impl<T: Rule + RuleMeta> DynRule for T {
         T::ID
     }
 
+    fn looks_at(&self, kind: &str) -> bool {
+        T::KINDS.contains(kind)
+    }
+
     fn run(&self, cx: &Context, out: &mut Findings) {
         out.current = T::ID;
         out.fix_applicability = T::FIX.applicability();
@@ -130,27 +167,31 @@ pub fn policy_info(name: &str, version: &str, rules: &[&(dyn DynRule + Sync)]) -
     }
 }
 
-/// Parses the object and runs the rules the host asked for on it.
+/// Parses the object and runs the rules the host asked for on it; an object that none of them
+/// looks at ([`Rule::KINDS`]) is not parsed.
 pub fn evaluate(
     rules: &[&(dyn DynRule + Sync)],
     env: &dyn Env,
     input: &Evaluation,
 ) -> Result<Vec<Outcome>, String> {
+    let kind = input.object_ref.kind.as_str();
+    let selected: Vec<&(dyn DynRule + Sync)> = rules
+        .iter()
+        .copied()
+        .filter(|rule| rule.looks_at(kind) && input.rules.iter().any(|r| r == rule.id()))
+        .collect();
+    if selected.is_empty() {
+        return Ok(Vec::new());
+    }
     let object: Value = serde_json::from_str(&input.object)
         .map_err(|e| format!("the host sent an object that is not JSON: {e}"))?;
     // Rules ask the host the same questions (the profile, a model, an accelerator): answer each
     // once per evaluation instead of crossing the component boundary every time.
     let env = CachedEnv::new(env);
-    let cx = Context {
-        object: &object,
-        reference: &input.object_ref,
-        env: &env,
-    };
+    let cx = Context::new(&object, &input.object_ref, &env);
     let mut out = Findings::default();
-    for rule in rules {
-        if input.rules.iter().any(|r| r == rule.id()) {
-            rule.run(&cx, &mut out);
-        }
+    for rule in selected {
+        rule.run(&cx, &mut out);
     }
     Ok(out.items)
 }
@@ -202,11 +243,7 @@ mod tests {
                 .into(),
         };
         let env = testing::FakeEnv::default();
-        let cx = Context {
-            object,
-            reference: &reference,
-            env: &env,
-        };
+        let cx = Context::new(object, &reference, &env);
         let mut out = Findings::default();
         rule.check_object(&cx, &mut out);
         out.into_vec()

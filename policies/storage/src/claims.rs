@@ -37,7 +37,8 @@ impl ClaimUse {
 pub fn users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
     let mut uses = Vec::new();
     for kind in k8s::WORKLOAD_KINDS {
-        for workload in cx.env.list(kind, cx.namespace(), "").iter() {
+        // Those that name the claim anywhere: the host's index, not a scan of the namespace.
+        for workload in cx.env.mentioning(kind, cx.namespace(), claim).iter() {
             let mut references: Vec<(String, bool)> = Vec::new();
             let mut mounts = false;
             for spec in k8s::pod_specs(kind, workload) {

@@ -216,6 +216,7 @@ fn rule_ids(given: &[(&Arg, &str)]) -> Vec<(String, String)> {
         config: flag("config").pop(),
         policies: flag("policy"),
         no_default_policies: false,
+        jobs: None,
     };
     let Some((linter, _)) = prepare(&policies, &mut std::io::sink()) else {
         return Vec::new();

@@ -107,6 +107,42 @@ fn version_names_the_contract_the_wit_file_declares() {
 }
 
 #[test]
+fn a_policy_built_for_contract_0_2_0_loads_and_reports_what_it_did() {
+    // fixtures/contract/README.md says how the 0.2.0 component was built.
+    let access = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec![
+            "lint",
+            "-R",
+            "fixtures/rules",
+            "-o",
+            "json",
+            "--provider",
+            "gke",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        // Exit 2: the input-error fixture; every other file is linted.
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let report = json(&o);
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["policy"] == "access")
+            .cloned()
+            .collect()
+    };
+    let built_in = access(&[]);
+    let old = access(&[
+        "--no-default-policies",
+        "--policy",
+        "fixtures/contract/policy-access-0.2.0.wasm",
+    ]);
+    assert!(built_in.len() >= 5, "{built_in:?}");
+    assert_eq!(old, built_in);
+}
+
+#[test]
 fn the_field_report_as_written_fails_the_gate_and_the_corrected_one_passes() {
     let o = run(&["lint", "-R", "fixtures/field-report/as-written"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));

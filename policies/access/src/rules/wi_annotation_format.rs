@@ -54,6 +54,8 @@ fn is_gsa_email(value: &str) -> bool {
 }
 
 impl Rule for WiAnnotationFormat {
+    const KINDS: Kinds = Kinds::Only(&["ServiceAccount"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "ServiceAccount" {
             return;

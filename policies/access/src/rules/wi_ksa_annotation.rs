@@ -42,6 +42,8 @@ declare_rule! {
 }
 
 impl Rule for WiKsaAnnotation {
+    const KINDS: Kinds = Kinds::Only(&["ServiceAccount"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "ServiceAccount" {
             return;
@@ -59,7 +61,14 @@ impl Rule for WiKsaAnnotation {
         }
         let name = cx.name();
         let user = k8s::WORKLOAD_KINDS.iter().find_map(|kind| {
-            cx.env.list(kind, cx.namespace(), "").iter().find_map(|w| {
+            // A named account is found through the host's index; `default` is every pod that
+            // names none.
+            let workloads = if name == "default" {
+                cx.env.list(kind, cx.namespace(), "")
+            } else {
+                cx.env.mentioning(kind, cx.namespace(), name)
+            };
+            workloads.iter().find_map(|w| {
                 k8s::pod_specs(kind, w)
                     .iter()
                     .any(|spec| service_account(spec) == name && needs_gcp(cx, spec))

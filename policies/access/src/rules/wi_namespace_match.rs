@@ -52,7 +52,7 @@ impl Rule for WiNamespaceMatch {
         }
         let elsewhere: Vec<String> = cx
             .env
-            .list("ServiceAccount", None, "")
+            .mentioning("ServiceAccount", None, name)
             .iter()
             .filter(|sa| sa.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
             .filter_map(|sa| {

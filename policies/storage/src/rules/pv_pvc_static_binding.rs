@@ -53,6 +53,8 @@ fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
 }
 
 impl Rule for PvPvcStaticBinding {
+    const KINDS: Kinds = Kinds::Only(&["PersistentVolumeClaim", "PersistentVolume"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         match cx.kind() {
             "PersistentVolumeClaim" => check_claim(cx, out),
@@ -146,7 +148,7 @@ fn check_claim(cx: &Context, out: &mut Findings) {
 fn check_volume(cx: &Context, out: &mut Findings) {
     let pv = cx.object;
     let name = cx.name();
-    let claims = cx.env.list("PersistentVolumeClaim", None, "");
+    let claims = cx.env.mentioning("PersistentVolumeClaim", None, name);
     let Some(pvc) = claims
         .iter()
         .find(|c| text(c, "/spec/volumeName") == Some(name))

@@ -40,6 +40,8 @@ declare_rule! {
 }
 
 impl Rule for PvcEmptyClassWithoutPv {
+    const KINDS: Kinds = Kinds::Only(&["PersistentVolumeClaim"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim"
             || cx
@@ -51,23 +53,27 @@ impl Rule for PvcEmptyClassWithoutPv {
             return;
         }
         let name = cx.name();
-        let volumes = cx.env.list("PersistentVolume", None, "");
         let by_name = cx
             .object
             .pointer("/spec/volumeName")
             .and_then(Value::as_str)
             .is_some_and(|v| {
-                volumes
+                cx.env
+                    .mentioning("PersistentVolume", None, v)
                     .iter()
                     .any(|pv| pv.pointer("/metadata/name").and_then(Value::as_str) == Some(v))
             });
-        let by_claim_ref = volumes.iter().any(|pv| {
-            pv.pointer("/spec/claimRef/name").and_then(Value::as_str) == Some(name)
-                && pv
-                    .pointer("/spec/claimRef/namespace")
-                    .and_then(Value::as_str)
-                    .is_none_or(|ns| Some(ns) == cx.namespace())
-        });
+        let by_claim_ref = cx
+            .env
+            .mentioning("PersistentVolume", None, name)
+            .iter()
+            .any(|pv| {
+                pv.pointer("/spec/claimRef/name").and_then(Value::as_str) == Some(name)
+                    && pv
+                        .pointer("/spec/claimRef/namespace")
+                        .and_then(Value::as_str)
+                        .is_none_or(|ns| Some(ns) == cx.namespace())
+            });
         if by_name || by_claim_ref {
             return;
         }

@@ -102,6 +102,8 @@ pub fn surges(object: &Value) -> bool {
 }
 
 impl Rule for PvcRwoMultiReplica {
+    const KINDS: Kinds = Kinds::Only(&["Deployment"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "Deployment" {
             return;

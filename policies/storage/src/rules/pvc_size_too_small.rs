@@ -49,6 +49,8 @@ declare_rule! {
 }
 
 impl Rule for PvcSizeTooSmall {
+    const KINDS: Kinds = Kinds::Only(&["PersistentVolumeClaim"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim" {
             return;

@@ -47,6 +47,8 @@ declare_rule! {
 }
 
 impl Rule for RolloutStrategyGpu {
+    const KINDS: Kinds = Kinds::Only(&["Deployment"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "Deployment" || !surges(cx.object) || rwo_claim(cx).is_some() {
             return;

@@ -39,6 +39,8 @@ declare_rule! {
 }
 
 impl Rule for ScBindingMode {
+    const KINDS: Kinds = Kinds::Only(&["StorageClass"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "StorageClass" {
             return;

@@ -40,6 +40,8 @@ declare_rule! {
 }
 
 impl Rule for ScPdStandardForWeights {
+    const KINDS: Kinds = Kinds::Only(&["PersistentVolumeClaim"]);
+
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         if cx.kind() != "PersistentVolumeClaim" {
             return;

@@ -60,6 +60,8 @@ fn resolve(container: &Container, port: &Value) -> Option<u64> {
 }
 
 impl Rule for NetPortMismatch {
+    const KINDS: Kinds = Kinds::PodTemplatesAnd(&["Service"]);
+
     const SERVERS: Servers = Servers::Complete;
 
     fn check_object(&self, cx: &Context, out: &mut Findings) {
@@ -136,11 +138,13 @@ fn check_service(cx: &Context, out: &mut Findings) {
     let Some(Value::Object(selector)) = cx.object.pointer("/spec/selector") else {
         return;
     };
-    if selector.is_empty() {
+    // The workloads that hold the selector's first label value: the host's index narrows the
+    // namespace down to candidates, and the labels decide below.
+    let Some(Value::String(first)) = selector.values().next() else {
         return;
-    }
+    };
     for kind in k8s::WORKLOAD_KINDS {
-        for workload in cx.env.list(kind, cx.namespace(), "").iter() {
+        for workload in cx.env.mentioning(kind, cx.namespace(), first).iter() {
             for spec in k8s::pod_specs(kind, workload) {
                 let labels = spec.labels(workload);
                 if !labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v))) {
