@@ -26,7 +26,14 @@ fn main() {
         .unwrap()
         .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
-    for watched in ["wit", "crates/core", "crates/sdk", "policies", "Cargo.lock"] {
+    for watched in [
+        "wit",
+        "crates/core",
+        "crates/sdk",
+        "policies",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
