@@ -20,6 +20,14 @@ pub(crate) fn provider(p: Provider) -> types::Provider {
 
 impl types::Host for State {}
 
+/// An inventory entry as the contract's record.
+fn object(entry: &crate::inventory::Entry) -> inventory::Object {
+    inventory::Object {
+        object_ref: entry.reference.clone(),
+        json: entry.json.clone(),
+    }
+}
+
 impl inventory::Host for State {
     fn get(
         &mut self,
@@ -30,10 +38,7 @@ impl inventory::Host for State {
         self.shared
             .inventory
             .get(&kind, namespace.as_deref(), &name)
-            .map(|e| inventory::Object {
-                object_ref: e.reference.clone(),
-                json: e.json.clone(),
-            })
+            .map(object)
     }
 
     fn list(
@@ -47,10 +52,7 @@ impl inventory::Host for State {
             .list(&kind, namespace.as_deref(), &label_selector)
             .unwrap_or_default()
             .into_iter()
-            .map(|e| inventory::Object {
-                object_ref: e.reference.clone(),
-                json: e.json.clone(),
-            })
+            .map(object)
             .collect()
     }
 }
@@ -66,10 +68,7 @@ impl references::Host for State {
             .inventory
             .mentioning(&kind, namespace.as_deref(), &value)
             .into_iter()
-            .map(|e| inventory::Object {
-                object_ref: e.reference.clone(),
-                json: e.json.clone(),
-            })
+            .map(object)
             .collect()
     }
 }

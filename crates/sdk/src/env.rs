@@ -60,7 +60,7 @@ pub fn holds_string(value: &Value, wanted: &str) -> bool {
 /// Objects returned by [`Env::list`].
 pub type Objects = std::rc::Rc<Vec<Value>>;
 
-/// `list` arguments: kind, namespace, selector.
+/// Lookup arguments: kind, namespace, and name, selector or value.
 type ListKey = (String, Option<String>, String);
 
 fn key(kind: &str, namespace: Option<&str>, name: &str) -> ListKey {
@@ -106,50 +106,41 @@ impl CachedEnv<'_> {
     }
 }
 
+/// The answer cached under `key`, or `ask`'s, cached.
+fn memo<K: std::hash::Hash + Eq, V: Clone>(
+    cache: &std::cell::RefCell<std::collections::HashMap<K, V>>,
+    key: K,
+    ask: impl FnOnce() -> V,
+) -> V {
+    if let Some(hit) = cache.borrow().get(&key) {
+        return hit.clone();
+    }
+    let found = ask();
+    cache.borrow_mut().insert(key, found.clone());
+    found
+}
+
 impl Env for CachedEnv<'_> {
     fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
-        let key = key(kind, namespace, name);
-        if let Some(hit) = self.gets.borrow().get(&key) {
-            return hit.clone();
-        }
-        let found = self.inner.get(kind, namespace, name);
-        self.gets.borrow_mut().insert(key, found.clone());
-        found
+        memo(&self.gets, key(kind, namespace, name), || {
+            self.inner.get(kind, namespace, name)
+        })
     }
 
     fn mentioning(&self, kind: &str, namespace: Option<&str>, value: &str) -> Objects {
-        let key = key(kind, namespace, value);
-        if let Some(hit) = self.mentions.borrow().get(&key) {
-            return hit.clone();
-        }
-        let found = self.inner.mentioning(kind, namespace, value);
-        self.mentions.borrow_mut().insert(key, found.clone());
-        found
+        memo(&self.mentions, key(kind, namespace, value), || {
+            self.inner.mentioning(kind, namespace, value)
+        })
     }
 
     fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects {
-        let key = (
-            kind.to_string(),
-            namespace.map(str::to_string),
-            selector.to_string(),
-        );
-        if let Some(hit) = self.lists.borrow().get(&key) {
-            return hit.clone();
-        }
-        let found = self.inner.list(kind, namespace, selector);
-        self.lists.borrow_mut().insert(key, found.clone());
-        found
+        memo(&self.lists, key(kind, namespace, selector), || {
+            self.inner.list(kind, namespace, selector)
+        })
     }
 
     fn model(&self, name: &str) -> Option<Model> {
-        if let Some(hit) = self.models.borrow().get(name) {
-            return hit.clone();
-        }
-        let found = self.inner.model(name);
-        self.models
-            .borrow_mut()
-            .insert(name.to_string(), found.clone());
-        found
+        memo(&self.models, name.to_string(), || self.inner.model(name))
     }
 
     fn accelerator(&self, id: &str) -> Option<Accelerator> {
@@ -165,14 +156,9 @@ impl Env for CachedEnv<'_> {
     }
 
     fn image(&self, reference: &str) -> Option<Image> {
-        if let Some(hit) = self.images.borrow().get(reference) {
-            return hit.clone();
-        }
-        let found = self.inner.image(reference);
-        self.images
-            .borrow_mut()
-            .insert(reference.to_string(), found.clone());
-        found
+        memo(&self.images, reference.to_string(), || {
+            self.inner.image(reference)
+        })
     }
 
     fn profile(&self) -> Profile {
