@@ -1,4 +1,6 @@
-//! Builds the policies in `policies/` as wasm32-wasip2 components and embeds them.
+//! Builds the policies in `policies/` as wasm32-wasip2 components, precompiles them with the
+//! host's engine configuration (so that no run, not even the first on a fresh CI runner, waits for
+//! Cranelift) and embeds both.
 //!
 //! The nested cargo gets its own target directory (sharing ours deadlocks on the build lock) and a
 //! scrubbed environment: RUSTFLAGS, clippy's RUSTC_WORKSPACE_WRAPPER, coverage and sanitizer flags of
@@ -46,14 +48,33 @@ fn main() {
     build_policies(&workspace, &target_dir);
 
     let wasm_dir = target_dir.join(TARGET).join(PROFILE);
-    let mut code = String::from(
-        "/// The default policies, embedded.\npub static POLICIES: &[BuiltinPolicy] = &[\n",
-    );
-    for name in EMBEDDED {
-        let path = copy_component(&wasm_dir, &out_dir, name);
+    let components: Vec<PathBuf> = EMBEDDED
+        .iter()
+        .map(|name| copy_component(&wasm_dir, &out_dir, name))
+        .collect();
+    let precompiled = precompile(&components);
+    let mut code = String::new();
+    if let Some((engine, _)) = &precompiled {
         writeln!(
             code,
-            "    BuiltinPolicy {{ name: {name:?}, wasm: include_bytes!({:?}) }},",
+            "/// The fingerprint of the engine that precompiled the policies.\n#[allow(clippy::unreadable_literal)]\nconst ENGINE: u64 = {engine:#018x};"
+        )
+        .unwrap();
+    }
+    code.push_str(
+        "/// The default policies, embedded.\npub static POLICIES: &[BuiltinPolicy] = &[\n",
+    );
+    for (i, (name, path)) in EMBEDDED.iter().zip(&components).enumerate() {
+        let precompiled = match &precompiled {
+            Some((_, artifacts)) => format!(
+                "Some(Embedded {{ artifact: include_bytes!({:?}), engine: ENGINE }})",
+                artifacts[i].display()
+            ),
+            None => "None".into(),
+        };
+        writeln!(
+            code,
+            "    BuiltinPolicy {{ name: {name:?}, wasm: include_bytes!({:?}), precompiled: {precompiled} }},",
             path.display()
         )
         .unwrap();
@@ -134,6 +155,44 @@ fn build_policies(workspace: &Path, target_dir: &Path) {
         };
         panic!("building the policies failed:\n{stderr}{hint}");
     }
+}
+
+/// Compiles each component as the host will (`engine_config`), one thread per component, and
+/// writes the artifacts next to them: the engine's fingerprint and the artifacts' paths. `None`
+/// when cross-compiling: the artifacts must match the CPU the binary runs on, which a build for
+/// another target cannot know, so such a binary compiles its policies on first use (and caches
+/// them).
+fn precompile(components: &[PathBuf]) -> Option<(u64, Vec<PathBuf>)> {
+    if env::var("TARGET").ok() != env::var("HOST").ok() {
+        println!(
+            "cargo:warning=cross-compiling: the built-in policies are not precompiled and compile on first use"
+        );
+        return None;
+    }
+    let engine = wasmtime::Engine::new(&kubectl_vllm_precompiled::engine_config())
+        .unwrap_or_else(|e| panic!("wasmtime engine: {e:#}"));
+    let artifacts = std::thread::scope(|scope| {
+        let jobs: Vec<_> = components
+            .iter()
+            .map(|component| {
+                let engine = &engine;
+                scope.spawn(move || {
+                    let wasm = std::fs::read(component).unwrap();
+                    let artifact = engine
+                        .precompile_component(&wasm)
+                        .unwrap_or_else(|e| panic!("precompiling {}: {e:#}", component.display()));
+                    let path = component.with_extension("cwasm");
+                    std::fs::write(&path, artifact).unwrap();
+                    path
+                })
+            })
+            .collect();
+        jobs.into_iter().map(|job| job.join().unwrap()).collect()
+    });
+    Some((
+        kubectl_vllm_precompiled::engine_fingerprint(&engine),
+        artifacts,
+    ))
 }
 
 fn copy_component(wasm_dir: &Path, out_dir: &Path, name: &str) -> PathBuf {

@@ -121,7 +121,7 @@ fn one_evaluation(bencher: divan::Bencher, name: &str) {
         .find(|p| p.name == name)
         .expect("an embedded policy");
     let mut policy = host
-        .load(name, builtin.wasm, shared)
+        .load_precompiled(name, builtin.wasm, builtin.precompiled.as_ref(), shared)
         .expect("the policy loads");
     let evaluation = Evaluation {
         object_ref: deployment.reference,

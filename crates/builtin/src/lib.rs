@@ -1,5 +1,7 @@
 //! The default policies of kubectl-vllm, built from `policies/` as wasm32-wasip2 components by this
-//! crate's build script and embedded in the binary.
+//! crate's build script, precompiled for the machine that builds them, and embedded in the binary.
+
+pub use kubectl_vllm_precompiled::Embedded;
 
 /// One embedded policy component.
 #[derive(Debug, Clone, Copy)]
@@ -9,6 +11,9 @@ pub struct BuiltinPolicy {
     pub name: &'static str,
     /// The component.
     pub wasm: &'static [u8],
+    /// The component compiled by the build for this machine's CPU (`None` when the binary was
+    /// cross-compiled); used when it fits the running engine, else `wasm` is compiled.
+    pub precompiled: Option<Embedded>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));

@@ -159,7 +159,8 @@ pub struct PolicyArgs {
     /// Do not load the embedded default policies.
     #[arg(long)]
     pub no_default_policies: bool,
-    /// Evaluate objects on N threads (default: one per core); the report is the same for any N.
+    /// Read files and evaluate objects on N threads (default: one per core); the report is the same
+    /// for any N.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 }

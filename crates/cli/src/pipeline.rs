@@ -126,6 +126,11 @@ pub(crate) fn read_inputs(
         );
         return None;
     }
+    kubectl_vllm_engine::schemas::prewarm((!args.no_schema).then(|| {
+        args.kubernetes_version
+            .as_deref()
+            .unwrap_or(kubectl_vllm_engine::schemas::DEFAULT_VERSION)
+    }));
     let (mut linter, mut loaded) = prepare(&args.policies, stderr)?;
     loaded.config.selection = selection;
     loaded.config.provider = args.provider;
@@ -156,6 +161,10 @@ pub(crate) fn read_inputs(
         stdin_name: args.stdin_filename.clone(),
         default_namespace: namespace.to_string(),
         exclude,
+        jobs: args
+            .policies
+            .jobs
+            .and_then(|j| usize::from(j).try_into().ok()),
         ..LoadOptions::default()
     };
     phase("reading manifests…");

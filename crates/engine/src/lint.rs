@@ -58,8 +58,9 @@ pub struct Linter {
 /// Work a front end may want to tell its user about before it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// `count` embedded policies are not in the artifact cache and are compiled now; `cached`:
-    /// the cache keeps them for the next runs.
+    /// `count` embedded policies are compiled now: the machine code the build embedded does not
+    /// fit this CPU (or is ignored) and the artifact cache does not hold them; `cached`: the
+    /// cache keeps them for the next runs.
     CompilingPolicies {
         /// How many.
         count: usize,
@@ -103,7 +104,7 @@ impl Linter {
         if defaults {
             let compiling = kubectl_vllm_builtin::POLICIES
                 .iter()
-                .filter(|b| host.needs_compiling(b.wasm))
+                .filter(|b| host.needs_compiling(b.wasm, b.precompiled.as_ref()))
                 .count();
             if compiling > 0 {
                 progress(Progress::CompilingPolicies {
@@ -116,11 +117,32 @@ impl Linter {
         let mut policies = Vec::new();
         let mut load_errors = Vec::new();
         if defaults {
-            for builtin in kubectl_vllm_builtin::POLICIES {
-                let source = PolicySource::Builtin(builtin.name);
-                match host.load(builtin.name, builtin.wasm, Arc::clone(&empty)) {
+            // One thread per policy: loading machine code and instantiating (or, where the
+            // embedded code does not fit, compiling) overlap on every core; order is kept.
+            let loaded: Vec<_> = std::thread::scope(|scope| {
+                let loading: Vec<_> = kubectl_vllm_builtin::POLICIES
+                    .iter()
+                    .map(|builtin| {
+                        let (host, shared) = (&host, Arc::clone(&empty));
+                        scope.spawn(move || {
+                            host.load_precompiled(
+                                builtin.name,
+                                builtin.wasm,
+                                builtin.precompiled.as_ref(),
+                                shared,
+                            )
+                        })
+                    })
+                    .collect();
+                loading
+                    .into_iter()
+                    .map(|thread| thread.join().expect("a policy-loading thread panicked"))
+                    .collect()
+            });
+            for (builtin, result) in kubectl_vllm_builtin::POLICIES.iter().zip(loaded) {
+                match result {
                     Ok(policy) => policies.push(policy),
-                    Err(e) => load_errors.push((source, e)),
+                    Err(e) => load_errors.push((PolicySource::Builtin(builtin.name), e)),
                 }
             }
         }

@@ -5,6 +5,23 @@ use std::path::PathBuf;
 
 pub use kubectl_vllm_schema::{DEFAULT_VERSION, Schemas};
 
+/// Starts parsing what every lint run needs and does not depend on its inputs (the built-in fact
+/// tables; the schema definitions of Kubernetes `schema_version`, when validating) on a thread of
+/// its own, so that it overlaps loading the policies and reading the inputs. Later uses wait for
+/// it or find it done; nothing changes but when the work happens.
+pub fn prewarm(schema_version: Option<&str>) {
+    let version = schema_version.map(str::to_string);
+    // Detached: a run that ends early (a usage error) does not wait for it.
+    let _ = std::thread::Builder::new()
+        .name("prewarm".into())
+        .spawn(move || {
+            if let Some(version) = version {
+                kubectl_vllm_schema::prewarm(&version);
+            }
+            let _ = kubectl_vllm_host::FactTables::builtin();
+        });
+}
+
 /// The schemas of Kubernetes `version` plus the JSON Schemas and CRDs under `paths`.
 pub fn load(version: &str, paths: &[PathBuf]) -> Result<Schemas, String> {
     let mut schemas = Schemas::for_version(version).map_err(|e| e.to_string())?;

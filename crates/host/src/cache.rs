@@ -8,7 +8,6 @@
 //! Any failure to read or trust an artifact falls back to compiling (and rewriting it): a cache
 //! never changes a result, only how long it takes.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -19,27 +18,51 @@ use wasmtime::component::Component;
 /// How a component was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
+    /// Precompiled by the build and embedded in the binary (the built-in policies).
+    Embedded,
     /// Loaded from the cache.
     Cached,
     /// Compiled now (and written to the cache when one is configured).
     Compiled,
 }
 
-/// The cache directory, if any.
+/// Where compiled components come from besides compiling: the cache directory, if any, and
+/// whether the artifacts the build embedded are used.
 #[derive(Debug, Clone)]
 pub struct ArtifactCache {
     dir: Option<PathBuf>,
+    embedded: bool,
 }
 
 impl ArtifactCache {
-    /// A cache in `dir`; `None` disables caching.
+    /// A cache in `dir`; `None` disables caching. Embedded artifacts are used.
     #[must_use]
     pub fn new(dir: Option<PathBuf>) -> Self {
-        Self { dir }
+        Self {
+            dir,
+            embedded: true,
+        }
+    }
+
+    /// The same cache, ignoring the artifacts the build embedded: every policy is compiled or
+    /// loaded from the cache, as when the binary runs on a CPU it was not built on.
+    #[must_use]
+    pub fn without_embedded(self) -> Self {
+        Self {
+            embedded: false,
+            ..self
+        }
+    }
+
+    /// Whether the artifacts the build embedded are used.
+    #[must_use]
+    pub fn uses_embedded(&self) -> bool {
+        self.embedded
     }
 
     /// `$KUBECTL_VLLM_CACHE_DIR`, else `$XDG_CACHE_HOME/kubectl-vllm`, else `~/.cache/kubectl-vllm`.
-    /// `KUBECTL_VLLM_CACHE_DIR=off` disables the cache.
+    /// `KUBECTL_VLLM_CACHE_DIR=off` disables the cache; `KUBECTL_VLLM_PRECOMPILED=off` ignores the
+    /// embedded artifacts (to measure or reproduce a first run on another CPU).
     #[must_use]
     pub fn from_env() -> Self {
         let dir = match std::env::var_os("KUBECTL_VLLM_CACHE_DIR") {
@@ -51,7 +74,12 @@ impl ArtifactCache {
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
                 .map(|base| base.join("kubectl-vllm")),
         };
-        Self { dir }
+        let cache = Self::new(dir);
+        if std::env::var_os("KUBECTL_VLLM_PRECOMPILED").is_some_and(|v| v == "off") {
+            cache.without_embedded()
+        } else {
+            cache
+        }
     }
 
     /// Whether compiled components are kept (`KUBECTL_VLLM_CACHE_DIR=off` turns it off).
@@ -89,9 +117,11 @@ impl ArtifactCache {
 }
 
 fn key(engine: &Engine, wasm: &[u8]) -> String {
-    let mut hasher = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    format!("{}-{:016x}", sha256_hex(wasm), hasher.finish())
+    format!(
+        "{}-{:016x}",
+        sha256_hex(wasm),
+        kubectl_vllm_precompiled::engine_fingerprint(engine)
+    )
 }
 
 /// The SHA-256 of `bytes`, as lower-case hex.

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use kubectl_vllm_precompiled::Embedded;
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap};
 
 use crate::bindings;
 use crate::bindings::kubectl_vllm::policy::types::{Evaluation, Outcome, PolicyInfo};
@@ -39,10 +40,7 @@ impl Host {
             policy: "(engine)".into(),
             message: e.to_string(),
         };
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        config.parallel_compilation(true);
-        let engine = Engine::new(&config).map_err(load_error)?;
+        let engine = Engine::new(&kubectl_vllm_precompiled::engine_config()).map_err(load_error)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load_error)?;
         bindings::PolicyWorld::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
@@ -78,10 +76,18 @@ impl Host {
         self.cache.enabled()
     }
 
-    /// Whether loading `wasm` will compile it (it is not in the artifact cache).
+    /// Whether loading `wasm` will compile it: `precompiled` (the build's artifact, for a
+    /// built-in policy) does not fit this engine and it is not in the artifact cache.
     #[must_use]
-    pub fn needs_compiling(&self, wasm: &[u8]) -> bool {
-        !self.cache.has(&self.engine, wasm)
+    pub fn needs_compiling(&self, wasm: &[u8], precompiled: Option<&Embedded>) -> bool {
+        !self
+            .embedded(precompiled)
+            .is_some_and(|p| p.fits(&self.engine))
+            && !self.cache.has(&self.engine, wasm)
+    }
+
+    fn embedded<'a>(&self, precompiled: Option<&'a Embedded>) -> Option<&'a Embedded> {
+        precompiled.filter(|_| self.cache.uses_embedded())
     }
 
     /// Compiles (or loads from the cache) and instantiates a policy, then reads its metadata.
@@ -92,15 +98,33 @@ impl Host {
         wasm: &[u8],
         shared: Arc<Shared>,
     ) -> Result<Policy, PolicyError> {
+        self.load_precompiled(label, wasm, None, shared)
+    }
+
+    /// [`Host::load`] of a built-in policy: its artifact `precompiled` by the build is used when
+    /// it fits this engine, else `wasm` is loaded from the cache or compiled.
+    pub fn load_precompiled(
+        &self,
+        label: &str,
+        wasm: &[u8],
+        precompiled: Option<&Embedded>,
+        shared: Arc<Shared>,
+    ) -> Result<Policy, PolicyError> {
         let load_error = |message: String| PolicyError::Load {
             policy: label.to_string(),
             message,
         };
         let wasm_error = |e: wasmtime::Error| load_error(format!("{e:#}"));
-        let (component, origin) = self
-            .cache
-            .component(&self.engine, wasm)
-            .map_err(wasm_error)?;
+        let (component, origin) = match self
+            .embedded(precompiled)
+            .and_then(|p| p.load(&self.engine))
+        {
+            Some(component) => (component, Origin::Embedded),
+            None => self
+                .cache
+                .component(&self.engine, wasm)
+                .map_err(wasm_error)?,
+        };
         let contract = Contract::of(&component, &self.engine).map_err(load_error)?;
         let pre = self
             .linker
@@ -165,7 +189,8 @@ pub struct Policy {
     pub info: PolicyInfo,
     /// The contract it was built against.
     pub contract: Contract,
-    /// Whether it was compiled in this process or loaded from the artifact cache.
+    /// Whether it was precompiled by the build, compiled in this process or loaded from the
+    /// artifact cache.
     pub origin: Origin,
     pre: Pre,
     instance: Option<(Store<State>, Bound)>,

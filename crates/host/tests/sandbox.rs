@@ -37,6 +37,15 @@ fn host() -> Host {
     .unwrap()
 }
 
+/// A host with default limits and an artifact cache of its own, empty (the directory does not
+/// exist yet).
+fn host_with_empty_cache(tag: &str) -> (Host, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("kubectl-vllm-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let host = Host::new(ArtifactCache::new(Some(dir.clone())), Limits::default()).unwrap();
+    (host, dir)
+}
+
 fn object(mode: &str) -> Evaluation {
     let json = serde_json::json!({
         "apiVersion": "v1", "kind": "ConfigMap",
@@ -148,9 +157,7 @@ fn garbage_is_a_load_error_not_a_panic() {
 
 #[test]
 fn artifacts_are_cached_and_bad_ones_recompiled() {
-    let dir = std::env::temp_dir().join(format!("kubectl-vllm-cache-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let host = Host::new(ArtifactCache::new(Some(dir.clone())), Limits::default()).unwrap();
+    let (host, dir) = host_with_empty_cache("cache-test");
     let shared = Arc::new(Shared::default());
     let first = host
         .load("chaos", chaos_wasm(), Arc::clone(&shared))
@@ -180,6 +187,76 @@ fn artifacts_are_cached_and_bad_ones_recompiled() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The build precompiled the built-in policies for this machine: loading them compiles nothing.
+/// An artifact for another engine (another CPU, configuration or wasmtime) or a damaged one is
+/// never used: the component is compiled instead, and behaves the same.
+#[test]
+fn builtin_policies_load_precompiled_and_a_foreign_artifact_is_compiled_instead() {
+    let (host, dir) = host_with_empty_cache("embedded");
+    let shared = Arc::new(Shared::default());
+    for builtin in kubectl_vllm_builtin::POLICIES {
+        let precompiled = builtin
+            .precompiled
+            .as_ref()
+            .expect("a native build precompiles every built-in policy");
+        assert!(!host.needs_compiling(builtin.wasm, Some(precompiled)));
+        let started = Instant::now();
+        let policy = host
+            .load_precompiled(
+                builtin.name,
+                builtin.wasm,
+                Some(precompiled),
+                Arc::clone(&shared),
+            )
+            .unwrap();
+        assert_eq!(policy.origin, Origin::Embedded, "{}", builtin.name);
+        // Loading machine code takes milliseconds even in a debug build; compiling takes seconds.
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    assert!(
+        !dir.exists(),
+        "embedded artifacts are not copied to the cache"
+    );
+
+    let builtin = &kubectl_vllm_builtin::POLICIES[0];
+    let precompiled = builtin.precompiled.unwrap();
+    let load = |artifact: &kubectl_vllm_builtin::Embedded| {
+        host.load_precompiled(
+            builtin.name,
+            builtin.wasm,
+            Some(artifact),
+            Arc::clone(&shared),
+        )
+        .unwrap()
+    };
+    let expected = load(&precompiled).info;
+    let foreign = kubectl_vllm_builtin::Embedded {
+        engine: precompiled.engine ^ 1,
+        ..precompiled
+    };
+    let damaged = kubectl_vllm_builtin::Embedded {
+        artifact: b"not an artifact",
+        ..precompiled
+    };
+    assert!(host.needs_compiling(builtin.wasm, Some(&foreign)));
+    let compiled = load(&foreign);
+    assert_eq!(compiled.origin, Origin::Compiled);
+    assert_eq!(compiled.info, expected);
+    // Its fingerprint claims this engine, but wasmtime's header check refuses the bytes.
+    let recovered = load(&damaged);
+    assert_eq!(
+        recovered.origin,
+        Origin::Cached,
+        "compiled above, then cached"
+    );
+    assert_eq!(recovered.info, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn builtin_policies_declare_documented_rules() {
     let host = host();
@@ -187,7 +264,12 @@ fn builtin_policies_declare_documented_rules() {
     let mut ids = Vec::new();
     for builtin in kubectl_vllm_builtin::POLICIES {
         let policy = host
-            .load(builtin.name, builtin.wasm, Arc::clone(&shared))
+            .load_precompiled(
+                builtin.name,
+                builtin.wasm,
+                builtin.precompiled.as_ref(),
+                Arc::clone(&shared),
+            )
             .unwrap();
         for rule in &policy.info.rules {
             for heading in [
@@ -260,7 +342,12 @@ fn a_0_1_policy_loads_beside_0_2_ones_and_sees_gke_or_generic() {
     }
     for builtin in kubectl_vllm_builtin::POLICIES {
         let policy = host
-            .load(builtin.name, builtin.wasm, shared(Provider::Gke))
+            .load_precompiled(
+                builtin.name,
+                builtin.wasm,
+                builtin.precompiled.as_ref(),
+                shared(Provider::Gke),
+            )
             .unwrap();
         assert_eq!(policy.contract, Contract::V0_2, "{}", builtin.name);
     }

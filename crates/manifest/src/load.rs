@@ -44,6 +44,9 @@ pub struct LoadOptions {
     pub exclude: Option<globset::GlobSet>,
     /// Files already in the set (canonical paths), so that `extend` does not read them twice.
     pub already_read: std::collections::HashSet<PathBuf>,
+    /// Threads that read and parse a directory's files (`None`: one per core). The set is the
+    /// same, in the same order, whatever the number.
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
 impl Default for LoadOptions {
@@ -54,6 +57,7 @@ impl Default for LoadOptions {
             default_namespace: "default".into(),
             exclude: None,
             already_read: std::collections::HashSet::new(),
+            jobs: None,
         }
     }
 }
@@ -453,21 +457,88 @@ impl Manifests {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.ends_with(".kubectl-vllm.yaml"))
         };
+        let mut files = Vec::new();
         for entry in walk {
             match entry {
                 // Symlinked files are read; symlinked directories are not entered (kubectl's -R).
                 Ok(entry) if entry.depth() > 0 => {
                     let path = entry.path();
                     if is_manifest(path) && !is_config(path) && path.is_file() {
-                        self.add_file(path, options);
+                        files.push(entry.into_path());
                     }
                 }
                 Ok(_) => {}
-                Err(e) => self.unreadable(&root.display().to_string(), &e.to_string()),
+                Err(e) => {
+                    self.add_files(&std::mem::take(&mut files), options);
+                    self.unreadable(&root.display().to_string(), &e.to_string());
+                }
             }
         }
+        self.add_files(&files, options);
         let charts = std::mem::take(&mut *charts.lock().expect("not poisoned"));
         self.skipped.extend(charts);
+    }
+
+    /// Reads and parses `paths` on [`LoadOptions::jobs`] threads, each file on its own, and
+    /// appends them in the order given: the result does not depend on the scheduling.
+    fn add_files(&mut self, paths: &[PathBuf], options: &LoadOptions) {
+        let jobs = options
+            .jobs
+            .or_else(|| std::thread::available_parallelism().ok())
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(paths.len());
+        if jobs <= 1 {
+            for path in paths {
+                self.add_file(path, options);
+            }
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut parts: Vec<Option<Self>> =
+            std::iter::repeat_with(|| None).take(paths.len()).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..jobs)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(path) = paths.get(i) else {
+                                return done;
+                            };
+                            let mut part = Self::default();
+                            part.add_file(path, options);
+                            done.push((i, part));
+                        }
+                    })
+                })
+                .collect();
+            for worker in workers {
+                for (i, part) in worker.join().expect("a loader thread panicked") {
+                    parts[i] = Some(part);
+                }
+            }
+        });
+        for part in parts.into_iter().flatten() {
+            self.append(part);
+        }
+    }
+
+    /// Appends a set read on its own (its file indices shifted past ours).
+    fn append(&mut self, part: Self) {
+        let offset = self.files.len();
+        self.files.extend(part.files);
+        self.objects
+            .extend(part.objects.into_iter().map(|o| Object {
+                file: o.file + offset,
+                ..o
+            }));
+        self.errors
+            .extend(part.errors.into_iter().map(|e| InputError {
+                file: e.file.map(|f| f + offset),
+                ..e
+            }));
+        self.skipped.extend(part.skipped);
     }
 
     fn add_file(&mut self, path: &Path, options: &LoadOptions) {
@@ -862,6 +933,63 @@ mod tests {
             names(&explicit, &recursive),
             (vec!["old".into(), "g".into()], 0)
         );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Files are read on several threads; the set (files, objects, errors and their indices) is
+    /// the one a single thread reads, whatever the scheduling.
+    #[test]
+    fn any_number_of_loader_threads_reads_the_same_set() {
+        let root =
+            std::env::temp_dir().join(format!("kubectl-vllm-parallel-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("d")).unwrap();
+        for i in 0..40 {
+            // Varied sizes so that threads finish out of order; some files are broken.
+            let text = match i % 7 {
+                3 => "key: [unclosed\n".to_string(),
+                5 => "kind: ConfigMap\n".to_string(),
+                _ => (0..=i % 5)
+                    .map(|j| {
+                        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}-{j}}}\n")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("---\n"),
+            };
+            std::fs::write(root.join("d").join(format!("{i:02}.yaml")), text).unwrap();
+        }
+        std::fs::write(root.join("d/bad.yaml"), [0xff, 0xfe]).unwrap();
+        let read = |jobs: usize| {
+            let m = Manifests::load(
+                &[Input::Path(root.join("d"))],
+                &LoadOptions {
+                    jobs: std::num::NonZeroUsize::new(jobs),
+                    ..LoadOptions::default()
+                },
+            );
+            let files: Vec<String> = m.files.iter().map(|f| f.source.name.clone()).collect();
+            let objects: Vec<(usize, usize, String)> = m
+                .objects
+                .iter()
+                .map(|o| (o.file, o.document, o.reference.name.clone()))
+                .collect();
+            (files, objects, m.errors)
+        };
+        let serial = read(1);
+        assert_eq!(serial.0.len(), 40);
+        assert!(
+            serial.1.len() > 40 && serial.2.len() >= 12,
+            "{:?}",
+            serial.2
+        );
+        // Each object points at the file it came from: `c{i}-{j}` is in `{i:02}.yaml`.
+        for (file, _, name) in &serial.1 {
+            let i: usize = name[1..name.find('-').unwrap()].parse().unwrap();
+            assert!(serial.0[*file].ends_with(&format!("{i:02}.yaml")), "{name}");
+        }
+        for jobs in [2, 3, 8] {
+            assert_eq!(read(jobs), serial, "{jobs} threads");
+        }
         let _ = std::fs::remove_dir_all(&root);
     }
 

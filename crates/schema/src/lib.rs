@@ -16,4 +16,4 @@ pub mod rules;
 mod schemas;
 
 pub use issue::{Issue, Outcome};
-pub use schemas::{DEFAULT_VERSION, DEFINITIONS_ID, SchemaError, Schemas, VERSIONS};
+pub use schemas::{DEFAULT_VERSION, DEFINITIONS_ID, SchemaError, Schemas, VERSIONS, prewarm};

@@ -43,6 +43,25 @@ fn definitions(index: usize) -> &'static Value {
     })
 }
 
+/// Parses the embedded definitions of Kubernetes `version` now (they are parsed once per
+/// process, ~6 ms), so that a thread can do it while another loads policies and reads inputs.
+/// An unknown version does nothing here; [`Schemas::for_version`] reports it.
+pub fn prewarm(version: &str) {
+    if let Some(index) = version_index(version) {
+        definitions(index);
+    }
+}
+
+fn version_index(version: &str) -> Option<usize> {
+    let wanted = version.trim_start_matches('v');
+    VERSIONS.iter().position(|v| {
+        wanted == *v
+            || wanted
+                .strip_prefix(v)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
 /// Where a kind's schema lives.
 #[derive(Debug, Clone)]
 enum Source {
@@ -78,15 +97,7 @@ pub enum SchemaError {
 impl Schemas {
     /// The schemas of Kubernetes `version` (`1.36`, `v1.36` or `1.36.2`).
     pub fn for_version(version: &str) -> Result<Self, SchemaError> {
-        let wanted = version.trim_start_matches('v');
-        let index = VERSIONS
-            .iter()
-            .position(|v| {
-                wanted == *v
-                    || wanted
-                        .strip_prefix(v)
-                        .is_some_and(|rest| rest.starts_with('.'))
-            })
+        let index = version_index(version)
             .ok_or_else(|| SchemaError::UnknownVersion(version.to_string()))?;
         let defs = definitions(index);
         let registry = Registry::new()
