@@ -342,9 +342,22 @@ impl Manifests {
     }
 
     /// Reads more inputs into the set.
+    ///
+    /// Files named one after another (pre-commit passes every changed file) are read like a
+    /// directory's, on [`LoadOptions::jobs`] threads, in the order given.
     pub fn extend(&mut self, inputs: &[Input], options: &LoadOptions) {
         let manifests = self;
+        let mut files: Vec<PathBuf> = Vec::new();
         for input in inputs {
+            match input {
+                Input::Path(path)
+                    if !path.is_dir() && !is_excluded(options.exclude.as_ref(), path) =>
+                {
+                    files.push(path.clone());
+                    continue;
+                }
+                _ => manifests.add_files(&std::mem::take(&mut files), options),
+            }
             match input {
                 Input::Stdin => {
                     let mut text = String::new();
@@ -356,6 +369,7 @@ impl Manifests {
                 Input::Path(path) => manifests.add_path(path, options),
             }
         }
+        manifests.add_files(&files, options);
     }
 
     /// Stdin's text; stdin without a single document is an input error (what a failed
@@ -959,9 +973,16 @@ mod tests {
             std::fs::write(root.join("d").join(format!("{i:02}.yaml")), text).unwrap();
         }
         std::fs::write(root.join("d/bad.yaml"), [0xff, 0xfe]).unwrap();
-        let read = |jobs: usize| {
+        let directory = [Input::Path(root.join("d"))];
+        // The same files named one by one, as pre-commit passes them, in the walk's order.
+        let named: Vec<Input> = (0..40)
+            .map(|i| format!("{i:02}.yaml"))
+            .chain(["bad.yaml".to_string()])
+            .map(|name| Input::Path(root.join("d").join(name)))
+            .collect();
+        let read = |inputs: &[Input], jobs: usize| {
             let m = Manifests::load(
-                &[Input::Path(root.join("d"))],
+                inputs,
                 &LoadOptions {
                     jobs: std::num::NonZeroUsize::new(jobs),
                     ..LoadOptions::default()
@@ -975,7 +996,7 @@ mod tests {
                 .collect();
             (files, objects, m.errors)
         };
-        let serial = read(1);
+        let serial = read(&directory, 1);
         assert_eq!(serial.0.len(), 40);
         assert!(
             serial.1.len() > 40 && serial.2.len() >= 12,
@@ -987,8 +1008,9 @@ mod tests {
             let i: usize = name[1..name.find('-').unwrap()].parse().unwrap();
             assert!(serial.0[*file].ends_with(&format!("{i:02}.yaml")), "{name}");
         }
-        for jobs in [2, 3, 8] {
-            assert_eq!(read(jobs), serial, "{jobs} threads");
+        for jobs in [1, 2, 3, 8] {
+            assert_eq!(read(&directory, jobs), serial, "{jobs} threads");
+            assert_eq!(read(&named, jobs), serial, "named files, {jobs} threads");
         }
         let _ = std::fs::remove_dir_all(&root);
     }
