@@ -23,7 +23,12 @@ pub struct Context<'a> {
     pub env: &'a dyn Env,
     /// The servers of each pod spec of the object, read once per evaluation for all rules.
     servers: RefCell<Vec<SpecServers>>,
+    /// What [`Context::memo`] keeps.
+    memos: RefCell<Memos>,
 }
+
+/// Answers of a policy's own helpers, by answer type and key.
+type Memos = std::collections::HashMap<(std::any::TypeId, String), std::rc::Rc<dyn std::any::Any>>;
 
 /// One pod spec's vLLM servers (without their containers, which borrow the spec) and the
 /// containers that look like vLLM but could not be read.
@@ -42,7 +47,26 @@ impl<'a> Context<'a> {
             reference,
             env,
             servers: RefCell::new(Vec::new()),
+            memos: RefCell::default(),
         }
+    }
+
+    /// `compute`'s answer for `key`, computed once per evaluation however many rules ask: for a
+    /// policy's helpers that several of its rules call with the same question (the workloads
+    /// that mount a claim, say). The key and the answer's type together name the question.
+    pub fn memo<T: 'static>(&self, key: &str, compute: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let id = (std::any::TypeId::of::<T>(), key.to_string());
+        let hit = self.memos.borrow().get(&id).cloned();
+        if let Some(answer) = hit.and_then(|a| a.downcast::<T>().ok()) {
+            return answer;
+        }
+        // Not borrowed while computing: `compute` may ask other memos.
+        let answer = std::rc::Rc::new(compute());
+        self.memos.borrow_mut().insert(
+            id,
+            std::rc::Rc::clone(&answer) as std::rc::Rc<dyn std::any::Any>,
+        );
+        answer
     }
 
     /// [`vllm::servers_and_unparsed`] of `spec`, read once per pod spec of this object however
@@ -254,16 +278,44 @@ mod tests {
         ]}})
     }
 
-    #[test]
-    fn model_checked_records_the_unknown_model_at_its_word() {
-        let object = pod();
-        let reference = ObjectRef {
+    fn pod_reference() -> ObjectRef {
+        ObjectRef {
             api_version: "v1".into(),
             kind: "Pod".into(),
             namespace: None,
             name: "p".into(),
+        }
+    }
+
+    /// A helper's answer is computed once per evaluation and key; the answer's type is part of
+    /// the question; a memo may ask another while it computes.
+    #[test]
+    fn memo_computes_each_question_once_per_evaluation() {
+        let (object, reference, env) = (pod(), pod_reference(), testing::FakeEnv::default());
+        let cx = Context::new(&object, &reference, &env);
+        let calls = std::cell::Cell::new(0);
+        let ask = |key: &str| {
+            cx.memo(key, || {
+                calls.set(calls.get() + 1);
+                format!("answer to {key}")
+            })
         };
-        let env = testing::FakeEnv::default();
+        assert_eq!(*ask("claim-a"), "answer to claim-a");
+        assert_eq!(*ask("claim-a"), "answer to claim-a");
+        assert_eq!(*ask("claim-b"), "answer to claim-b");
+        assert_eq!(calls.get(), 2);
+        // Same key, another type: another question.
+        assert_eq!(*cx.memo("claim-a", || 7_u32), 7);
+        let nested = cx.memo("outer", || *cx.memo("inner", || 1_u8) + 1);
+        assert_eq!((*nested, *cx.memo("inner", || 0_u8)), (2, 1));
+        // A new evaluation starts empty.
+        let next = Context::new(&object, &reference, &env);
+        assert_eq!(*next.memo("claim-a", || String::from("fresh")), "fresh");
+    }
+
+    #[test]
+    fn model_checked_records_the_unknown_model_at_its_word() {
+        let (object, reference, env) = (pod(), pod_reference(), testing::FakeEnv::default());
         let cx = Context::new(&object, &reference, &env);
         assert_eq!(cx.name(), "p");
         let word = vllm::Word {

@@ -180,7 +180,11 @@ impl Invocation {
                             flag: word.clone(),
                         });
                     }
-                } else if let Some(raw) = word.text.strip_prefix(&format!("{spelling}=")) {
+                } else if let Some(raw) = word
+                    .text
+                    .strip_prefix(spelling.as_str())
+                    .and_then(|rest| rest.strip_prefix('='))
+                {
                     let mut at = word.clone();
                     at.text = raw.to_string();
                     found = Some(FlagValue {

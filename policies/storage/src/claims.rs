@@ -33,8 +33,13 @@ impl ClaimUse {
     }
 }
 
-/// Every workload of the claim's namespace that mounts it (one entry per model reference).
-pub fn users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
+/// Every workload of the claim's namespace that mounts it (one entry per model reference), read
+/// once per evaluation for the rules that ask.
+pub fn users(cx: &Context, claim: &str) -> std::rc::Rc<Vec<ClaimUse>> {
+    cx.memo(claim, || read_users(cx, claim))
+}
+
+fn read_users(cx: &Context, claim: &str) -> Vec<ClaimUse> {
     let mut uses = Vec::new();
     for kind in k8s::WORKLOAD_KINDS {
         // Those that name the claim anywhere: the host's index, not a scan of the namespace.
