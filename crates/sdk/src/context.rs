@@ -3,6 +3,7 @@
 //! accelerator selection they answer from, which takes a context.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde_json::Value;
 
@@ -28,13 +29,13 @@ pub struct Context<'a> {
 }
 
 /// Answers of a policy's own helpers, by answer type and key.
-type Memos = std::collections::HashMap<(std::any::TypeId, String), std::rc::Rc<dyn std::any::Any>>;
+type Memos = std::collections::HashMap<(std::any::TypeId, String), Rc<dyn std::any::Any>>;
 
 /// One pod spec's vLLM servers (without their containers, which borrow the spec) and the
 /// containers that look like vLLM but could not be read.
 struct SpecServers {
     spec: Pointer,
-    servers: Vec<(Pointer, vllm::Invocation, vllm::Vars, bool)>,
+    servers: Vec<(Pointer, Rc<vllm::Invocation>, Rc<vllm::Vars>, bool)>,
     unparsed: Vec<vllm::Unparsed>,
 }
 
@@ -54,18 +55,17 @@ impl<'a> Context<'a> {
     /// `compute`'s answer for `key`, computed once per evaluation however many rules ask: for a
     /// policy's helpers that several of its rules call with the same question (the workloads
     /// that mount a claim, say). The key and the answer's type together name the question.
-    pub fn memo<T: 'static>(&self, key: &str, compute: impl FnOnce() -> T) -> std::rc::Rc<T> {
+    pub fn memo<T: 'static>(&self, key: &str, compute: impl FnOnce() -> T) -> Rc<T> {
         let id = (std::any::TypeId::of::<T>(), key.to_string());
         let hit = self.memos.borrow().get(&id).cloned();
         if let Some(answer) = hit.and_then(|a| a.downcast::<T>().ok()) {
             return answer;
         }
         // Not borrowed while computing: `compute` may ask other memos.
-        let answer = std::rc::Rc::new(compute());
-        self.memos.borrow_mut().insert(
-            id,
-            std::rc::Rc::clone(&answer) as std::rc::Rc<dyn std::any::Any>,
-        );
+        let answer = Rc::new(compute());
+        self.memos
+            .borrow_mut()
+            .insert(id, Rc::clone(&answer) as Rc<dyn std::any::Any>);
         answer
     }
 
@@ -93,8 +93,8 @@ impl<'a> Context<'a> {
                     let container = containers.iter().find(|c| c.pointer == *at)?.clone();
                     Some(vllm::Server {
                         container,
-                        invocation: invocation.clone(),
-                        vars: vars.clone(),
+                        invocation: Rc::clone(invocation),
+                        vars: Rc::clone(vars),
                         partial: *partial,
                     })
                 })
@@ -110,7 +110,7 @@ impl<'a> Context<'a> {
                 .iter()
                 .map(|s| {
                     let at = s.container.pointer.clone();
-                    (at, s.invocation.clone(), s.vars.clone(), s.partial)
+                    (at, Rc::clone(&s.invocation), Rc::clone(&s.vars), s.partial)
                 })
                 .collect(),
             unparsed: unparsed.clone(),

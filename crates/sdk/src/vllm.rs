@@ -748,10 +748,11 @@ pub fn tag_version(tag: &str) -> Option<(u32, u32, u32)> {
 pub struct Server<'a> {
     /// The container.
     pub container: Container<'a>,
-    /// How vLLM is started.
-    pub invocation: Invocation,
-    /// The container's variables.
-    pub vars: Vars,
+    /// How vLLM is started (shared: the context reads each container's command line once per
+    /// evaluation and hands the same one to every rule).
+    pub invocation: std::rc::Rc<Invocation>,
+    /// The container's variables (shared like `invocation`).
+    pub vars: std::rc::Rc<Vars>,
     /// Only part of the container is in this object: a KServe predictor's `model`, whose image,
     /// env, volumes, probes and first arguments come from its ServingRuntime. Rules that
     /// conclude from an absence (no /dev/shm, no probe, no flag) skip partial servers.
@@ -913,8 +914,8 @@ pub fn servers_and_unparsed<'a>(
                 let vars = Vars::of(&container, env, namespace);
                 servers.push(Server {
                     container,
-                    invocation,
-                    vars,
+                    invocation: std::rc::Rc::new(invocation),
+                    vars: std::rc::Rc::new(vars),
                     partial,
                 });
             }
