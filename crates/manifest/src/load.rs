@@ -44,8 +44,8 @@ pub struct LoadOptions {
     pub exclude: Option<globset::GlobSet>,
     /// Files already in the set (canonical paths), so that `extend` does not read them twice.
     pub already_read: std::collections::HashSet<PathBuf>,
-    /// Threads that read and parse a directory's files (`None`: one per core). The set is the
-    /// same, in the same order, whatever the number.
+    /// Threads that read and parse files (a directory's, or files named one after another;
+    /// `None`: one per core). The set is the same, in the same order, whatever the number.
     pub jobs: Option<std::num::NonZeroUsize>,
 }
 
@@ -349,15 +349,14 @@ impl Manifests {
         let manifests = self;
         let mut files: Vec<PathBuf> = Vec::new();
         for input in inputs {
-            match input {
-                Input::Path(path)
-                    if !path.is_dir() && !is_excluded(options.exclude.as_ref(), path) =>
-                {
-                    files.push(path.clone());
-                    continue;
-                }
-                _ => manifests.add_files(&std::mem::take(&mut files), options),
+            if let Input::Path(path) = input
+                && !path.is_dir()
+                && !is_excluded(options.exclude.as_ref(), path)
+            {
+                files.push(path.clone());
+                continue;
             }
+            manifests.add_files(&std::mem::take(&mut files), options);
             match input {
                 Input::Stdin => {
                     let mut text = String::new();
@@ -508,9 +507,7 @@ impl Manifests {
             return;
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut parts: Vec<Option<Self>> =
-            std::iter::repeat_with(|| None).take(paths.len()).collect();
-        std::thread::scope(|scope| {
+        let mut parts: Vec<(usize, Self)> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..jobs)
                 .map(|_| {
                     scope.spawn(|| {
@@ -527,13 +524,13 @@ impl Manifests {
                     })
                 })
                 .collect();
-            for worker in workers {
-                for (i, part) in worker.join().expect("a loader thread panicked") {
-                    parts[i] = Some(part);
-                }
-            }
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().expect("a loader thread panicked"))
+                .collect()
         });
-        for part in parts.into_iter().flatten() {
+        parts.sort_unstable_by_key(|(i, _)| *i);
+        for (_, part) in parts {
             self.append(part);
         }
     }
