@@ -3,8 +3,10 @@
 //! - [`source`]: file text and the byte ↔ line/column conversion (one place).
 //! - [`yaml`]: YAML 1.1 as Kubernetes reads it, from parser events, with spans and duplicate keys.
 //! - [`locate`]: JSON Pointer → span, falling back to the nearest existing ancestor.
+//! - [`documents`]: a loaded file's documents, their trees parsed again when asked for.
 //! - [`load`]: files, directories, stdin, multi-document streams and `kind: List`.
 
+pub mod documents;
 pub mod load;
 pub mod locate;
 pub mod patch;

@@ -8,9 +8,10 @@ use serde_json::Value as Json;
 
 use kubectl_vllm_core::Pointer;
 
+use crate::documents::LoadedDocument;
 use crate::locate::{Located, locate};
 use crate::source::{SourceFile, Span};
-use crate::yaml::{self, Node, Stream, Value};
+use crate::yaml::{self, DuplicateKey, Node, Value};
 
 /// One input as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,8 +145,27 @@ impl Object {
 pub struct ManifestFile {
     /// Its text.
     pub source: SourceFile,
-    /// Its documents, syntax errors and duplicated keys.
-    pub stream: Stream,
+    /// Its non-empty documents that parsed, in order; their trees are parsed again on demand.
+    pub documents: Vec<LoadedDocument>,
+    /// Keys written twice.
+    pub duplicates: Vec<DuplicateKey>,
+}
+
+impl ManifestFile {
+    /// Document `index` (counted as [`yaml::Document::index`]), if it parsed and is not empty.
+    #[must_use]
+    pub fn document(&self, index: usize) -> Option<&LoadedDocument> {
+        self.documents
+            .binary_search_by_key(&index, |d| d.index)
+            .ok()
+            .map(|i| &self.documents[i])
+    }
+
+    /// The tree of document `index`, spans in [`Self::source`].
+    #[must_use]
+    pub fn tree(&self, index: usize) -> Option<&Node> {
+        self.document(index).map(|d| d.tree(&self.source.text))
+    }
 }
 
 /// Something that could not be read or loaded.
@@ -308,11 +328,7 @@ impl Manifests {
             return None;
         }
         let file = &self.files[object.file];
-        let document = file
-            .stream
-            .documents
-            .iter()
-            .find(|d| d.index == object.document)?;
+        let document = file.document(object.document)?;
         let text = &file.source.text[document.span.start..document.span.end];
         let text = match text.strip_prefix("---") {
             Some(rest) if rest.starts_with(['\n', '\r']) => rest.trim_start_matches(['\r', '\n']),
@@ -326,12 +342,7 @@ impl Manifests {
     /// document is still there.
     #[must_use]
     pub fn written(&self, object: &Object) -> Option<Json> {
-        let document = self.files[object.file]
-            .stream
-            .documents
-            .iter()
-            .find(|d| d.index == object.document)?;
-        let mut node = &document.root;
+        let mut node = self.files[object.file].tree(object.document)?;
         for segment in object.prefix.tokens() {
             node = match (&node.value, segment.parse::<usize>()) {
                 (Value::Seq(items), Ok(i)) => items.get(i),
@@ -377,11 +388,7 @@ impl Manifests {
         let name = options.stdin_name.clone();
         let (files, errors) = (self.files.len(), self.errors.len());
         self.add_text(&name, text, options);
-        let documents = self.files[files..]
-            .iter()
-            .flat_map(|f| &f.stream.documents)
-            .filter(|d| d.root.value != Value::Null)
-            .count();
+        let documents: usize = self.files[files..].iter().map(|f| f.documents.len()).sum();
         if documents == 0 && self.errors.len() == errors {
             self.errors.push(InputError {
                 name: name.clone(),
@@ -598,6 +605,7 @@ impl Manifests {
                 ),
             });
         }
+        let mut documents = Vec::with_capacity(stream.documents.len());
         for document in &stream.documents {
             if document.root.value == Value::Null {
                 continue;
@@ -610,8 +618,14 @@ impl Manifests {
                 &document.root,
                 options,
             );
+            documents.push(LoadedDocument::new(document));
         }
-        self.files.push(ManifestFile { source, stream });
+        // The trees go here (see `documents`): only what a finding points into is parsed again.
+        self.files.push(ManifestFile {
+            source,
+            documents,
+            duplicates: stream.duplicates,
+        });
     }
 
     fn add_object(
@@ -716,23 +730,14 @@ impl Manifests {
             .tokens()
             .map(std::borrow::Cow::into_owned)
             .collect();
-        let document = self.files[object.file]
-            .stream
-            .documents
-            .iter()
-            .find(|d| d.index == object.document)?;
-        Some(locate(&document.root, &tokens))
+        let root = self.files[object.file].tree(object.document)?;
+        Some(locate(root, &tokens))
     }
 
     /// The root span of a document, for findings about a whole document.
     #[must_use]
     pub fn document_span(&self, file: usize, document: usize) -> Option<Span> {
-        self.files[file]
-            .stream
-            .documents
-            .iter()
-            .find(|d| d.index == document)
-            .map(|d| d.root.anchor_span())
+        self.files[file].document(document).map(|d| d.anchor)
     }
 }
 
@@ -762,13 +767,9 @@ pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
             if let Some(located) = manifests.locate(object, &Pointer::root().key(field))
                 && located.exact
             {
-                let document = manifests.files[file]
-                    .stream
-                    .documents
-                    .iter()
-                    .find(|d| d.index == object.document);
-                let Some(document) = document else { continue };
-                let mut node = &document.root;
+                let Some(mut node) = manifests.files[file].tree(object.document) else {
+                    continue;
+                };
                 for token in object.prefix.key(field).tokens() {
                     match node.get(&token) {
                         Some(entry) => node = &entry.value,
@@ -782,7 +783,6 @@ pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
                 let under = object.prefix.key(field);
                 spans.extend(
                     manifests.files[file]
-                        .stream
                         .duplicates
                         .iter()
                         .filter(|d| {

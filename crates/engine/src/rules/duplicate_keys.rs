@@ -52,7 +52,7 @@ declare_rule! {
 /// One finding per duplicated key, at the second key (the one Kubernetes keeps).
 pub(crate) fn duplicate_keys(manifests: &Manifests, findings: &mut Vec<Finding>) {
     for (index, file) in manifests.files.iter().enumerate() {
-        for duplicate in &file.stream.duplicates {
+        for duplicate in &file.duplicates {
             let first = file.source.position(duplicate.first.start);
             let Ok(pointer) = Pointer::parse(&duplicate.pointer) else {
                 continue; // the loader writes valid pointers
