@@ -14,7 +14,7 @@ use std::process::Command;
 /// Policies embedded in the binary, in evaluation order.
 const EMBEDDED: &[&str] = &["gpu", "vllm", "model", "runtime", "storage", "access"];
 /// Policies built for the host's tests only.
-const TEST_ONLY: &[&str] = &["chaos"];
+const TEST_ONLY: &[&str] = &["chaos", "forbidden"];
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "policy";
@@ -148,6 +148,7 @@ fn build_policies(workspace: &Path, target_dir: &Path) {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let hint = if stderr.contains("may not be installed")
             || stderr.contains("can't find crate for `core`")
+            || stderr.contains("can't find crate for `std`")
         {
             "\n\nThe wasm32-wasip2 target is missing: run `rustup target add wasm32-wasip2`."
         } else {

@@ -122,6 +122,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Write, build, test and inspect policies of your own (README: "Writing a policy").
+    #[command(subcommand)]
+    Policy(kubectl_vllm_author::PolicyCommand),
     /// Print the version and the policy contract version.
     Version,
     /// Manage the config file.

@@ -75,6 +75,11 @@ fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write)
         }
         Command::Config(ConfigCommand::Init { path }) => commands::info::config_init(&path, stderr),
         Command::Completion { shell } => commands::info::completion(shell, stdout),
+        Command::Policy(command) => match kubectl_vllm_author::run(&command, stdout, stderr) {
+            kubectl_vllm_author::Status::Passed => ExitStatus::Success,
+            kubectl_vllm_author::Status::Failed => ExitStatus::Failure,
+            kubectl_vllm_author::Status::Error => ExitStatus::Error,
+        },
         Command::Version => commands::info::version(stdout),
     }
 }

@@ -186,9 +186,51 @@ pub struct Ignore {
 pub struct ExtraPolicy {
     /// Path to the `.wasm` component, relative to the config file.
     pub path: PathBuf,
-    /// Expected SHA-256 of the file (hex); a mismatch refuses to load it.
-    #[serde(default)]
-    pub sha256: Option<String>,
+    /// The SHA-256 of the file (64 hex digits), required: a file with another hash is refused
+    /// (exit 2), so a policy cannot change under a pinned config. `kubectl vllm policy build`
+    /// prints it; `sha256sum FILE` too.
+    #[schemars(with = "String", regex(pattern = r"^[0-9a-fA-F]{64}$"))]
+    pub sha256: Sha256,
+}
+
+/// A SHA-256 digest as 64 hex digits, compared without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sha256(String);
+
+impl Sha256 {
+    /// Whether `bytes` hash to this digest.
+    #[must_use]
+    pub fn matches(&self, actual_hex: &str) -> bool {
+        actual_hex.eq_ignore_ascii_case(&self.0)
+    }
+}
+
+impl TryFrom<String> for Sha256 {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let hex = text.trim();
+        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(hex.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "`{text}` is not a SHA-256 digest (64 hex digits, as `sha256sum` prints)"
+            ))
+        }
+    }
+}
+
+impl From<Sha256> for String {
+    fn from(digest: Sha256) -> Self {
+        digest.0
+    }
+}
+
+impl std::fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A config file that could not be used.
@@ -389,10 +431,11 @@ pub const STARTER: &str = r#"## kubectl-vllm configuration. Schema: schema/confi
 # exclude:
 # - "charts/**"
 
-## Extra policy components, pinned by hash:
+## Extra policy components, each pinned by its SHA-256 (required; `kubectl vllm policy build`
+## and `sha256sum` print it; a file with another hash is refused):
 # policies:
 # - path: policies/acme.wasm
-#   sha256: "<sha256 of the .wasm>"
+#   sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 ## Additions to the fact tables (sizes in MiB); `kubectl vllm facts` prints them. A model the
 ## table lacks, and a GPU that no node label names (on EKS, AKS or your own nodes):

@@ -16,7 +16,7 @@ use kubectl_vllm_manifest::{Manifests, Object};
 
 use crate::config::{Config, Loaded};
 use crate::locate::Locator;
-use crate::registry::{Origin, Registry, RuleInfo};
+use crate::registry::{Registry, RuleInfo};
 use crate::report::{Edit, Finding, Fix, Report};
 use crate::rules::{self, PolicyErrorRule};
 
@@ -156,7 +156,7 @@ impl Linter {
             .config
             .policies
             .iter()
-            .map(|p| (base.join(&p.path), p.sha256.clone()));
+            .map(|p| (base.join(&p.path), Some(p.sha256.clone())));
         let given = extra
             .iter()
             .flat_map(|p| expand_policy_path(p))
@@ -170,7 +170,7 @@ impl Linter {
                     message: e.to_string(),
                 })
                 .and_then(|wasm| {
-                    verify_sha256(&label, &wasm, sha256.as_deref())?;
+                    verify_sha256(&label, &wasm, sha256.as_ref())?;
                     host.load(&label, &wasm, Arc::clone(&empty))
                 });
             match loaded {
@@ -180,29 +180,7 @@ impl Linter {
         }
         let mut rules = crate::rules::host_rules();
         for policy in &policies {
-            let builtin = kubectl_vllm_builtin::POLICIES
-                .iter()
-                .any(|b| b.name == policy.name());
-            rules.extend(policy.info.rules.iter().map(|rule| {
-                RuleInfo {
-                    id: RuleId::new(rule.id.clone()),
-                    severity: rule.default_severity.into(),
-                    fix: rule.fix.into(),
-                    providers: rule
-                        .requires
-                        .providers
-                        .iter()
-                        .map(|p| kubectl_vllm_core::Provider::from(*p))
-                        .collect(),
-                    complete_set: rule.requires.complete_set,
-                    origin: Origin::Policy(policy.name().to_string()),
-                    summary: rule.summary.clone(),
-                    documentation: rule.documentation.clone(),
-                    documented: builtin,
-                    suppressible: true,
-                    silenced_by_annotations: true,
-                }
-            }));
+            rules.extend(RuleInfo::of_policy(policy));
         }
         Ok(Self {
             _host: host,
@@ -245,6 +223,13 @@ impl Linter {
     #[must_use]
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The policies that failed to load, and why (each is also a `policy-error` finding of
+    /// every run).
+    #[must_use]
+    pub fn load_errors(&self) -> &[(PolicySource, PolicyError)] {
+        &self.load_errors
     }
 
     /// How many policies loaded.
@@ -495,17 +480,24 @@ fn expand_policy_path(path: &Path) -> Vec<PathBuf> {
     }
 }
 
-fn verify_sha256(label: &str, wasm: &[u8], expected: Option<&str>) -> Result<(), PolicyError> {
+fn verify_sha256(
+    label: &str,
+    wasm: &[u8],
+    expected: Option<&crate::config::Sha256>,
+) -> Result<(), PolicyError> {
     let Some(expected) = expected else {
         return Ok(());
     };
     let actual = kubectl_vllm_host::cache::sha256_hex(wasm);
-    if actual.eq_ignore_ascii_case(expected.trim()) {
+    if expected.matches(&actual) {
         Ok(())
     } else {
         Err(PolicyError::Load {
             policy: label.to_string(),
-            message: format!("sha256 is {actual}, but the config expects {expected}"),
+            message: format!(
+                "its sha256 is {actual}, but the config pins {expected}: the file changed since it \
+                 was pinned; if the change is intended, pin the new hash"
+            ),
         })
     }
 }

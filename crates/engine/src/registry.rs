@@ -66,6 +66,37 @@ impl RuleInfo {
         }
     }
 
+    /// The entries of a loaded policy's rules, from its metadata.
+    #[must_use]
+    pub fn of_policy(policy: &kubectl_vllm_host::Policy) -> Vec<Self> {
+        let builtin = kubectl_vllm_builtin::POLICIES
+            .iter()
+            .any(|b| b.name == policy.name());
+        policy
+            .info
+            .rules
+            .iter()
+            .map(|rule| Self {
+                id: RuleId::new(rule.id.clone()),
+                severity: rule.default_severity.into(),
+                fix: rule.fix.into(),
+                providers: rule
+                    .requires
+                    .providers
+                    .iter()
+                    .map(|p| Provider::from(*p))
+                    .collect(),
+                complete_set: rule.requires.complete_set,
+                origin: Origin::Policy(policy.name().to_string()),
+                summary: rule.summary.clone(),
+                documentation: rule.documentation.clone(),
+                documented: builtin,
+                suppressible: true,
+                silenced_by_annotations: true,
+            })
+            .collect()
+    }
+
     /// The rule's page: what `kubectl vllm explain` prints and `docs/rules/<id>.md` holds.
     #[must_use]
     pub fn page(&self) -> String {

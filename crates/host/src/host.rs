@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use kubectl_vllm_precompiled::Embedded;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap};
 
 use crate::bindings;
 use crate::bindings::kubectl_vllm::policy::types::{Evaluation, Outcome, PolicyInfo};
 use crate::cache::{ArtifactCache, Origin};
-use crate::contract::Contract;
+use crate::contract::{Contract, Surface};
 use crate::error::PolicyError;
 use crate::limits::Limits;
 use crate::provider::Provider;
@@ -110,26 +110,60 @@ impl Host {
         precompiled: Option<&Embedded>,
         shared: Arc<Shared>,
     ) -> Result<Policy, PolicyError> {
-        let load_error = |message: String| PolicyError::Load {
-            policy: label.to_string(),
-            message,
-        };
-        let wasm_error = |e: wasmtime::Error| load_error(format!("{e:#}"));
-        let (component, origin) = match self
+        let (component, origin) = self.compiled(label, wasm, precompiled)?;
+        let contract = Contract::of(&component, &self.engine).map_err(|e| load_error(label, e))?;
+        self.instantiate(label, &component, contract, origin, shared)
+    }
+
+    /// What a component declares (contract version, imports, exports) and, when it may be
+    /// loaded, the policy loaded: `kubectl vllm policy inspect`. Errs only when `wasm` is not a
+    /// component this engine can compile.
+    pub fn inspect(
+        &self,
+        label: &str,
+        wasm: &[u8],
+        shared: Arc<Shared>,
+    ) -> Result<(Surface, Result<Policy, PolicyError>), PolicyError> {
+        let (component, origin) = self.compiled(label, wasm, None)?;
+        let surface = Surface::of(&component, &self.engine);
+        let policy = surface
+            .contract()
+            .map_err(|e| load_error(label, e))
+            .and_then(|contract| self.instantiate(label, &component, contract, origin, shared));
+        Ok((surface, policy))
+    }
+
+    /// The compiled component: the build's artifact when it fits, else from the cache or
+    /// compiled now.
+    fn compiled(
+        &self,
+        label: &str,
+        wasm: &[u8],
+        precompiled: Option<&Embedded>,
+    ) -> Result<(Component, Origin), PolicyError> {
+        match self
             .embedded(precompiled)
             .and_then(|p| p.load(&self.engine))
         {
-            Some(component) => (component, Origin::Embedded),
+            Some(component) => Ok((component, Origin::Embedded)),
             None => self
                 .cache
                 .component(&self.engine, wasm)
-                .map_err(wasm_error)?,
-        };
-        let contract = Contract::of(&component, &self.engine).map_err(load_error)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(wasm_error)?;
+                .map_err(|e| load_error(label, format!("{e:#}"))),
+        }
+    }
+
+    /// Links and instantiates a compiled policy of `contract`, then reads its metadata.
+    fn instantiate(
+        &self,
+        label: &str,
+        component: &Component,
+        contract: Contract,
+        origin: Origin,
+        shared: Arc<Shared>,
+    ) -> Result<Policy, PolicyError> {
+        let wasm_error = |e: wasmtime::Error| load_error(label, format!("{e:#}"));
+        let pre = self.linker.instantiate_pre(component).map_err(wasm_error)?;
         let pre = match contract {
             Contract::V0_2 => Pre::V0_2(bindings::PolicyWorldPre::new(pre).map_err(wasm_error)?),
             Contract::V0_1 => Pre::V0_1(v0_1::Pre::new(pre).map_err(wasm_error)?),
@@ -160,6 +194,13 @@ impl Host {
         policy.name.clone_from(&info.name);
         policy.info = info;
         Ok(policy)
+    }
+}
+
+fn load_error(label: &str, message: String) -> PolicyError {
+    PolicyError::Load {
+        policy: label.to_string(),
+        message,
     }
 }
 

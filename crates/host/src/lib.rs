@@ -4,7 +4,9 @@
 //! host still loads components built against 0.1 (`wit/v0.1/policy.wit`) through the adapter in
 //! [`v0_1`]. Each gets WASI p2 linked with nothing granted (no preopened directories,
 //! environment, arguments, network or inherited stdio; stderr is captured to show a panic
-//! message), a memory cap, and a time limit per call enforced with epoch interruption. A policy
+//! message), and a component that imports more than the contract and the harmless part of WASI
+//! ([`ALLOWED_IMPORTS`]: sockets, filesystem, clocks...) is refused at load, naming the import;
+//! then a memory cap, and a time limit per call enforced with epoch interruption. A policy
 //! that loops, traps, runs out of memory or answers with malformed output yields a
 //! [`PolicyError`] naming it; its instance is dropped and re-created from the `InstancePre` for
 //! the next object, and the other policies carry on.
@@ -25,7 +27,7 @@ mod v0_1;
 mod validate;
 
 pub use cache::{ArtifactCache, Origin};
-pub use contract::Contract;
+pub use contract::{ALLOWED_IMPORTS, Contract, Surface};
 pub use error::PolicyError;
 pub use facts::{Cluster, ClusterProfile, FactTables};
 pub use host::{Host, Policy};

@@ -352,3 +352,56 @@ fn a_0_1_policy_loads_beside_0_2_ones_and_sees_gke_or_generic() {
         assert_eq!(policy.contract, Contract::V0_2, "{}", builtin.name);
     }
 }
+
+#[test]
+fn a_component_importing_filesystem_or_sockets_is_refused_naming_the_imports() {
+    let wasm = std::fs::read(kubectl_vllm_builtin::TEST_POLICY_FORBIDDEN).unwrap();
+    let host = host();
+    let Err(error) = host.load("forbidden.wasm", &wasm, Arc::new(Shared::default())) else {
+        panic!("a component importing sockets and preopens loaded");
+    };
+    let message = error.to_string();
+    assert!(
+        message.starts_with("policy `forbidden.wasm` failed to load"),
+        "{message}"
+    );
+    assert!(message.contains("`wasi:filesystem/preopens@"), "{message}");
+    assert!(message.contains("`wasi:sockets/"), "{message}");
+    assert!(message.contains("which a policy may not use"), "{message}");
+    // `inspect` lists every import and says which are refused, without running the policy.
+    let (surface, policy) = host
+        .inspect("forbidden.wasm", &wasm, Arc::new(Shared::default()))
+        .unwrap();
+    assert_eq!(surface.version.as_deref(), Some("0.2.1"));
+    let refused = surface.refused_imports();
+    assert!(
+        refused
+            .iter()
+            .any(|i| i.starts_with("wasi:filesystem/preopens@")),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|i| !i.starts_with("kubectl-vllm:policy/")),
+        "{refused:?}"
+    );
+    assert!(policy.is_err());
+}
+
+#[test]
+fn every_builtin_policy_imports_only_the_allowed_interfaces() {
+    let host = host();
+    for builtin in kubectl_vllm_builtin::POLICIES {
+        let (surface, policy) = host
+            .inspect(builtin.name, builtin.wasm, Arc::new(Shared::default()))
+            .unwrap();
+        assert_eq!(
+            surface.refused_imports(),
+            Vec::<&str>::new(),
+            "{}",
+            builtin.name
+        );
+        assert!(policy.is_ok(), "{}", builtin.name);
+    }
+}

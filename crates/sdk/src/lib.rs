@@ -63,11 +63,13 @@ mod env;
 mod findings;
 mod rule;
 
-/// The generated bindings of the WIT contract (`wit/policy.wit`, `kubectl-vllm:policy@0.2.1`).
+/// The generated bindings of the WIT contract (`kubectl-vllm:policy@0.2.1`), from the copy this
+/// crate carries in `wit/policy.wit` (a test holds it equal to the repository's `wit/policy.wit`)
+/// so that it builds from any directory.
 #[allow(missing_docs, clippy::pedantic, unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/policy.wit",
+        path: "wit/policy.wit",
         world: "policy-world",
         pub_export_macro: true,
         export_macro_name: "export_policy_world",

@@ -2,6 +2,7 @@
 
 mod apply;
 mod architecture;
+mod authoring;
 mod cli;
 mod distribution;
 mod docs;
