@@ -281,3 +281,55 @@ fn policy_new_refuses_bad_names_and_existing_work() {
     assert!(!dir.join("acme/vendor").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_python_example_policy_reports_and_fixes_through_the_host() {
+    let repo = super::repo();
+    let build = Command::new(repo.join("examples/python-policy/build"))
+        .output()
+        .unwrap();
+    if build.status.code() == Some(3) {
+        eprintln!(
+            "SKIPPED: the Python toolchain cannot be installed here: {}",
+            stderr(&build)
+        );
+        return;
+    }
+    ok(&build);
+    let wasm = stdout(&build).trim().to_string();
+    // Compiling an 18 MB component in a debug build takes minutes: keep it between runs.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-policy-cache");
+    let run = |args: &[&str]| {
+        command()
+            .env("KUBECTL_VLLM_CACHE_DIR", &cache)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let fixtures = repo
+        .join("examples/python-policy/fixtures")
+        .display()
+        .to_string();
+    let tested = run(&["policy", "test", &wasm, "--fixtures", &fixtures]);
+    ok(&tested);
+    assert!(
+        stdout(&tested).contains("2 of 2 fixtures passed"),
+        "{}",
+        stdout(&tested)
+    );
+    let bad = repo
+        .join("examples/python-policy/fixtures/rules/py-example-revision-history/bad.yaml")
+        .display()
+        .to_string();
+    let linted = run(&["lint", &bad, "--policy", &wasm, "-o", "json"]);
+    assert!(
+        rules_of(&json(&linted)).contains(&"py-example-revision-history".to_string()),
+        "{}",
+        stdout(&linted)
+    );
+    let fixed = run(&["fix", &bad, "--no-default-policies", "--policy", &wasm]);
+    ok(&fixed);
+    let text = stdout(&fixed);
+    assert!(text.contains("  revisionHistoryLimit: 3"), "{text}");
+    assert!(text.contains("# keep two"), "{text}");
+}
