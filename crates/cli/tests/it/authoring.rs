@@ -269,6 +269,17 @@ fn policy_new_refuses_bad_names_and_existing_work() {
         std::fs::read_to_string(dir.join("taken/keep.txt")).unwrap(),
         "mine"
     );
+    // build and test name what is missing.
+    let o = new(&["policy", "build", "taken"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("has no Cargo.toml"), "{}", stderr(&o));
+    let o = new(&["policy", "test", "nowhere.wasm"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no such policy crate or component"),
+        "{}",
+        stderr(&o)
+    );
     // --sdk: a path dependency on that crate, nothing vendored.
     let sdk = super::repo().join("crates/sdk").display().to_string();
     let o = new(&["policy", "new", "acme", "--sdk", &sdk]);
