@@ -380,7 +380,13 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Box<ConfigError>> {
         let located = parse_pointer(&pointer)
             .ok()
             .map(|tokens| locate::locate(&document.root, &tokens).span);
-        error(e.inner().to_string(), located)
+        let mut message = e.inner().to_string();
+        if pointer.starts_with("/policies/") && message == "missing field `sha256`" {
+            message.push_str(
+                ": an extra policy is pinned by its SHA-256 (`kubectl vllm policy build` and `sha256sum` print it)",
+            );
+        }
+        error(message, located)
     })
 }
 
@@ -566,6 +572,35 @@ mod tests {
     #[test]
     fn empty_file_is_defaults() {
         assert_eq!(parse("c.yaml", "# nothing\n").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn an_extra_policy_needs_its_sha256() {
+        let missing = parse(".kubectl-vllm.yaml", "policies:\n- path: acme.wasm\n").unwrap_err();
+        assert!(
+            missing.message.contains(
+                ".kubectl-vllm.yaml:2:3: missing field `sha256`: an extra policy is pinned"
+            ),
+            "{}",
+            missing.message
+        );
+        let short = parse(
+            ".kubectl-vllm.yaml",
+            "policies:\n- {path: a.wasm, sha256: abc}\n",
+        )
+        .unwrap_err();
+        assert!(
+            short.message.contains("is not a SHA-256 digest"),
+            "{}",
+            short.message
+        );
+        let upper = "A".repeat(64);
+        let config = parse(
+            ".kubectl-vllm.yaml",
+            &format!("policies:\n- {{path: a.wasm, sha256: {upper}}}\n"),
+        )
+        .unwrap();
+        assert!(config.policies[0].sha256.matches(&"a".repeat(64)));
     }
 
     #[test]
