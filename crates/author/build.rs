@@ -70,8 +70,12 @@ fn main() {
     .unwrap();
     writeln!(
         code,
-        "/// The workspace's `[profile.policy]`, which a scaffold's `[profile.release]` repeats.\npub static POLICY_PROFILE: &str = {:?};",
-        section(&root_toml, "[profile.policy]").unwrap_or_default()
+        "/// The workspace's `[profile.policy]` (without its `inherits`), which a scaffold's\n/// `[profile.release]` repeats.\npub static POLICY_PROFILE: &str = {:?};",
+        section(&root_toml, "[profile.policy]")
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("inherits"))
+            .fold(String::new(), |body, line| body + line + "\n")
     )
     .unwrap();
     std::fs::write(out_dir.join("vendored.rs"), code).unwrap();

@@ -46,14 +46,6 @@ struct Names {
 
 impl Names {
     fn fill(&self, template: &str, sdk_dependency: &str) -> String {
-        let mut profile = String::new();
-        for line in POLICY_PROFILE
-            .lines()
-            .filter(|l| !l.starts_with("inherits"))
-        {
-            profile.push_str(line);
-            profile.push('\n');
-        }
         template
             .replace("{{name}}", &self.name)
             .replace("{{crate}}", &self.name.replace('-', "_"))
@@ -62,7 +54,7 @@ impl Names {
             .replace("{{rule_type}}", &camel(EXAMPLE_RULE))
             .replace("{{sdk_version}}", env!("CARGO_PKG_VERSION"))
             .replace("{{sdk_dependency}}", sdk_dependency)
-            .replace("{{profile}}\n", &profile)
+            .replace("{{profile}}\n", POLICY_PROFILE)
     }
 }
 
