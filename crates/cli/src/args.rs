@@ -51,7 +51,11 @@ const LINT_EXAMPLES: &str = "Examples:
   # Lint a directory and its subdirectories, as a CI gate would (exit 1 on errors)
   kubectl vllm lint -R deploy/
 
-  # A rendered chart from stdin, reported as SARIF for GitHub code scanning
+  # A kustomize overlay: findings point at the base and overlay files
+  kubectl vllm lint -k overlays/prod
+
+  # A Helm chart with its values (or from stdin, reported as SARIF for code scanning)
+  kubectl vllm lint --helm-chart ./chart --values prod.yaml
   helm template my-release ./chart | kubectl vllm lint - -o sarif > vllm.sarif
 
   # Against the live cluster's nodes and storage classes, on EKS
@@ -64,8 +68,21 @@ const FIX_EXAMPLES: &str = "Examples:
   # Show what would change
   kubectl vllm fix -R deploy/ --diff
 
+  # Fix a kustomization's base and overlay files where the field is theirs
+  kubectl vllm fix -k overlays/prod --write
+
   # Rewrite the files in place, including fixes that change behaviour or cost
   kubectl vllm fix -R deploy/ --write --unsafe-fixes";
+
+const POST_RENDER_EXAMPLES: &str = "Examples:
+  # Helm 3: stop `helm install` before anything reaches the cluster when an error is found
+  helm install vllm ./chart --post-renderer kubectl-vllm --post-renderer-args post-render
+
+  # Helm 3: install with the safe fixes applied
+  helm install vllm ./chart --post-renderer kubectl-vllm --post-renderer-args post-render --post-renderer-args fix
+
+  # Helm 4: the plugin in plugin/ (`helm plugin install plugin/`)
+  helm install vllm ./chart --post-renderer kubectl-vllm";
 
 const APPLY_EXAMPLES: &str = "Examples:
   # Lint, fix and server-side apply, then wait for the pods
@@ -125,6 +142,19 @@ pub enum Command {
     /// Write, build, test and inspect policies of your own (README: "Writing a policy").
     #[command(subcommand)]
     Policy(kubectl_vllm_author::PolicyCommand),
+    /// Run as a Helm post-renderer: `post-render` lints the manifests on stdin and passes them
+    /// through to stdout (`lint --pass-through -`); `post-render fix` prints them with the safe
+    /// fixes applied (`fix -`). Other arguments are lint's.
+    #[command(after_help = POST_RENDER_EXAMPLES)]
+    PostRender {
+        /// `lint` (default) or `fix`, then lint's or fix's flags.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Print the version and the policy contract version.
     Version,
     /// Manage the config file.
@@ -212,6 +242,36 @@ pub struct InputArgs {
     /// Skip schema validation.
     #[arg(long)]
     pub no_schema: bool,
+    /// A kustomization directory, rendered with `kubectl kustomize` (`kustomize build` when
+    /// KUBECTL_VLLM_KUSTOMIZE=kustomize); findings point at its base and overlay files.
+    /// Repeatable.
+    #[arg(
+        help_heading = "Render",
+        short = 'k',
+        long = "kustomize",
+        value_name = "DIR"
+    )]
+    pub kustomize: Vec<PathBuf>,
+    /// A Helm chart directory, rendered with `helm template`; findings name its templates.
+    /// Repeatable.
+    #[arg(help_heading = "Render", long, value_name = "DIR")]
+    pub helm_chart: Vec<PathBuf>,
+    /// A values file for `--helm-chart` (helm's `--values`); repeatable, in order.
+    #[arg(
+        help_heading = "Render",
+        long,
+        value_name = "FILE",
+        requires = "helm_chart"
+    )]
+    pub values: Vec<PathBuf>,
+    /// A value for `--helm-chart` (helm's `--set K=V`); repeatable, in order.
+    #[arg(
+        help_heading = "Render",
+        long,
+        value_name = "K=V",
+        requires = "helm_chart"
+    )]
+    pub set: Vec<String>,
     /// Policy options.
     #[command(flatten)]
     pub policies: PolicyArgs,
@@ -248,6 +308,10 @@ impl ClusterArgs {
 /// `lint` arguments.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Report")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is a command-line switch"
+)]
 pub struct LintArgs {
     /// What to read.
     #[command(flatten)]
@@ -261,6 +325,10 @@ pub struct LintArgs {
     /// Exit 0 even when findings are reported (exit 2 still happens).
     #[arg(help_heading = "Report", long)]
     pub exit_zero: bool,
+    /// Write the input (stdin) unchanged to stdout when no finding reaches --fail-on, and the
+    /// report to stderr: a filter for pipes and Helm's post-renderer.
+    #[arg(help_heading = "Report", long)]
+    pub pass_through: bool,
     /// Report only these rules: ids or prefixes such as `gke-`; comma-separated, repeatable.
     #[arg(
         help_heading = "Report",

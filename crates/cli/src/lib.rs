@@ -47,6 +47,7 @@ fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write)
             .collect();
         return commands::complete::run(&words, stdout);
     }
+    let program = args.first().cloned();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -80,6 +81,26 @@ fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write)
             kubectl_vllm_author::Status::Failed => ExitStatus::Failure,
             kubectl_vllm_author::Status::Error => ExitStatus::Error,
         },
+        Command::PostRender { args: rest } => {
+            // `post-render [lint|fix] ARGS...` is `lint --pass-through ARGS... -` or `fix ARGS... -`.
+            let mut rewritten = vec![program.unwrap_or_else(|| "kubectl-vllm".into())];
+            match rest.split_first() {
+                Some((mode, flags)) if mode == "fix" => {
+                    rewritten.push("fix".into());
+                    rewritten.extend(flags.iter().cloned());
+                }
+                Some((mode, flags)) if mode == "lint" => {
+                    rewritten.extend(["lint".into(), "--pass-through".into()]);
+                    rewritten.extend(flags.iter().cloned());
+                }
+                _ => {
+                    rewritten.extend(["lint".into(), "--pass-through".into()]);
+                    rewritten.extend(rest.iter().cloned());
+                }
+            }
+            rewritten.push("-".into());
+            dispatch(rewritten, stdout, stderr)
+        }
         Command::Version => commands::info::version(stdout),
     }
 }

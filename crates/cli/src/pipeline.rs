@@ -19,6 +19,8 @@ pub(crate) struct Inputs {
     pub loaded: Loaded,
     pub manifests: Manifests,
     pub options: LoadOptions,
+    /// The inputs as given, to read them again (a kustomization rendered again after `fix`).
+    pub given: Vec<Input>,
 }
 
 pub(crate) use kubectl_vllm_emit::progress::{AfterSpinner, end_phases, phase};
@@ -113,16 +115,26 @@ pub(crate) fn read_inputs(
     namespace: &str,
     stderr: &mut dyn Write,
 ) -> Option<Inputs> {
-    let inputs: Vec<Input> = args
+    let mut inputs: Vec<Input> = args
         .paths
         .iter()
         .chain(&args.filenames)
         .map(|p| Input::from(p.as_str()))
         .collect();
+    inputs.extend(args.kustomize.iter().cloned().map(Input::Kustomize));
+    let chart = kubectl_vllm_manifest::render::helm::ChartOptions {
+        values: args.values.clone(),
+        set: args.set.clone(),
+    };
+    inputs.extend(
+        args.helm_chart
+            .iter()
+            .map(|dir| Input::HelmChart(dir.clone(), chart.clone())),
+    );
     if inputs.is_empty() {
         let _ = writeln!(
             stderr,
-            "error: no input: give files or directories (`kubectl vllm lint deploy/` or `-f deploy.yaml`), or `-` for stdin\n\nUsage: kubectl vllm lint [PATH]... [-f PATH]... [-R]"
+            "error: no input: give files or directories (`kubectl vllm lint deploy/` or `-f deploy.yaml`), a kustomization (`-k overlays/prod`), a chart (`--helm-chart ./chart`), or `-` for stdin\n\nUsage: kubectl vllm lint [PATH]... [-f PATH]... [-R] [-k DIR]... [--helm-chart DIR]..."
         );
         return None;
     }
@@ -214,6 +226,7 @@ pub(crate) fn read_inputs(
         loaded,
         manifests,
         options,
+        given: inputs,
     })
 }
 

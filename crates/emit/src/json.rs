@@ -65,6 +65,29 @@ pub struct FindingV1 {
     pub policy: Option<String>,
     /// The fix, if any.
     pub fix: Option<FixV1>,
+    /// For rendered input (kustomize, Helm): how the object was produced. `file`, `line` and
+    /// `column` then point at the source file a person edits when the field can be traced there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<RenderedV1>,
+}
+
+/// How a rendered object was produced.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Rendered")]
+pub struct RenderedV1 {
+    /// `kustomize` or `helm`.
+    pub by: String,
+    /// The kustomization directory or chart, as named.
+    pub from: String,
+    /// 0-based document index in the rendered output.
+    pub document: usize,
+    /// The file the object came from (a kustomize resource, a chart template), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Why the location is not the field itself (an overlay changed it, a template expression
+    /// renders it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Severity, ordered error > warning > info.
@@ -177,7 +200,15 @@ impl From<&report::Finding> for FindingV1 {
             column,
             end_line,
             end_column,
-            document: f.document(),
+            document: match &f.rendered {
+                Some(r)
+                    if f.region
+                        .is_some_and(|g| Some(g.file) != f.object.as_ref().map(|o| o.file)) =>
+                {
+                    r.source_document
+                }
+                _ => f.document(),
+            },
             pointer: f.document_pointer().map(|p| p.to_string()),
             resource: f.resource.as_ref().map(|r| ResourceV1 {
                 api_version: r.api_version.clone(),
@@ -189,6 +220,13 @@ impl From<&report::Finding> for FindingV1 {
             fix: f.fix.as_ref().map(|x| FixV1 {
                 title: x.title.clone(),
                 applicability: x.applicability.to_string(),
+            }),
+            rendered: f.rendered.as_ref().map(|r| RenderedV1 {
+                by: r.by.name().to_string(),
+                from: r.from.clone(),
+                document: r.document,
+                source: r.source.clone(),
+                note: r.note.clone(),
             }),
         }
     }

@@ -100,6 +100,13 @@ struct Rendered {
 impl Rendered {
     fn new(finding: &Finding, sources: &[(String, Vec<Span>)]) -> Self {
         let mut help = finding.help.clone();
+        if let Some(r) = &finding.rendered {
+            let line = match &r.note {
+                Some(note) => format!("rendered by {} from {}: {note}", r.by.name(), r.from),
+                None => format!("rendered by {} from {}", r.by.name(), r.from),
+            };
+            help = Some(help.map_or(line.clone(), |h| format!("{line}\n{h}")));
+        }
         if let Some(fix) = &finding.fix {
             let line = format!("fix ({}): {}", fix.applicability, fix.title);
             help = Some(help.map_or(line.clone(), |h| format!("{h}\n{line}")));
@@ -109,8 +116,9 @@ impl Rendered {
                 let (text, replaced) = &sources[region.file];
                 let start = map_offset(region.span.start, replaced);
                 let end = map_offset(region.span.end, replaced).max(start);
-                let text_label = region
-                    .inexact
+                // A rendered field an overlay changed is located at its object; the note says why.
+                let carried = finding.rendered.as_ref().is_some_and(|r| r.note.is_some());
+                let text_label = (region.inexact && !carried)
                     .then(|| "the missing field belongs here".to_string());
                 (
                     Some(NamedSource::new(&finding.file, text.clone())),

@@ -7,11 +7,44 @@ use std::path::Path;
 
 use kubectl_vllm_core::{Pointer, RuleId};
 use kubectl_vllm_manifest::patch::{self, PatchError, TextOp};
+use kubectl_vllm_manifest::render::EditKind;
 use kubectl_vllm_manifest::{LoadOptions, Manifests};
 
 use crate::config::Config;
 use crate::lint::Linter;
 use crate::report::{Edit, Finding, Report};
+
+/// Where fixes of rendered objects (kustomize, Helm) go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixTarget {
+    /// Into the rendered output (printed, or applied to a cluster): every fix that applies.
+    Rendered,
+    /// Into the source files the objects came from, and only where the fixed field is traced
+    /// exactly there (so that rendering again gives the fixed object); the rest are reported
+    /// as not fixed, with why. The rendered output is kept in step.
+    Sources,
+}
+
+/// What a text of an [`Outcome`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// A file (or stdin) as given: printed, diffed and written.
+    Read,
+    /// A renderer's output: printed, never written (it is not on disk).
+    Rendered,
+    /// A renderer's source file: written and diffed, never printed as manifests.
+    Source,
+}
+
+impl TextKind {
+    fn of(provenance: &kubectl_vllm_manifest::Provenance) -> Self {
+        match provenance {
+            kubectl_vllm_manifest::Provenance::Read => Self::Read,
+            kubectl_vllm_manifest::Provenance::Rendered(_) => Self::Rendered,
+            kubectl_vllm_manifest::Provenance::Source { .. } => Self::Source,
+        }
+    }
+}
 
 /// Passes before giving up on convergence.
 const MAX_PASSES: usize = 4;
@@ -35,6 +68,9 @@ pub struct Applied {
 pub struct Outcome {
     /// Each file's original and fixed text (same order as the manifests' files).
     pub texts: Vec<(String, String, String)>,
+    /// What each of `texts` is: printed as fixed manifests (read or rendered), written and
+    /// diffed (on disk: read or a renderer's source).
+    pub kinds: Vec<TextKind>,
     /// Fixes applied and skipped, in order.
     pub applied: Vec<Applied>,
     /// The report on the fixed text.
@@ -55,8 +91,11 @@ pub fn apply_fix(text: &str, finding: &Finding) -> Result<String, PatchError> {
     };
     // Edits are relative to the object; inside a `kind: List` it is an item of the document.
     let at = |p: &kubectl_vllm_core::Pointer| object.document_pointer(p).as_str().to_string();
-    let ops: Vec<TextOp> = fix
-        .edits
+    patch::apply(text, object.document, &text_ops(&fix.edits, at))
+}
+
+fn text_ops(edits: &[Edit], mut at: impl FnMut(&Pointer) -> String) -> Vec<TextOp> {
+    edits
         .iter()
         .map(|edit| match edit {
             Edit::Replace(p, value) => TextOp::Replace(at(p), value.clone()),
@@ -64,8 +103,56 @@ pub fn apply_fix(text: &str, finding: &Finding) -> Result<String, PatchError> {
             Edit::Remove(p) => TextOp::Remove(at(p)),
             Edit::DropShadowed(p) => TextOp::DropShadowed(at(p)),
         })
+        .collect()
+}
+
+/// The fix of `finding` (about a rendered object) made in the object's source file instead:
+/// the source file and its fixed text, or why it cannot be made there.
+fn fix_in_source(
+    manifests: &Manifests,
+    texts: &[String],
+    finding: &Finding,
+) -> Result<(usize, String, Vec<Pointer>), String> {
+    let (Some(fix), Some(id)) = (&finding.fix, &finding.object) else {
+        return Err("the finding has no fix to apply".into());
+    };
+    let object = manifests
+        .object(id)
+        .map(|i| &manifests.objects[i])
+        .ok_or("its object is gone")?;
+    let mut target: Option<(usize, usize)> = None;
+    let mut pointers = Vec::new();
+    for edit in &fix.edits {
+        let (pointer, kind) = match edit {
+            Edit::Replace(p, _) | Edit::Remove(p) => (p, EditKind::Change),
+            Edit::Add(p, _) => (p, EditKind::Add),
+            Edit::DropShadowed(_) => return Err("rendered output has no shadowed keys".into()),
+        };
+        let traced = manifests.trace_edit(object, pointer, kind)?;
+        if target.is_some_and(|t| t != (traced.file, traced.document)) {
+            return Err("its edits land in different source documents".into());
+        }
+        target = Some((traced.file, traced.document));
+        pointers.push(traced.pointer);
+    }
+    let (file, document) = target.ok_or("the fix has no edits")?;
+    let name = &manifests.files[file].source.name;
+    if is_json(name) {
+        return Err(format!("{name} is JSON: the fix is shown, not applied"));
+    }
+    let touched = pointers
+        .iter()
+        .map(|p| Pointer::root().index(document).join(&edited(p)))
         .collect();
-    patch::apply(text, object.document, &ops)
+    let mut next = pointers.into_iter();
+    let ops = text_ops(&fix.edits, |_| {
+        next.next()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default()
+    });
+    patch::apply(&texts[file], document, &ops)
+        .map(|text| (file, text, touched))
+        .map_err(|e| e.to_string())
 }
 
 /// Fixes `manifests` (which must have loaded without errors to be changed).
@@ -75,6 +162,7 @@ pub fn fix(
     config: &Config,
     options: &LoadOptions,
     unsafe_fixes: bool,
+    target: FixTarget,
 ) -> Outcome {
     let originals: Vec<(String, String)> = manifests
         .files
@@ -103,7 +191,7 @@ pub fn fix(
         // same variable to one `env` list, say).
         let mut touched: Vec<(usize, Pointer)> = Vec::new();
         for finding in todo {
-            let Some(file) = finding.region.map(|r| r.file) else {
+            let Some(file) = finding.object.as_ref().map(|o| o.file) else {
                 continue;
             };
             let targets = targets(finding);
@@ -124,14 +212,40 @@ pub fn fix(
                 line: finding.region.map(|r| r.line),
                 skipped: None,
             };
-            if is_json(&finding.file) {
+            if is_json(&current.files[file].source.name) {
                 record.skipped = Some("JSON input: the fix is shown, not applied".into());
                 skipped.push(record);
                 continue;
             }
+            let rendered = finding.rendered.is_some();
+            let in_source = if rendered && target == FixTarget::Sources {
+                match fix_in_source(&current, &texts, finding) {
+                    // Two renders of one base (or two rules) fixing the same source field: the
+                    // later waits for the next pass, which traces it again.
+                    Ok((source, _, ref at))
+                        if at.iter().any(|t| {
+                            touched.iter().any(|(f, u)| *f == source && overlap(t, u))
+                        }) =>
+                    {
+                        continue;
+                    }
+                    Ok(fixed) => Some(fixed),
+                    Err(why) => {
+                        record.skipped = Some(format!("not fixed in the source: {why}"));
+                        skipped.push(record);
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
             match apply_fix(&texts[file], finding) {
                 Ok(text) if text != texts[file] => {
                     texts[file] = text;
+                    if let Some((source, text, at)) = in_source {
+                        texts[source] = text;
+                        touched.extend(at.into_iter().map(|t| (source, t)));
+                    }
                     changed = true;
                     applied.push(record);
                     touched.extend(targets.into_iter().map(|t| (file, t)));
@@ -146,11 +260,18 @@ pub fn fix(
         if !changed {
             break;
         }
-        current = reload(&originals, &texts, options, manifests.reported_files);
+        current = current.with_texts(&texts, options);
     }
     applied.extend(skipped);
     let remaining = linter.lint(&current, config);
+    let kinds = current
+        .files
+        .iter()
+        .map(|f| TextKind::of(&f.provenance))
+        .take(manifests.reported_files.unwrap_or(usize::MAX))
+        .collect();
     Outcome {
+        kinds,
         // `--related` files are read for lookups, never fixed or printed.
         texts: originals
             .into_iter()
@@ -175,17 +296,22 @@ fn targets(finding: &Finding) -> Vec<Pointer> {
         .map(|edit| {
             let (Edit::Replace(p, _) | Edit::Add(p, _) | Edit::Remove(p) | Edit::DropShadowed(p)) =
                 edit;
-            let p = match p.last() {
-                Some(last) if last == "-" || last.bytes().all(|b| b.is_ascii_digit()) => {
-                    p.parent().unwrap_or_else(Pointer::root)
-                }
-                _ => p.clone(),
-            };
             Pointer::root()
                 .index(object.document)
-                .join(&object.document_pointer(&p))
+                .join(&object.document_pointer(&edited(p)))
         })
         .collect()
+}
+
+/// What an edit at `p` changes: the key itself for a mapping entry, the whole list for a list
+/// item (indexes shift).
+fn edited(p: &Pointer) -> Pointer {
+    match p.last() {
+        Some(last) if last == "-" || last.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parent().unwrap_or_else(Pointer::root)
+        }
+        _ => p.clone(),
+    }
 }
 
 /// Whether one target contains the other.
@@ -199,28 +325,21 @@ fn is_json(name: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-fn reload(
-    originals: &[(String, String)],
-    texts: &[String],
-    options: &LoadOptions,
-    reported_files: Option<usize>,
-) -> Manifests {
-    let mut manifests = Manifests::default();
-    for ((name, _), text) in originals.iter().zip(texts) {
-        manifests.add_text(name, text.clone(), options);
-    }
-    manifests.reported_files = reported_files;
-    manifests
-}
-
 /// The fixed manifests, helm-template style when there are several files.
 #[must_use]
 pub fn render_fixed(outcome: &Outcome) -> String {
-    if outcome.texts.len() == 1 {
-        return outcome.texts[0].2.clone();
+    let printed: Vec<&(String, String, String)> = outcome
+        .texts
+        .iter()
+        .zip(&outcome.kinds)
+        .filter(|(_, k)| **k != TextKind::Source)
+        .map(|(t, _)| t)
+        .collect();
+    if let [only] = printed.as_slice() {
+        return only.2.clone();
     }
     let mut out = String::new();
-    for (name, _, fixed) in &outcome.texts {
+    for (name, _, fixed) in printed {
         out.push_str("---\n# Source: ");
         out.push_str(name);
         out.push('\n');
@@ -232,11 +351,21 @@ pub fn render_fixed(outcome: &Outcome) -> String {
     out
 }
 
+/// The texts of files on disk (not rendered output).
+fn on_disk(outcome: &Outcome) -> impl Iterator<Item = &(String, String, String)> {
+    outcome
+        .texts
+        .iter()
+        .zip(&outcome.kinds)
+        .filter(|(_, k)| **k != TextKind::Rendered)
+        .map(|(t, _)| t)
+}
+
 /// A unified diff of every changed file.
 #[must_use]
 pub fn render_diff(outcome: &Outcome) -> String {
     let mut out = String::new();
-    for (name, original, fixed) in &outcome.texts {
+    for (name, original, fixed) in on_disk(outcome) {
         if original == fixed {
             continue;
         }
@@ -276,7 +405,7 @@ pub fn render_applied(outcome: &Outcome) -> String {
 /// never writes a file without changes.
 pub fn write_files(outcome: &Outcome, stdin_name: &str) -> Result<usize, String> {
     let mut written = 0;
-    for (name, original, fixed) in &outcome.texts {
+    for (name, original, fixed) in on_disk(outcome) {
         if original == fixed {
             continue;
         }

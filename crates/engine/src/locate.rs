@@ -4,7 +4,7 @@
 use kubectl_vllm_core::{Pointer, RuleMeta};
 use kubectl_vllm_manifest::{Manifests, Object, SourceFile, Span};
 
-use crate::report::{Finding, Region};
+use crate::report::{Finding, Region, RenderedAt};
 
 /// Locates findings in one input set.
 #[derive(Clone, Copy)]
@@ -42,8 +42,50 @@ impl<'a> Locator<'a> {
                 !located.exact,
             ));
         }
+        if self.manifests.rendering(object).is_some() {
+            self.carry(&mut finding, object, &pointer);
+        }
         finding.pointer = Some(pointer);
         finding
+    }
+
+    /// Carries a finding about a rendered object to the source file it came from, when it can
+    /// be traced there, and says how the object was rendered.
+    fn carry(self, finding: &mut Finding, object: &Object, pointer: &Pointer) {
+        let Some(rendered) = self.manifests.rendering(object) else {
+            return;
+        };
+        let origin = self.manifests.origin(object).map(|(_, o)| o);
+        let trace = self.manifests.trace(object, pointer);
+        let mut at = RenderedAt {
+            by: rendered.by,
+            from: rendered.from.clone(),
+            document: object.document,
+            source: origin.map(|o| o.path.clone()),
+            source_document: None,
+            note: match origin {
+                Some(o) if o.file.is_none() => Some(format!(
+                    "its source `{}` is not a local file; shown where it was rendered",
+                    o.path
+                )),
+                None => Some("the renderer did not say which file the object came from".into()),
+                Some(_) => None,
+            },
+        };
+        if let Some(trace) = trace {
+            let source = &self.manifests.files[trace.file].source;
+            finding.file.clone_from(&source.name);
+            finding.region = trace
+                .span
+                .map(|span| region(source, trace.file, span, !trace.exact));
+            at.note = trace.note;
+            if let Some(kubectl_vllm_manifest::render::OriginKind::Resource { document }) =
+                origin.map(|o| &o.kind)
+            {
+                at.source_document = *document;
+            }
+        }
+        finding.rendered = Some(at);
     }
 
     /// Moves `finding`'s region onto characters `start..end` of the scalar at `pointer` in
@@ -64,11 +106,22 @@ impl<'a> Locator<'a> {
         else {
             return;
         };
-        let Some(located) = self.manifests.locate(object, pointer) else {
-            return;
-        };
-        let Some(node) = located.node_span.filter(|_| located.exact) else {
-            return;
+        let (file, node) = if self.manifests.rendering(object).is_some() {
+            match self.manifests.trace(object, pointer) {
+                Some(trace) if trace.exact => match trace.node {
+                    Some(node) => (trace.file, node),
+                    None => return,
+                },
+                _ => return,
+            }
+        } else {
+            let Some(located) = self.manifests.locate(object, pointer) else {
+                return;
+            };
+            match located.node_span.filter(|_| located.exact) {
+                Some(node) => (object.file, node),
+                None => return,
+            }
         };
         let wanted: String = value
             .chars()
@@ -78,16 +131,23 @@ impl<'a> Locator<'a> {
         if wanted.is_empty() {
             return;
         }
-        let source = &self.manifests.files[object.file].source;
+        let source = &self.manifests.files[file].source;
         let raw = &source.text[node.range()];
         if let Some(at) = raw.find(&wanted) {
             let span = Span::new(node.start + at, node.start + at + wanted.len());
-            finding.region = Some(region(source, object.file, span, false));
+            finding.region = Some(region(source, file, span, false));
         }
     }
 
     /// Where `pointer` of `object` is, as `deploy.yaml:31` (or just the file name).
     pub fn describe(self, object: &Object, pointer: &Pointer) -> String {
+        if let Some(trace) = self.manifests.trace(object, pointer) {
+            let file = &self.manifests.files[trace.file].source;
+            return match trace.span {
+                Some(span) => format!("at {}:{}", file.name, file.position(span.start).line),
+                None => format!("in {}", file.name),
+            };
+        }
         let file = &self.manifests.files[object.file].source;
         match self.manifests.locate(object, pointer) {
             Some(located) => {

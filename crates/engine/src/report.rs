@@ -77,6 +77,27 @@ pub struct Finding {
     pub policy: Option<String>,
     /// The fix, if any.
     pub fix: Option<Fix>,
+    /// For an object a renderer made: how, and where the finding was carried to.
+    pub rendered: Option<RenderedAt>,
+}
+
+/// How a finding's object was rendered (product.md, JSON: `rendered`). The finding's `file` and
+/// `region` are in the source file a person edits when it could be traced there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedAt {
+    /// The renderer.
+    pub by: kubectl_vllm_manifest::Renderer,
+    /// The kustomization directory or chart as named.
+    pub from: String,
+    /// The document in the rendered output.
+    pub document: usize,
+    /// The file the object came from (a kustomize resource or a chart template), as named.
+    pub source: Option<String>,
+    /// The document of the object in that file, when the finding was carried there.
+    pub source_document: Option<usize>,
+    /// Why the finding is not on the field itself (an overlay changed it, a template expression
+    /// renders it, the source is not a local file).
+    pub note: Option<String>,
 }
 
 impl Finding {
@@ -106,6 +127,7 @@ impl Finding {
             resource: None,
             policy: None,
             fix: None,
+            rendered: None,
         }
     }
 

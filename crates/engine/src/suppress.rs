@@ -92,7 +92,12 @@ pub(crate) fn report(
     for mut finding in findings {
         let fatal = registry.unsuppressible(finding.rule.as_str());
         // `--related` files are there for lookups only; what fails to load still counts.
-        if finding.region.is_some_and(|r| r.file >= reported) && !fatal {
+        let file = finding
+            .object
+            .as_ref()
+            .map(|o| o.file)
+            .or(finding.region.map(|r| r.file));
+        if file.is_some_and(|f| f >= reported) && !fatal {
             continue;
         }
         if !fatal && !config.selection.allows(finding.rule.as_str()) {
@@ -120,7 +125,11 @@ pub(crate) fn report(
         }
         report.findings.push(finding);
     }
-    report.summary.files = reported;
+    // Files read: a renderer's output is not a file (its sources are).
+    report.summary.files = manifests.files[..reported.min(manifests.files.len())]
+        .iter()
+        .filter(|f| !matches!(f.provenance, kubectl_vllm_manifest::Provenance::Rendered(_)))
+        .count();
     report.summary.documents = manifests
         .objects
         .iter()
@@ -144,7 +153,9 @@ fn silenced_by(
         return None;
     };
     let at = finding.document_pointer().unwrap_or_default();
-    let object = manifests.object_at(region.file, document, &at)?;
+    // A finding carried to a rendered object's source file is still about the rendered object.
+    let file = finding.object.as_ref().map_or(region.file, |o| o.file);
+    let object = manifests.object_at(file, document, &at)?;
     suppressions[object].why(finding.rule.as_str())
 }
 

@@ -422,7 +422,14 @@ pub fn check_golden(linter: &mut Linter, set: &Set, bless: bool) -> GoldenCheck 
     if !manifests.errors.is_empty() {
         return out;
     }
-    let outcome = fix::fix(linter, &manifests, &set.config, &options, true);
+    let outcome = fix::fix(
+        linter,
+        &manifests,
+        &set.config,
+        &options,
+        true,
+        fix::FixTarget::Rendered,
+    );
     let (_, original, fixed) = &outcome.texts[0];
     for applied in &outcome.applied {
         match &applied.skipped {
@@ -476,7 +483,14 @@ pub fn check_golden(linter: &mut Linter, set: &Set, bless: bool) -> GoldenCheck 
             set.name, left.rule
         ));
     }
-    let again = fix::fix(linter, &outcome.manifests, &set.config, &options, true);
+    let again = fix::fix(
+        linter,
+        &outcome.manifests,
+        &set.config,
+        &options,
+        true,
+        fix::FixTarget::Rendered,
+    );
     if again.texts[0].2 != *fixed {
         out.failures.push(format!(
             "{}: fixing the fixed text changes it again",

@@ -5,11 +5,15 @@
 //! - [`locate`]: JSON Pointer → span, falling back to the nearest existing ancestor.
 //! - [`documents`]: a loaded file's documents, their trees parsed again when asked for.
 //! - [`load`]: files, directories, stdin, multi-document streams and `kind: List`.
+//! - [`provenance`]: where a file came from (read, rendered, a renderer's source).
+//! - [`render`]: kustomizations and Helm charts rendered, objects traced to their source files.
 
 pub mod documents;
 pub mod load;
 pub mod locate;
 pub mod patch;
+pub mod provenance;
+pub mod render;
 pub mod source;
 pub mod yaml;
 
@@ -17,4 +21,5 @@ pub use load::{
     Input, InputError, LoadOptions, ManifestFile, Manifests, Object, ObjectId, ObjectRef,
 };
 pub use locate::{Located, parse_pointer};
+pub use provenance::{Provenance, Renderer};
 pub use source::{Position, SourceFile, Span};

@@ -10,6 +10,7 @@ use kubectl_vllm_core::Pointer;
 
 use crate::documents::LoadedDocument;
 use crate::locate::{Located, locate};
+use crate::provenance::{ChartOptions, Provenance, is_kustomization_file, kustomization_file};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, DuplicateKey, Node, Value};
 
@@ -20,6 +21,10 @@ pub enum Input {
     Path(PathBuf),
     /// `-`: standard input.
     Stdin,
+    /// `-k DIR`: a kustomization, rendered with `kubectl kustomize`.
+    Kustomize(PathBuf),
+    /// `--helm-chart DIR`: a chart, rendered with `helm template`.
+    HelmChart(PathBuf, ChartOptions),
 }
 
 impl From<&str> for Input {
@@ -149,6 +154,8 @@ pub struct ManifestFile {
     pub documents: Vec<LoadedDocument>,
     /// Keys written twice.
     pub duplicates: Vec<DuplicateKey>,
+    /// Read as given, rendered, or read as a renderer's source.
+    pub provenance: Provenance,
 }
 
 impl ManifestFile {
@@ -211,7 +218,7 @@ fn empty_directory(dir: &Path, options: &LoadOptions) -> String {
     if dir.join("Chart.yaml").is_file() {
         let name = dir.display();
         return format!(
-            "it is a Helm chart, whose templates are not YAML; lint the rendered chart: `helm template {name} | kubectl vllm lint -`"
+            "it is a Helm chart, whose templates are not YAML; lint it with `kubectl vllm lint --helm-chart {name}` (or `helm template {name} | kubectl vllm lint -`)"
         );
     }
     let manifests: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
@@ -252,7 +259,7 @@ fn helm_chart(dir: &Path) -> Option<String> {
     let name = dir.display();
     dir.join("Chart.yaml").is_file().then(|| {
         format!(
-            "skipped Helm chart `{name}`: its templates are not YAML; lint the rendered chart with `helm template {name} | kubectl vllm lint -f -`"
+            "skipped Helm chart `{name}`: its templates are not YAML; lint it with `kubectl vllm lint --helm-chart {name}` (or `helm template {name} | kubectl vllm lint -`)"
         )
     })
 }
@@ -358,11 +365,13 @@ impl Manifests {
     /// directory's, on [`LoadOptions::jobs`] threads, in the order given.
     pub fn extend(&mut self, inputs: &[Input], options: &LoadOptions) {
         let manifests = self;
+        let first_new = manifests.files.len();
         let mut files: Vec<PathBuf> = Vec::new();
         for input in inputs {
             if let Input::Path(path) = input
                 && !path.is_dir()
                 && !is_excluded(options.exclude.as_ref(), path)
+                && !is_kustomization_file(path)
             {
                 files.push(path.clone());
                 continue;
@@ -376,10 +385,27 @@ impl Manifests {
                         Err(e) => manifests.unreadable(&options.stdin_name, &e.to_string()),
                     }
                 }
+                // A kustomization file named on its own (pre-commit passes changed files): its
+                // directory is rendered.
+                Input::Path(path) if !path.is_dir() && is_kustomization_file(path) => {
+                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+                    manifests.add_kustomization(dir.unwrap_or(Path::new(".")), options);
+                }
                 Input::Path(path) => manifests.add_path(path, options),
+                Input::Kustomize(dir) => manifests.add_kustomization(dir, options),
+                Input::HelmChart(chart, chart_options) => {
+                    manifests.add_helm_chart(chart, chart_options, options);
+                }
             }
         }
         manifests.add_files(&files, options);
+        // Streams that `helm template` wrote (piped in, or saved to a file) name their templates.
+        for file in first_new..manifests.files.len() {
+            if matches!(manifests.files[file].provenance, Provenance::Read) {
+                let name = manifests.files[file].source.name.clone();
+                manifests.trace_helm(file, None, name);
+            }
+        }
     }
 
     /// Stdin's text; stdin without a single document is an input error (what a failed
@@ -411,7 +437,9 @@ impl Manifests {
             ));
             return;
         }
-        if path.is_dir() {
+        if path.is_dir() && kustomization_file(path).is_some() {
+            self.add_kustomization(path, options);
+        } else if path.is_dir() {
             let (files, errors) = (self.files.len(), self.errors.len());
             self.add_dir(path, options);
             if self.files.len() == files && self.errors.len() == errors {
@@ -440,8 +468,10 @@ impl Manifests {
             return; // an error naming the chart (the directory yields nothing)
         }
         let charts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kustomizations = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let exclude = options.exclude.clone();
         let found = std::sync::Arc::clone(&charts);
+        let found_kustomizations = std::sync::Arc::clone(&kustomizations);
         let recursive = options.recursive;
         let walk = ignore::WalkBuilder::new(root)
             .max_depth((!options.recursive).then_some(1))
@@ -462,6 +492,17 @@ impl Manifests {
                     && let Some(note) = helm_chart(path)
                 {
                     found.lock().expect("not poisoned").push(note);
+                    return false;
+                }
+                // A kustomization is one unit, rendered; its files are not manifests.
+                if recursive
+                    && entry.file_type().is_some_and(|t| t.is_dir())
+                    && kustomization_file(path).is_some()
+                {
+                    found_kustomizations
+                        .lock()
+                        .expect("not poisoned")
+                        .push(path.to_path_buf());
                     return false;
                 }
                 true
@@ -497,6 +538,10 @@ impl Manifests {
         self.add_files(&files, options);
         let charts = std::mem::take(&mut *charts.lock().expect("not poisoned"));
         self.skipped.extend(charts);
+        let kustomizations = std::mem::take(&mut *kustomizations.lock().expect("not poisoned"));
+        for dir in kustomizations {
+            self.add_kustomization(&dir, options);
+        }
     }
 
     /// Reads and parses `paths` on [`LoadOptions::jobs`] threads, each file on its own, and
@@ -625,6 +670,7 @@ impl Manifests {
             source,
             documents,
             duplicates: stream.duplicates,
+            provenance: Provenance::Read,
         });
     }
 
@@ -721,6 +767,31 @@ impl Manifests {
         });
     }
 
+    /// The same set read again from new texts (one per file, in order; fixes change texts, not
+    /// how many documents they hold): each file keeps its provenance, so rendered objects keep
+    /// their sources.
+    #[must_use]
+    pub fn with_texts(&self, texts: &[String], options: &LoadOptions) -> Self {
+        let mut manifests = Self::default();
+        for (file, text) in self.files.iter().zip(texts) {
+            match &file.provenance {
+                Provenance::Source { yaml } => {
+                    manifests
+                        .files
+                        .push(source_file(&file.source.name, text.clone(), *yaml));
+                }
+                provenance => {
+                    let index = manifests.files.len();
+                    manifests.add_text(&file.source.name, text.clone(), options);
+                    manifests.files[index].provenance = provenance.clone();
+                }
+            }
+        }
+        manifests.skipped.clone_from(&self.skipped);
+        manifests.reported_files = self.reported_files;
+        manifests
+    }
+
     /// Where `pointer` (relative to the object) is in the object's file.
     #[must_use]
     pub fn locate(&self, object: &Object, pointer: &Pointer) -> Option<Located> {
@@ -738,6 +809,27 @@ impl Manifests {
     #[must_use]
     pub fn document_span(&self, file: usize, document: usize) -> Option<Span> {
         self.files[file].document(document).map(|d| d.anchor)
+    }
+}
+
+/// A source file's entry: its documents located (trees parsed again on demand), no objects.
+pub(crate) fn source_file(name: &str, text: String, yaml: bool) -> ManifestFile {
+    let source = SourceFile::new(name, text);
+    let documents = if yaml {
+        yaml::parse(&source.text)
+            .documents
+            .iter()
+            .filter(|d| d.root.value != Value::Null)
+            .map(LoadedDocument::new)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ManifestFile {
+        source,
+        documents,
+        duplicates: Vec::new(),
+        provenance: Provenance::Source { yaml },
     }
 }
 
@@ -759,6 +851,22 @@ pub fn redact_secret(json: &mut Json) {
 #[must_use]
 pub fn secret_value_spans(manifests: &Manifests, file: usize) -> Vec<Span> {
     let mut spans = Vec::new();
+    // A renderer's source file holds no objects; its Secrets are found in its documents.
+    if let Provenance::Source { yaml: true } = manifests.files[file].provenance {
+        let f = &manifests.files[file];
+        for document in &f.documents {
+            let tree = document.tree(&f.source.text);
+            if tree.get("kind").map(|e| &e.value.value) != Some(&Value::String("Secret".into())) {
+                continue;
+            }
+            for field in ["data", "stringData"] {
+                if let Some(Value::Map(entries)) = tree.get(field).map(|e| &e.value.value) {
+                    spans.extend(entries.iter().map(|e| e.value.span));
+                }
+            }
+        }
+        return spans;
+    }
     for object in manifests.objects.iter().filter(|o| o.file == file) {
         if object.reference.kind != "Secret" {
             continue;

@@ -40,6 +40,7 @@ pub(crate) fn prepare(
         loaded,
         manifests,
         options,
+        ..
     } = read_inputs(&args.input, Selection::default(), &namespace, stderr)
         .ok_or(ExitStatus::Error)?;
     if let Some(session) = session
@@ -64,6 +65,7 @@ pub(crate) fn prepare(
         &config,
         &options,
         args.unsafe_fixes,
+        fix::FixTarget::Rendered,
     );
     let _ = stderr.write_all(fix::render_applied(&outcome).as_bytes());
     Ok(Prepared {

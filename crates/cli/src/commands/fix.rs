@@ -23,17 +23,26 @@ pub(crate) fn run(
         loaded,
         manifests,
         options,
+        given,
     }) = read_inputs(&args.lint.input, args.lint.selection(), &namespace, stderr)
     else {
         return ExitStatus::Error;
     };
     crate::pipeline::phase("fixing…");
-    let outcome = fix::fix(
+    // Rendered input (kustomize, Helm) is fixed in its source files when they are written or
+    // diffed, and only where the field is theirs; printed, the rendered output gets every fix.
+    let target = if args.write || args.diff {
+        fix::FixTarget::Sources
+    } else {
+        fix::FixTarget::Rendered
+    };
+    let mut outcome = fix::fix(
         &mut linter,
         &manifests,
         &loaded.config,
         &options,
         args.unsafe_fixes,
+        target,
     );
     let changed = outcome
         .texts
@@ -44,6 +53,17 @@ pub(crate) fn run(
         match fix::write_files(&outcome, &args.lint.input.stdin_filename) {
             Ok(n) => {
                 let _ = writeln!(stderr, "{n} file(s) rewritten");
+                // What remains is what the sources render to now, not the fixed copy in memory.
+                if n > 0
+                    && outcome.manifests.files.iter().any(|f| {
+                        matches!(f.provenance, kubectl_vllm_manifest::Provenance::Rendered(_))
+                    })
+                {
+                    crate::pipeline::phase("rendering again…");
+                    let again = kubectl_vllm_manifest::Manifests::load(&given, &options);
+                    outcome.remaining = linter.lint(&again, &loaded.config);
+                    outcome.manifests = again;
+                }
             }
             Err(e) => {
                 let _ = writeln!(stderr, "error: {e}");

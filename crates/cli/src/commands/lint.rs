@@ -32,12 +32,28 @@ pub(crate) fn run(
         None
     };
     let namespace = namespace(&args.input, session.as_ref());
+    let mut input = args.input.clone();
+    if args.pass_through {
+        if input.paths.is_empty() && input.filenames.is_empty() {
+            input.paths.push("-".into());
+        }
+        let only_stdin = input.paths.iter().chain(&input.filenames).all(|p| p == "-")
+            && input.kustomize.is_empty()
+            && input.helm_chart.is_empty();
+        if !only_stdin {
+            let _ = writeln!(
+                stderr,
+                "error: --pass-through reads stdin only: `helm template ... | kubectl vllm lint --pass-through -`"
+            );
+            return ExitStatus::Error;
+        }
+    }
     let Some(Inputs {
         mut linter,
         loaded,
         manifests,
         ..
-    }) = read_inputs(&args.input, args.selection(), &namespace, stderr)
+    }) = read_inputs(&input, args.selection(), &namespace, stderr)
     else {
         return ExitStatus::Error;
     };
@@ -89,8 +105,14 @@ pub(crate) fn run(
         config: &loaded.config,
         color,
     };
-    let rendered = rendering.render(&report, args.output, Sink::Stdout);
-    let _ = stdout.write_all(rendered.as_bytes());
+    if args.pass_through {
+        // A filter: the report goes to stderr; the manifests go on (below) only when they pass.
+        let rendered = rendering.render(&report, args.output, Sink::Stderr);
+        let _ = stderr.write_all(rendered.as_bytes());
+    } else {
+        let rendered = rendering.render(&report, args.output, Sink::Stdout);
+        let _ = stdout.write_all(rendered.as_bytes());
+    }
     for (format, path) in &args.reports {
         let text = rendering.render(&report, *format, Sink::File);
         if let Err(e) = std::fs::write(path, text) {
@@ -121,5 +143,15 @@ pub(crate) fn run(
             return ExitStatus::Error;
         }
     }
-    args.status(&report)
+    let status = args.status(&report);
+    if args.pass_through && status == ExitStatus::Success {
+        for file in manifests
+            .files
+            .iter()
+            .filter(|f| f.source.name == input.stdin_filename)
+        {
+            let _ = stdout.write_all(file.source.text.as_bytes());
+        }
+    }
+    status
 }

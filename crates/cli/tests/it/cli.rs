@@ -968,6 +968,7 @@ fn fix_write_refuses_files_changed_since_they_were_read() {
             FIX_ME.to_string(),
             format!("{FIX_ME}# fixed\r\n"),
         )],
+        kinds: vec![kubectl_vllm_engine::fix::TextKind::Read],
         applied: Vec::new(),
         remaining: kubectl_vllm_engine::Report::default(),
         manifests: kubectl_vllm_manifest::Manifests::default(),
@@ -1318,7 +1319,8 @@ fn helm_charts_are_skipped_with_one_info_line() {
         .map(String::from)
         .collect();
     assert_eq!(notes.len(), 1, "{}", stderr(&out));
-    assert!(notes[0].contains("helm template ./chart | kubectl vllm lint -f -"));
+    assert!(notes[0].contains("kubectl vllm lint --helm-chart ./chart"));
+    assert!(notes[0].contains("helm template ./chart | kubectl vllm lint -"));
 }
 
 #[test]

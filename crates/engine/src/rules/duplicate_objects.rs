@@ -15,7 +15,8 @@ declare_rule! {
     /// Finds an object (API group, kind, namespace and name) defined more than once in the
     /// input set, and reports each later copy, naming the first. Differing copies in one file or
     /// one render (stdin) are an error; differing copies in different files a warning; identical
-    /// copies an info.
+    /// copies an info. Copies in different renders (a kustomize base and its overlay, two
+    /// charts) are not compared: each render is applied on its own.
     ///
     /// Different files are only a warning, also in one directory (product.md says error there):
     /// sample repositories keep alternatives side by side under one name (GKE's
@@ -117,6 +118,14 @@ pub(crate) fn duplicate_objects(manifests: &Manifests, findings: &mut Vec<Findin
     {
         let (original, object) = (&manifests.objects[first], &manifests.objects[later]);
         let same_file = original.file == object.file;
+        // Each kustomization or chart is rendered and applied on its own (a base and its
+        // overlays, one chart per environment): copies in different renders are not applied
+        // together.
+        let rendered =
+            manifests.rendering(original).is_some() || manifests.rendering(object).is_some();
+        if rendered && !same_file {
+            continue;
+        }
         let same_directory = directory(manifests, original) == directory(manifests, object);
         let at = Pointer::from_path("/metadata/name");
         let where_first = locator.describe(original, &at);

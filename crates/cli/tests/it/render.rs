@@ -1,0 +1,541 @@
+//! Rendered input: kustomizations built with the real `kubectl kustomize`, Helm output as Helm
+//! writes it (a double of `helm template` when Helm is not installed, the real one when it is),
+//! and the post-renderer protocol.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use super::cli::{command, run_stdin};
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    command().current_dir(dir).args(args).output().unwrap()
+}
+
+fn findings(o: &Output) -> Vec<Value> {
+    let report: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(o), stderr(o)));
+    report["findings"].as_array().unwrap().clone()
+}
+
+fn finding<'a>(findings: &'a [Value], rule: &str) -> &'a Value {
+    findings
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {findings:#?}"))
+}
+
+fn has_kubectl() -> bool {
+    Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A copy of `fixtures/render/NAME` to edit.
+fn copy_fixture(name: &str) -> PathBuf {
+    let from = super::repo().join("fixtures/render").join(name);
+    let to =
+        std::env::temp_dir().join(format!("kubectl-vllm-render-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&to);
+    copy_dir(&from, &to);
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(tree(&path));
+        } else {
+            files.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base() {
+    if !has_kubectl() {
+        eprintln!(
+            "SKIPPED kustomize_findings_land_on_the_base_and_overlay_files: kubectl is not on PATH"
+        );
+        return;
+    }
+    let dir = copy_fixture("kustomize");
+    let before = tree(&dir);
+    let o = run_in(
+        &dir,
+        &[
+            "lint",
+            "-k",
+            "overlays/prod",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let found = findings(&o);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The overlay renders a ConfigMap (generated), the Service and the Deployment; the files
+    // read are the two base manifests and the overlay's kustomization.
+    assert_eq!(report["summary"]["documents"], 3);
+    assert_eq!(report["summary"]["files"], 3);
+    for f in &found {
+        assert_eq!(f["rendered"]["by"], "kustomize", "{f:#}");
+        assert_eq!(f["rendered"]["from"], "overlays/prod", "{f:#}");
+        assert_eq!(f["file"], "base/deployment.yaml", "{f:#}");
+        assert_eq!(f["resource"]["name"], "prod-vllm", "{f:#}");
+    }
+    // Fields the base wrote, as rendered: at the field, in the base.
+    let shm = finding(&found, "shm-missing");
+    assert_eq!(
+        (shm["line"].as_u64(), shm["column"].as_u64()),
+        (Some(25), Some(9))
+    );
+    assert!(shm["rendered"].get("note").is_none(), "{shm:#}");
+    let util = finding(&found, "vllm-flag-gpu-mem-util");
+    assert_eq!(
+        (util["line"].as_u64(), util["column"].as_u64()),
+        (Some(31), Some(11))
+    );
+    assert_eq!(util["document"], 0);
+    // The image the overlay replaced: at the object in the base, naming the overlay.
+    let image = finding(&found, "image-tag-floating");
+    assert_eq!(image["line"], 2);
+    assert_eq!(image["pointer"], "/spec/template/spec/containers/0/image");
+    let note = image["rendered"]["note"].as_str().unwrap();
+    assert!(
+        note.contains("changed by overlays/prod/kustomization.yaml"),
+        "{note}"
+    );
+    // The text report says where the object was rendered from.
+    let text = run_in(&dir, &["lint", "-k", "overlays/prod", "--provider", "gke"]);
+    assert!(
+        stdout(&text).contains("╭─[base/deployment.yaml:25:9]"),
+        "{}",
+        stdout(&text)
+    );
+    assert!(stdout(&text).contains("rendered by kustomize from overlays/prod"));
+    // Rendering edits nothing and leaves nothing behind in the user's tree.
+    assert_eq!(tree(&dir), before);
+
+    // A walk renders each kustomization as a unit: no patch file is linted as a manifest, and
+    // the base and the overlay are separate renders (no duplicate-object between them).
+    let walk = run_in(
+        &dir,
+        &["lint", "-R", ".", "--provider", "gke", "-o", "json"],
+    );
+    assert_eq!(walk.status.code(), Some(1), "{}", stderr(&walk));
+    let walked = findings(&walk);
+    let mut froms: Vec<&str> = walked
+        .iter()
+        .filter_map(|f| f["rendered"]["from"].as_str())
+        .collect();
+    froms.sort_unstable();
+    froms.dedup();
+    assert_eq!(froms, ["base", "overlays/prod"], "{walked:#?}");
+    assert!(
+        walked.iter().all(|f| f["rule"] != "input-error"
+            && f["rule"] != "duplicate-object"
+            && !f["rule"].as_str().unwrap().starts_with("schema-")),
+        "{walked:#?}"
+    );
+    // Named on its own (as pre-commit passes it), a kustomization file renders its directory.
+    let named = run_in(
+        &dir,
+        &[
+            "lint",
+            "overlays/prod/kustomization.yaml",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(findings(&named).len(), found.len(), "{}", stderr(&named));
+
+    // --diff with the unsafe fixes: the pinned image is the overlay's field, so it is not
+    // written to the base; the rest are.
+    let diff = run_in(
+        &dir,
+        &[
+            "fix",
+            "-k",
+            "overlays/prod",
+            "--provider",
+            "gke",
+            "--diff",
+            "--unsafe-fixes",
+        ],
+    );
+    assert!(
+        stderr(&diff).contains("not fixed base/deployment.yaml:2: pin vllm/vllm-openai")
+            && stderr(&diff).contains("changed by overlays/prod/kustomization.yaml"),
+        "{}",
+        stderr(&diff)
+    );
+    assert!(
+        stdout(&diff).contains("+++ b/base/deployment.yaml"),
+        "{}",
+        stdout(&diff)
+    );
+    assert!(
+        !stdout(&diff).contains("overlays/prod"),
+        "{}",
+        stdout(&diff)
+    );
+    assert_eq!(tree(&dir), before, "--diff writes nothing");
+
+    // --write edits the base only, keeping its comments; rendered again, the overlay is clean.
+    let fixed = run_in(
+        &dir,
+        &["fix", "-k", "overlays/prod", "--provider", "gke", "--write"],
+    );
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert!(
+        stderr(&fixed).contains("fixed base/deployment.yaml:25: mount a 4Gi Memory emptyDir"),
+        "{}",
+        stderr(&fixed)
+    );
+    let base = std::fs::read_to_string(dir.join("base/deployment.yaml")).unwrap();
+    assert!(
+        base.contains("mountPath: /dev/shm") && base.contains("medium: Memory"),
+        "{base}"
+    );
+    assert!(
+        base.starts_with("# vLLM serving Qwen2.5 7B")
+            && base.contains("# the overlay pins its own tag")
+    );
+    let changed: Vec<PathBuf> = tree(&dir)
+        .into_iter()
+        .zip(&before)
+        .filter(|(now, was)| now != *was)
+        .map(|(now, _)| now.0.strip_prefix(&dir).unwrap().to_path_buf())
+        .collect();
+    assert_eq!(changed, [PathBuf::from("base/deployment.yaml")]);
+    let rendered = Command::new("kubectl")
+        .args(["kustomize", "overlays/prod"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(rendered.status.success(), "{}", stderr(&rendered));
+    let again = run_stdin(
+        &["lint", "-", "--provider", "gke", "-o", "json"],
+        &stdout(&rendered),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(findings(&again).iter().all(|f| f["rule"] != "shm-missing"));
+    // Converged: a second fix changes nothing.
+    let twice = run_in(
+        &dir,
+        &["fix", "-k", "overlays/prod", "--provider", "gke", "--write"],
+    );
+    assert!(
+        stderr(&twice).contains("0 file(s) rewritten"),
+        "{}",
+        stderr(&twice)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_kustomization_that_fails_to_build_is_exit_2_with_kustomizes_message() {
+    if !has_kubectl() {
+        eprintln!("SKIPPED a_kustomization_that_fails_to_build: kubectl is not on PATH");
+        return;
+    }
+    let o = super::cli::run(&["lint", "-k", "fixtures/render/broken-kustomization"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`kubectl kustomize fixtures/render/broken-kustomization` failed")
+            && err.contains("missing.yaml"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("kubectl-vllm-kustomize-"),
+        "the wrapper's path leaked: {err}"
+    );
+    let not = super::cli::run(&["lint", "-k", "fixtures/render/helm"]);
+    assert_eq!(not.status.code(), Some(2));
+    assert!(
+        stderr(&not).contains("is not a kustomization"),
+        "{}",
+        stderr(&not)
+    );
+}
+
+const HELM_DIR: &str = "fixtures/render/helm";
+
+fn rendered_chart() -> String {
+    std::fs::read_to_string(super::repo().join(HELM_DIR).join("vllm.rendered.yaml")).unwrap()
+}
+
+/// The findings on `helm template` output name the templates (subcharts by chart name) and
+/// the template's line where the key is written literally.
+fn assert_named_templates(found: &[Value], prefix: &str) {
+    let shm = finding(found, "shm-missing");
+    assert_eq!(shm["file"], format!("{prefix}templates/deployment.yaml"));
+    assert_eq!(shm["line"], 37, "{shm:#}");
+    assert_eq!(shm["rendered"]["by"], "helm");
+    assert_eq!(shm["rendered"]["from"], "vllm");
+    assert_eq!(shm["rendered"]["document"], 2);
+    let util = finding(found, "vllm-flag-gpu-mem-util");
+    assert_eq!(
+        (util["file"].as_str(), util["line"].as_u64()),
+        (
+            Some(&*format!("{prefix}templates/deployment.yaml")),
+            Some(27)
+        )
+    );
+    let pvc = finding(found, "pvc-size-waste");
+    assert_eq!(
+        pvc["file"],
+        format!("{prefix}charts/cache/templates/pvc.yaml")
+    );
+    assert_eq!(pvc["line"], 9);
+}
+
+#[test]
+fn helm_template_output_names_the_templates() {
+    let dir = super::repo().join(HELM_DIR);
+    let o = command()
+        .current_dir(&dir)
+        .args(["lint", "-", "--provider", "gke", "-o", "json"])
+        .stdin(std::fs::File::open(dir.join("vllm.rendered.yaml")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_named_templates(&findings(&o), "vllm/");
+    // From the chart's own directory the paths are relative to it.
+    let inside = command()
+        .current_dir(dir.join("vllm"))
+        .args(["lint", "-", "--provider", "gke", "-o", "json"])
+        .stdin(std::fs::File::open(dir.join("vllm.rendered.yaml")).unwrap())
+        .output()
+        .unwrap();
+    assert_named_templates(&findings(&inside), "");
+    // Where the templates are not on disk, the findings stay on the rendered stream and name
+    // the template.
+    let elsewhere = run_stdin(
+        &["lint", "-", "--provider", "gke", "-o", "json"],
+        &rendered_chart(),
+    );
+    let shm = finding(&findings(&elsewhere), "shm-missing").clone();
+    assert_eq!(shm["file"], "<stdin>");
+    assert_eq!(shm["rendered"]["source"], "vllm/templates/deployment.yaml");
+    assert!(
+        shm["rendered"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("not a local file")
+    );
+}
+
+fn helm_double(log: &Path) -> Command {
+    let mut c = command();
+    c.env(
+        "KUBECTL_VLLM_HELM",
+        super::repo().join("crates/cli/tests/doubles/helm"),
+    )
+    .env(
+        "HELM_DOUBLE_OUTPUT",
+        super::repo().join(HELM_DIR).join("vllm.rendered.yaml"),
+    )
+    .env("HELM_DOUBLE_LOG", log)
+    .current_dir(super::repo().join(HELM_DIR));
+    c
+}
+
+#[test]
+fn helm_chart_is_rendered_with_helm_template_and_its_values() {
+    let log = std::env::temp_dir().join(format!("kubectl-vllm-helm-log-{}", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let o = helm_double(&log)
+        .args([
+            "lint",
+            "--helm-chart",
+            "vllm",
+            "--values",
+            "vllm/values.yaml",
+            "--set",
+            "tensorParallelSize=2",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_named_templates(&findings(&o), "vllm/");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "values vllm/values.yaml\nset tensorParallelSize=2\nchart vllm\n"
+    );
+    // helm's own failure is exit 2 with its message; no helm at all is a clear exit 2.
+    let failed = helm_double(&log)
+        .args(["lint", "--helm-chart", "vllm", "--values", "nope.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(
+        stderr(&failed).contains("`helm template vllm` failed: Error: open nope.yaml"),
+        "{}",
+        stderr(&failed)
+    );
+    let missing = command()
+        .env("KUBECTL_VLLM_HELM", "/nonexistent/helm")
+        .args(["lint", "--helm-chart", "fixtures/render/helm/vllm"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("`helm` is not on PATH"),
+        "{}",
+        stderr(&missing)
+    );
+    // A chart met in a directory walk is skipped with a note naming --helm-chart.
+    let walk = super::cli::run(&["lint", "-R", HELM_DIR, "--provider", "gke"]);
+    assert!(
+        stderr(&walk).contains("skipped Helm chart")
+            && stderr(&walk).contains("kubectl vllm lint --helm-chart"),
+        "{}",
+        stderr(&walk)
+    );
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn real_helm_renders_the_chart_when_installed() {
+    if !Command::new("helm")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("SKIPPED real_helm_renders_the_chart_when_installed: helm is not on PATH");
+        return;
+    }
+    let o = command()
+        .current_dir(super::repo().join(HELM_DIR))
+        .args([
+            "lint",
+            "--helm-chart",
+            "vllm",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_named_templates(&findings(&o), "vllm/");
+}
+
+#[test]
+fn post_renderer_passes_clean_manifests_through_and_stops_on_errors() {
+    let dir = super::repo().join(HELM_DIR);
+    let post = |args: &[&str], input: &str| {
+        let mut child = command()
+            .current_dir(&dir)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // Errors: nothing on stdout (helm stops), the report on stderr naming the template.
+    let failing = post(&["post-render", "--provider", "gke"], &rendered_chart());
+    assert_eq!(failing.status.code(), Some(1));
+    assert!(failing.stdout.is_empty(), "{}", stdout(&failing));
+    assert!(
+        stderr(&failing).contains("error[shm-missing]")
+            && stderr(&failing).contains("vllm/templates/deployment.yaml:37"),
+        "{}",
+        stderr(&failing)
+    );
+    // Helm 3's spelling (`lint --pass-through -`) is the same filter.
+    let same = post(
+        &["lint", "--pass-through", "-", "--provider", "gke"],
+        &rendered_chart(),
+    );
+    assert_eq!(
+        (same.status.code(), same.stdout.is_empty()),
+        (Some(1), true)
+    );
+    // Passing (warnings only below --fail-on): stdout is stdin, byte for byte.
+    let passing = post(
+        &["post-render", "--provider", "gke", "--fail-on", "none"],
+        &rendered_chart(),
+    );
+    assert_eq!(passing.status.code(), Some(0), "{}", stderr(&passing));
+    assert_eq!(stdout(&passing), rendered_chart());
+    assert!(stderr(&passing).contains("warning[vllm-flag-gpu-mem-util]"));
+    // fix mode: the safe fixes applied on stdout, `# Source:` comments kept; what remains is
+    // below --fail-on, so helm goes on.
+    let fixed = post(
+        &["post-render", "fix", "--provider", "gke"],
+        &rendered_chart(),
+    );
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    let out = stdout(&fixed);
+    assert!(
+        out.contains("mountPath: /dev/shm")
+            && out.contains("# Source: vllm/templates/deployment.yaml"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("\n---\n").count() + usize::from(out.starts_with("---\n")),
+        3,
+        "{out}"
+    );
+    let relinted = post(&["post-render", "--provider", "gke"], &out);
+    assert_eq!(relinted.status.code(), Some(0), "{}", stderr(&relinted));
+    // Helm 4 sends each document with its template in an annotation instead of a comment.
+    let helm4 = rendered_chart()
+        .replace("# Source: vllm/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'vllm/templates/deployment.yaml'\n");
+    let o = post(&["post-render", "--provider", "gke"], &helm4);
+    assert!(
+        stderr(&o).contains("vllm/templates/deployment.yaml:37"),
+        "{}",
+        stderr(&o)
+    );
+    // The Helm 4 plugin manifest runs this very command line.
+    let plugin = std::fs::read_to_string(super::repo().join("plugin/helm/plugin.yaml")).unwrap();
+    assert!(
+        plugin.contains("type: postrenderer/v1")
+            && plugin.contains("- command: kubectl-vllm post-render")
+    );
+    assert!(plugin.contains(&format!("version: {}", env!("CARGO_PKG_VERSION"))));
+}
