@@ -79,11 +79,16 @@ impl<'a> Locator<'a> {
                 .span
                 .map(|span| region(source, trace.file, span, !trace.exact));
             at.note = trace.note;
-            if let Some(kubectl_vllm_manifest::render::OriginKind::Resource { document }) =
-                origin.map(|o| &o.kind)
-            {
-                at.source_document = *document;
-            }
+            // The document of the source file the finding now points into.
+            let documents = &self.manifests.files[trace.file].documents;
+            at.source_document = trace.span.and_then(|span| {
+                documents
+                    .iter()
+                    .find(|d| {
+                        d.span.start <= span.start && span.start < d.span.end.max(d.span.start + 1)
+                    })
+                    .map(|d| d.index)
+            });
         }
         finding.rendered = Some(at);
     }

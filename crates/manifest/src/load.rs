@@ -10,7 +10,9 @@ use kubectl_vllm_core::Pointer;
 
 use crate::documents::LoadedDocument;
 use crate::locate::{Located, locate};
-use crate::provenance::{ChartOptions, Provenance, is_kustomization_file, kustomization_file};
+use crate::provenance::{
+    ChartOptions, Provenance, is_kustomization_file, kustomization_file, owning_kustomization,
+};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, DuplicateKey, Node, Value};
 
@@ -367,13 +369,35 @@ impl Manifests {
         let manifests = self;
         let first_new = manifests.files.len();
         let mut files: Vec<PathBuf> = Vec::new();
+        let mut rendered: Vec<PathBuf> = Vec::new();
         for input in inputs {
             if let Input::Path(path) = input
                 && !path.is_dir()
                 && !is_excluded(options.exclude.as_ref(), path)
-                && !is_kustomization_file(path)
             {
-                files.push(path.clone());
+                // A kustomization file, or a file a kustomization uses (a patch is not an
+                // object), named on its own: the kustomization is rendered, once.
+                let owner = if is_kustomization_file(path) {
+                    Some(
+                        path.parent()
+                            .filter(|p| !p.as_os_str().is_empty())
+                            .unwrap_or(Path::new("."))
+                            .to_path_buf(),
+                    )
+                } else {
+                    owning_kustomization(path)
+                };
+                match owner {
+                    Some(dir) => {
+                        let key = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+                        if !rendered.contains(&key) {
+                            rendered.push(key);
+                            manifests.add_files(&std::mem::take(&mut files), options);
+                            manifests.add_kustomization(&dir, options);
+                        }
+                    }
+                    None => files.push(path.clone()),
+                }
                 continue;
             }
             manifests.add_files(&std::mem::take(&mut files), options);
@@ -385,12 +409,6 @@ impl Manifests {
                         Err(e) => manifests.unreadable(&options.stdin_name, &e.to_string()),
                     }
                 }
-                // A kustomization file named on its own (pre-commit passes changed files): its
-                // directory is rendered.
-                Input::Path(path) if !path.is_dir() && is_kustomization_file(path) => {
-                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-                    manifests.add_kustomization(dir.unwrap_or(Path::new(".")), options);
-                }
                 Input::Path(path) => manifests.add_path(path, options),
                 Input::Kustomize(dir) => manifests.add_kustomization(dir, options),
                 Input::HelmChart(chart, chart_options) => {
@@ -399,9 +417,13 @@ impl Manifests {
             }
         }
         manifests.add_files(&files, options);
-        // Streams that `helm template` wrote (piped in, or saved to a file) name their templates.
+        // A stream piped from `helm template` (or given to a post-renderer) names its templates.
+        // A saved rendering is a file of its own (committed rendered manifests): findings and
+        // fixes stay in it.
         for file in first_new..manifests.files.len() {
-            if matches!(manifests.files[file].provenance, Provenance::Read) {
+            if matches!(manifests.files[file].provenance, Provenance::Read)
+                && manifests.files[file].source.name == options.stdin_name
+            {
                 let name = manifests.files[file].source.name.clone();
                 manifests.trace_helm(file, None, name);
             }

@@ -111,3 +111,58 @@ pub fn is_kustomization_file(path: &Path) -> bool {
         .and_then(|n| n.to_str())
         .is_some_and(|n| KUSTOMIZATION_FILES.contains(&n))
 }
+
+/// The kustomization directory that uses `file` (a resource or a patch of it): the nearest
+/// directory at or above the file's own that holds a kustomization file, when that
+/// kustomization names the file under `resources`, `patches`, `patchesStrategicMerge`,
+/// `patchesJson6902`, `components` or `replacements`. A patch is not an object; pre-commit,
+/// which passes changed files one by one, gets the kustomization rendered instead.
+#[must_use]
+pub fn owning_kustomization(file: &Path) -> Option<PathBuf> {
+    let file = file.canonicalize().ok()?;
+    for dir in file.ancestors().skip(1).take(4) {
+        let Some(kustomization) = kustomization_file(dir) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(kustomization).ok()?;
+        let root = crate::yaml::parse(&text).documents.first()?.root.to_json();
+        let mut named: Vec<&str> = Vec::new();
+        for key in ["resources", "patchesStrategicMerge", "components", "crds"] {
+            named.extend(
+                root.get(key)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str()),
+            );
+        }
+        for key in ["patches", "patchesJson6902", "replacements"] {
+            named.extend(
+                root.get(key)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.get("path").and_then(|p| p.as_str())),
+            );
+        }
+        let uses = named
+            .iter()
+            .any(|n| dir.join(n).canonicalize().is_ok_and(|p| p == file));
+        // Named as the user would name it: relative to the working directory when inside it.
+        let here = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+        let shown = here
+            .and_then(|h| dir.strip_prefix(h).ok().map(Path::to_path_buf))
+            .map_or_else(
+                || dir.to_path_buf(),
+                |p| {
+                    if p.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        p
+                    }
+                },
+            );
+        return uses.then_some(shown);
+    }
+    None
+}

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use kubectl_vllm_core::Pointer;
+use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
 use serde_json::Value;
 
 use super::cli::{command, run_stdin};
@@ -110,7 +112,12 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
     for f in &found {
         assert_eq!(f["rendered"]["by"], "kustomize", "{f:#}");
         assert_eq!(f["rendered"]["from"], "overlays/prod", "{f:#}");
-        assert_eq!(f["file"], "base/deployment.yaml", "{f:#}");
+        let file = if f["rule"] == "image-tag-floating" {
+            "overlays/prod/kustomization.yaml"
+        } else {
+            "base/deployment.yaml"
+        };
+        assert_eq!(f["file"], file, "{f:#}");
         assert_eq!(f["resource"]["name"], "prod-vllm", "{f:#}");
     }
     // Fields the base wrote, as rendered: at the field, in the base.
@@ -126,13 +133,16 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
         (Some(31), Some(11))
     );
     assert_eq!(util["document"], 0);
-    // The image the overlay replaced: at the object in the base, naming the overlay.
+    // The image the overlay replaced: at the overlay's `images` entry, saying so.
     let image = finding(&found, "image-tag-floating");
-    assert_eq!(image["line"], 2);
+    assert_eq!(
+        (image["line"].as_u64(), image["column"].as_u64()),
+        (Some(9), Some(3))
+    );
     assert_eq!(image["pointer"], "/spec/template/spec/containers/0/image");
     let note = image["rendered"]["note"].as_str().unwrap();
     assert!(
-        note.contains("changed by overlays/prod/kustomization.yaml"),
+        note.contains("set by the `images` entry of overlays/prod/kustomization.yaml, not by base/deployment.yaml"),
         "{note}"
     );
     // The text report says where the object was rendered from.
@@ -167,7 +177,9 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
             && !f["rule"].as_str().unwrap().starts_with("schema-")),
         "{walked:#?}"
     );
-    // Named on its own (as pre-commit passes it), a kustomization file renders its directory.
+    // Named on its own (as pre-commit passes it), a kustomization file renders its directory;
+    // so does a file a kustomization uses (the patch is not an object, the base manifest is
+    // linted as its kustomization renders it), each kustomization once.
     let named = run_in(
         &dir,
         &[
@@ -180,6 +192,41 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
         ],
     );
     assert_eq!(findings(&named).len(), found.len(), "{}", stderr(&named));
+    let changed = run_in(
+        &dir,
+        &[
+            "lint",
+            "overlays/prod/replicas.yaml",
+            "overlays/prod/kustomization.yaml",
+            "base/deployment.yaml",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ],
+    );
+    let changed_findings = findings(&changed);
+    let mut froms: Vec<&str> = changed_findings
+        .iter()
+        .filter_map(|f| f["rendered"]["from"].as_str())
+        .collect();
+    froms.sort_unstable();
+    froms.dedup();
+    assert_eq!(froms, ["base", "overlays/prod"], "{changed_findings:#?}");
+    assert!(
+        changed_findings
+            .iter()
+            .all(|f| !f["rule"].as_str().unwrap().starts_with("schema-")),
+        "{changed_findings:#?}"
+    );
+    assert_eq!(
+        changed_findings
+            .iter()
+            .filter(|f| f["rule"] == "shm-missing")
+            .count(),
+        2,
+        "one per render: {changed_findings:#?}"
+    );
 
     // --diff with the unsafe fixes: the pinned image is the overlay's field, so it is not
     // written to the base; the rest are.
@@ -196,7 +243,8 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
         ],
     );
     assert!(
-        stderr(&diff).contains("not fixed base/deployment.yaml:2: pin vllm/vllm-openai")
+        stderr(&diff)
+            .contains("not fixed overlays/prod/kustomization.yaml:9: pin vllm/vllm-openai")
             && stderr(&diff).contains("changed by overlays/prod/kustomization.yaml"),
         "{}",
         stderr(&diff)
@@ -265,6 +313,116 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// With a kustomize too old for origin annotations, the findings stay on the rendered output
+/// and a note says why.
+#[test]
+fn an_old_kustomize_without_origins_is_said() {
+    let Some(real) = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join("kubectl"))
+            .find(|p| p.is_file())
+    }) else {
+        eprintln!("SKIPPED an_old_kustomize_without_origins_is_said: kubectl is not on PATH");
+        return;
+    };
+    let doubles = super::repo().join("crates/cli/tests/doubles/old-kubectl");
+    let path = format!(
+        "{}:{}",
+        doubles.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = command()
+        .current_dir(super::repo().join("fixtures/render/kustomize"))
+        .env("PATH", path)
+        .env("REAL_KUBECTL", real)
+        .args([
+            "lint",
+            "-k",
+            "overlays/prod",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("is too old to say which file each object of `overlays/prod` came from"),
+        "{}",
+        stderr(&o)
+    );
+    let shm = finding(&findings(&o), "shm-missing").clone();
+    assert_eq!(shm["file"], "<kustomize overlays/prod>");
+    assert!(
+        shm["rendered"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("did not say which file"),
+        "{shm:#}"
+    );
+}
+
+/// Objects a generator made are placed at the generator's entry; tracing a field names it.
+#[test]
+fn generated_objects_point_at_their_generator_entry() {
+    if !has_kubectl() {
+        eprintln!(
+            "SKIPPED generated_objects_point_at_their_generator_entry: kubectl is not on PATH"
+        );
+        return;
+    }
+    let dir = super::repo().join("fixtures/render/kustomize");
+    let manifests = Manifests::load(
+        &[Input::Kustomize(dir.join("overlays/prod"))],
+        &LoadOptions::default(),
+    );
+    assert!(manifests.errors.is_empty(), "{:?}", manifests.errors);
+    let config_map = manifests
+        .objects
+        .iter()
+        .find(|o| o.reference.kind == "ConfigMap")
+        .unwrap();
+    assert!(config_map.reference.name.starts_with("prod-vllm-settings-"));
+    assert!(
+        config_map.json["metadata"].get("annotations").is_none(),
+        "tracing annotations are taken out"
+    );
+    let trace = manifests
+        .trace(config_map, &Pointer::from_path("/data/MAX_MODEL_LEN"))
+        .unwrap();
+    let file = &manifests.files[trace.file].source;
+    assert!(
+        file.name.ends_with("overlays/prod/kustomization.yaml"),
+        "{}",
+        file.name
+    );
+    let at = file.position(trace.span.unwrap().start);
+    assert_eq!(&file.text[trace.span.unwrap().range()], "name");
+    assert_eq!(
+        file.text.lines().nth(at.line - 1).unwrap().trim(),
+        "- name: vllm-settings"
+    );
+    assert!(
+        trace
+            .note
+            .unwrap()
+            .contains("generated by the ConfigMapGenerator")
+    );
+    assert!(!trace.exact);
+    // A fix cannot go into a generator.
+    let edit = manifests.trace_edit(
+        config_map,
+        &Pointer::from_path("/data/MAX_MODEL_LEN"),
+        kubectl_vllm_manifest::render::EditKind::Change,
+    );
+    assert!(
+        edit.unwrap_err()
+            .contains("generated by the ConfigMapGenerator")
+    );
+}
+
 #[test]
 fn a_kustomization_that_fails_to_build_is_exit_2_with_kustomizes_message() {
     if !has_kubectl() {
@@ -307,12 +465,14 @@ fn assert_named_templates(found: &[Value], prefix: &str) {
     assert_eq!(shm["rendered"]["by"], "helm");
     assert_eq!(shm["rendered"]["from"], "vllm");
     assert_eq!(shm["rendered"]["document"], 2);
+    // The list item itself, written literally in the template.
     let util = finding(found, "vllm-flag-gpu-mem-util");
+    assert_eq!(util["column"], 11);
     assert_eq!(
         (util["file"].as_str(), util["line"].as_u64()),
         (
             Some(&*format!("{prefix}templates/deployment.yaml")),
-            Some(27)
+            Some(30)
         )
     );
     let pvc = finding(found, "pvc-size-waste");
@@ -357,6 +517,26 @@ fn helm_template_output_names_the_templates() {
             .unwrap()
             .contains("not a local file")
     );
+    // A rendering saved to a file (committed rendered manifests) is a file of its own:
+    // findings and fixes stay in it.
+    let saved = command()
+        .current_dir(&dir)
+        .args([
+            "lint",
+            "vllm.rendered.yaml",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let shm = finding(&findings(&saved), "shm-missing").clone();
+    assert_eq!(
+        (shm["file"].as_str(), shm["line"].as_u64()),
+        (Some("vllm.rendered.yaml"), Some(68))
+    );
+    assert!(shm.get("rendered").is_none(), "{shm:#}");
 }
 
 fn helm_double(log: &Path) -> Command {

@@ -216,12 +216,23 @@ fn template_sources(manifests: &Manifests, file: usize) -> Vec<(usize, String)> 
     out
 }
 
-/// One line of a template: where it starts, its text, and the column of its first key.
+/// One line of a template: where it starts, its text, its indentation, and the column of its
+/// first key.
 struct Line<'a> {
     start: usize,
     text: &'a str,
+    /// Leading spaces.
+    indent: usize,
     /// Column of the key: past the indentation and any `- ` list markers.
     column: usize,
+}
+
+impl Line<'_> {
+    /// Whether the line is a list item (`- ...`).
+    fn is_item(&self) -> bool {
+        let rest = &self.text[self.indent..];
+        rest.starts_with("- ") || rest == "-"
+    }
 }
 
 fn lines(text: &str) -> Vec<Line<'_>> {
@@ -229,7 +240,8 @@ fn lines(text: &str) -> Vec<Line<'_>> {
     let mut start = 0;
     for text_line in text.split_inclusive('\n') {
         let line = text_line.trim_end_matches(['\n', '\r']);
-        let mut column = line.len() - line.trim_start().len();
+        let indent = line.len() - line.trim_start().len();
+        let mut column = indent;
         while line[column..].starts_with("- ") {
             column += 2;
             column += line[column..].len() - line[column..].trim_start().len();
@@ -237,6 +249,7 @@ fn lines(text: &str) -> Vec<Line<'_>> {
         out.push(Line {
             start,
             text: line,
+            indent,
             column,
         });
         start += text_line.len();
@@ -252,8 +265,40 @@ fn key_of<'a>(line: &Line<'a>) -> Option<&'a str> {
     (!key.is_empty() && !key.starts_with(['#', '{'])).then_some(key)
 }
 
+/// What the last step of a template search found.
+#[derive(Clone, Copy)]
+enum Parent {
+    /// The object itself: its keys are at this column.
+    Root(usize),
+    /// A key at this column: its children are deeper.
+    Key(usize),
+    /// A list item whose dash is at this column.
+    Item(usize),
+}
+
+impl Parent {
+    /// Whether `line` is past the end of this block.
+    fn left(self, line: &Line<'_>) -> bool {
+        match self {
+            Self::Root(_) => false,
+            Self::Key(c) => line.column <= c && !(line.is_item() && line.indent == c),
+            Self::Item(d) => line.indent <= d,
+        }
+    }
+
+    /// Whether a key on `line` is a direct child.
+    fn holds_key(self, line: &Line<'_>) -> bool {
+        match self {
+            Self::Root(c) => line.column == c,
+            Self::Key(c) | Self::Item(c) => line.column > c,
+        }
+    }
+}
+
 /// Where a finding at `pointer` of an object of `kind` goes in a template: the line of the
-/// deepest key of the pointer that is written literally, under `kind: KIND`.
+/// deepest key (or list item) of the pointer that is written literally, under `kind: KIND`.
+/// A template action inside a list (a `range`) stops the search there: items are not counted
+/// through it.
 pub(crate) fn trace_template(text: &str, file: usize, kind: &str, pointer: &Pointer) -> Trace {
     let lines = lines(text);
     let kind_line = lines.iter().position(|l| {
@@ -271,46 +316,74 @@ pub(crate) fn trace_template(text: &str, file: usize, kind: &str, pointer: &Poin
             start + line.text[line.column..].find(':').unwrap_or(0),
         )
     };
+    let item_span = |line: &Line<'_>| {
+        let start = line.start + line.indent + 2;
+        Span::new(
+            start.min(line.start + line.text.len()),
+            line.start + line.text.len(),
+        )
+    };
     let mut span = kind_line.map(|i| key_span(&lines[i]));
-    let root = kind_line.map_or(0, |i| lines[i].column);
+    let mut parent = Parent::Root(kind_line.map_or(0, |i| lines[i].column));
     let mut next = kind_line.map_or(0, |i| i + 1);
-    // The column of the last key found (`None`: the object's own keys, at `root`).
-    let mut parent: Option<usize> = None;
-    let keys: Vec<String> = pointer
+    let tokens: Vec<String> = pointer
         .tokens()
-        .filter(|t| t != "-" && t.parse::<usize>().is_err())
+        .filter(|t| t != "-")
         .map(std::borrow::Cow::into_owned)
         .collect();
     let mut found = 0;
-    'keys: for key in &keys {
+    // The line of the list item just found: its own first key is on it.
+    let mut item_line = None;
+    'tokens: for token in &tokens {
+        let index = token.parse::<usize>().ok();
+        let mut items = 0;
         for (i, line) in lines.iter().enumerate().skip(next) {
             let trimmed = line.text.trim();
-            if trimmed.is_empty() || trimmed.starts_with("{{") || trimmed.starts_with('#') {
+            if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
-            if trimmed == "---" || parent.is_some_and(|c| line.column <= c) {
-                break 'keys;
+            if trimmed.starts_with("{{") {
+                if index.is_some() {
+                    break 'tokens;
+                }
+                continue;
             }
-            let level = parent.map_or(line.column == root, |c| line.column > c);
-            if level && key_of(line) == Some(key.as_str()) {
-                span = Some(key_span(line));
-                parent = Some(line.column);
-                next = i + 1;
-                found += 1;
-                continue 'keys;
+            if trimmed == "---" || (item_line != Some(i) && parent.left(line)) {
+                break 'tokens;
+            }
+            match index {
+                Some(wanted) if matches!(parent, Parent::Key(_)) && line.is_item() => {
+                    if items == wanted {
+                        span = Some(item_span(line));
+                        parent = Parent::Item(line.indent);
+                        next = i;
+                        item_line = Some(i);
+                        found += 1;
+                        continue 'tokens;
+                    }
+                    items += 1;
+                }
+                None if parent.holds_key(line) && key_of(line) == Some(token.as_str()) => {
+                    span = Some(key_span(line));
+                    parent = Parent::Key(line.column);
+                    next = i + 1;
+                    found += 1;
+                    continue 'tokens;
+                }
+                _ => {}
             }
         }
         break;
     }
-    let exact = found == keys.len() && kind_line.is_some();
+    let exact = found == tokens.len() && kind_line.is_some();
     Trace {
         file,
         span,
         node: None,
         exact,
-        note: (!exact).then(|| match keys.get(found) {
-            Some(key) if kind_line.is_some() => format!(
-                "`{key}` is not written literally in the template (a template expression renders it)"
+        note: (!exact).then(|| match tokens.get(found) {
+            Some(token) if kind_line.is_some() => format!(
+                "`{token}` is not written literally in the template (a template expression renders it)"
             ),
             _ => format!("the template does not say `kind: {kind}` literally"),
         }),

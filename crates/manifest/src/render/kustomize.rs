@@ -51,13 +51,17 @@ fn command(dir: &Path) -> (Command, &'static str) {
     }
 }
 
+fn command_for(dir: &Path) -> Command {
+    command(dir).0
+}
+
 /// A temporary directory holding the wrapper kustomization, removed when dropped.
 struct Wrapper(PathBuf);
 
 impl Wrapper {
     /// A wrapper whose only resource is `target` (canonical), written as a relative path:
     /// kustomize refuses absolute resource paths.
-    fn new(target: &Path) -> std::io::Result<Self> {
+    fn new(target: &Path, traced: bool) -> std::io::Result<Self> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().canonicalize()?.join(format!(
@@ -73,8 +77,13 @@ impl Wrapper {
             format!(
                 "# written by kubectl-vllm to trace objects to their files; removed after the build\n\
                  apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
-                 resources:\n- {}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n",
-                serde_json::Value::String(resource.display().to_string())
+                 resources:\n- {}\n{}",
+                serde_json::Value::String(resource.display().to_string()),
+                if traced {
+                    "buildMetadata: [originAnnotations, transformerAnnotations]\n"
+                } else {
+                    ""
+                }
             ),
         )?;
         Ok(wrapper)
@@ -128,7 +137,7 @@ impl Manifests {
                 return;
             }
         };
-        let wrapper = match Wrapper::new(&target) {
+        let mut wrapper = match Wrapper::new(&target, true) {
             Ok(wrapper) => wrapper,
             Err(e) => {
                 self.errors.push(error(format!(
@@ -138,7 +147,21 @@ impl Manifests {
             }
         };
         let (mut command, tool) = command(&wrapper.0);
-        let output = match command.output() {
+        let mut output = command.output();
+        // kustomize before v4 (kubectl before 1.21) knows no `buildMetadata`: build untraced,
+        // and say that findings stay on the rendered output.
+        if let Ok(failed) = &output
+            && !failed.status.success()
+            && String::from_utf8_lossy(&failed.stderr).contains("buildMetadata")
+            && let Ok(plain) = Wrapper::new(&target, false)
+        {
+            wrapper = plain;
+            output = command_for(&wrapper.0).output();
+            self.skipped.push(format!(
+                "`{tool}` is too old to say which file each object of `{shown}` came from (kustomize's buildMetadata needs kustomize v4, kubectl 1.21): its findings point into the rendered output"
+            ));
+        }
+        let output = match output {
             Ok(output) => output,
             Err(e) => {
                 let binary = tool.split(' ').next().unwrap_or(tool);
@@ -218,17 +241,21 @@ impl Manifests {
         name: &str,
     ) -> Option<Origin> {
         let resolve = |p: &str| normalize(&wrapper.join(p));
-        let transformed_by = found
+        let mut transformed_by: Vec<String> = Vec::new();
+        for path in found
             .transformations
             .iter()
             .filter_map(|t| t.get("configuredIn").and_then(Json::as_str))
-            .map(|p| display(&resolve(p)))
-            .fold(Vec::new(), |mut seen, p| {
-                if !seen.contains(&p) {
-                    seen.push(p);
+            .map(resolve)
+        {
+            // Read, so that a value a kustomization set (an `images` entry) can be shown there.
+            if let Some(file) = self.add_source(&path, true) {
+                let name = self.files[file].source.name.clone();
+                if !transformed_by.contains(&name) {
+                    transformed_by.push(name);
                 }
-                seen
-            });
+            }
+        }
         let origin = found.origin.as_ref()?;
         let field = |key: &str| origin.get(key).and_then(Json::as_str);
         if let Some(repo) = field("repo") {
@@ -383,6 +410,40 @@ fn lines(text: &str, key: Span, value: &Node) -> Span {
         end
     };
     Span::new(start, end)
+}
+
+/// The `images` entry of a kustomization that set the rendered image of a container whose
+/// source says `image` (matched by the image's name, without tag or digest): the source file,
+/// the span of its `newTag`, `digest` or `newName`, and the kustomization's name. The last
+/// kustomization to transform the object wins, as in kustomize.
+pub(crate) fn images_entry(
+    manifests: &Manifests,
+    transformed_by: &[String],
+    image: &str,
+) -> Option<(usize, Span, String)> {
+    let name = image.split('@').next().unwrap_or(image);
+    let name = match name.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => name,
+    };
+    transformed_by.iter().rev().find_map(|path| {
+        let file = manifests.files.iter().position(|f| {
+            f.source.name == *path && matches!(f.provenance, Provenance::Source { yaml: true })
+        })?;
+        let f = &manifests.files[file];
+        let root = f.tree(f.documents.first()?.index)?;
+        let Value::Seq(items) = &root.get("images")?.value.value else {
+            return None;
+        };
+        let entry = items.iter().find(|item| {
+            matches!(item.get("name").map(|e| &e.value.value), Some(Value::String(n)) if n == name)
+        })?;
+        let key = ["newTag", "digest", "newName"]
+            .iter()
+            .find_map(|k| entry.get(k))
+            .map_or(entry.anchor_span(), |e| e.key_span);
+        Some((file, key, path.clone()))
+    })
 }
 
 /// The entry of `generator` (`ConfigMapGenerator`) in kustomization file `file` that made the

@@ -150,6 +150,24 @@ impl Manifests {
                         exact: located.exact,
                         note: None,
                     },
+                    // An image an `images` entry replaced: at that entry.
+                    (_, Some(Json::String(image)))
+                        if tokens.last().is_some_and(|t| t == "image") =>
+                    {
+                        match kustomize::images_entry(self, &origin.transformed_by, image) {
+                            Some((file, span, by)) => Trace {
+                                file,
+                                span: Some(span),
+                                node: None,
+                                exact: false,
+                                note: Some(format!(
+                                    "the image is set by the `images` entry of {by}, not by {}",
+                                    origin.path
+                                )),
+                            },
+                            None => at_object,
+                        }
+                    }
                     _ => at_object,
                 })
             }
