@@ -81,6 +81,9 @@ pub struct RenderedV1 {
     pub from: String,
     /// 0-based document index in the rendered output.
     pub document: usize,
+    /// JSON Pointer within the rendered object (the finding's `pointer` is within the object
+    /// in `file`: list items are matched by name, so the two may differ).
+    pub pointer: Option<String>,
     /// The file the object came from (a kustomize resource, a chart template), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -201,15 +204,13 @@ impl From<&report::Finding> for FindingV1 {
             end_line,
             end_column,
             document: match &f.rendered {
-                Some(r)
-                    if f.region
-                        .is_some_and(|g| Some(g.file) != f.object.as_ref().map(|o| o.file)) =>
-                {
-                    r.source_document
-                }
+                Some(r) if carried(f) => r.source_document,
                 _ => f.document(),
             },
-            pointer: f.document_pointer().map(|p| p.to_string()),
+            pointer: match &f.rendered {
+                Some(r) if carried(f) => r.source_pointer.as_ref().map(ToString::to_string),
+                _ => f.document_pointer().map(|p| p.to_string()),
+            },
             resource: f.resource.as_ref().map(|r| ResourceV1 {
                 api_version: r.api_version.clone(),
                 kind: r.kind.clone(),
@@ -225,11 +226,19 @@ impl From<&report::Finding> for FindingV1 {
                 by: r.by.name().to_string(),
                 from: r.from.clone(),
                 document: r.document,
+                pointer: f.document_pointer().map(|p| p.to_string()),
                 source: r.source.clone(),
                 note: r.note.clone(),
             }),
         }
     }
+}
+
+/// Whether a rendered finding was carried into a source file (its region is not in the
+/// rendered output).
+fn carried(f: &report::Finding) -> bool {
+    f.region
+        .is_some_and(|g| Some(g.file) != f.object.as_ref().map(|o| o.file))
 }
 
 /// The JSON Schema of the version-1 report (`schema/report.schema.json`).

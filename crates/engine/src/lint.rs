@@ -250,8 +250,15 @@ impl Linter {
         facts.apply(&config.facts);
         // The input set's objects first, in input order: evaluation `i` is inventory entry `i`.
         let mut inventory = Inventory::default();
+        // Each render is its own unit: its lookups see itself and the files read as given.
         for object in &manifests.objects {
-            inventory.insert(object_ref(object), &object.json);
+            let unit = match manifests.files[object.file].provenance {
+                kubectl_vllm_manifest::Provenance::Rendered(_) => {
+                    u32::try_from(object.file + 1).expect("fewer than 2^32 files")
+                }
+                _ => 0,
+            };
+            inventory.insert_in(unit, object_ref(object), &object.json);
         }
         // Objects outside the set: the config's `existing` ones, then the live cluster's.
         let outside = config

@@ -63,6 +63,7 @@ impl<'a> Locator<'a> {
             document: object.document,
             source: origin.map(|o| o.path.clone()),
             source_document: None,
+            source_pointer: None,
             note: match origin {
                 Some(o) if o.file.is_none() => Some(format!(
                     "its source `{}` is not a local file; shown where it was rendered",
@@ -79,6 +80,7 @@ impl<'a> Locator<'a> {
                 .span
                 .map(|span| region(source, trace.file, span, !trace.exact));
             at.note = trace.note;
+            at.source_pointer = trace.pointer;
             // The document of the source file the finding now points into.
             let documents = &self.manifests.files[trace.file].documents;
             at.source_document = trace.span.and_then(|span| {

@@ -28,7 +28,7 @@ pub fn evaluate_all(
     let workers = jobs.clamp(1, count.div_ceil(CHUNK).max(1));
     if workers == 1 {
         return (0..count)
-            .map(|i| policy.evaluate(&evaluation(inventory, i, rules)))
+            .map(|i| evaluate_one(policy, inventory, i, rules))
             .collect();
     }
     let mut forks: Vec<Policy> = (1..workers).map(|_| policy.fork()).collect();
@@ -41,7 +41,7 @@ pub fn evaluate_all(
                 return done;
             }
             for i in start..(start + CHUNK).min(count) {
-                done.push((i, policy.evaluate(&evaluation(inventory, i, rules))));
+                done.push((i, evaluate_one(policy, inventory, i, rules)));
             }
         }
     };
@@ -71,14 +71,21 @@ pub fn evaluate_all(
         .collect()
 }
 
-/// The contract's evaluation record for object `index`: its JSON as the inventory serialized it.
-fn evaluation(inventory: &Inventory, index: usize, rules: &[String]) -> Evaluation {
+/// Evaluates object `index` (its JSON as the inventory serialized it), its lookups scoped to
+/// its unit.
+fn evaluate_one(
+    policy: &mut Policy,
+    inventory: &Inventory,
+    index: usize,
+    rules: &[String],
+) -> Evaluated {
     let entry = inventory
         .entry(index)
         .expect("the input set's objects come first in the inventory");
-    Evaluation {
+    let evaluation = Evaluation {
         object_ref: entry.reference.clone(),
         object: entry.json.clone(),
         rules: rules.to_vec(),
-    }
+    };
+    policy.evaluate_in(entry.unit, &evaluation)
 }

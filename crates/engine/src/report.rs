@@ -95,6 +95,9 @@ pub struct RenderedAt {
     pub source: Option<String>,
     /// The document of the object in that file, when the finding was carried there.
     pub source_document: Option<usize>,
+    /// The pointer in that document, when the finding was carried into YAML (list items matched
+    /// by name, so `containers/0` rendered may be `containers/1` there).
+    pub source_pointer: Option<Pointer>,
     /// Why the finding is not on the field itself (an overlay changed it, a template expression
     /// renders it, the source is not a local file).
     pub note: Option<String>,

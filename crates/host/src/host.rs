@@ -182,6 +182,7 @@ impl Host {
             shared,
             limits: self.limits.clone(),
             engine: self.engine.clone(),
+            unit: 0,
         };
         let info = policy.call(|instance, store| match instance {
             Bound::V0_2(world) => world.kubectl_vllm_policy_policy().call_metadata(store),
@@ -238,6 +239,8 @@ pub struct Policy {
     shared: Arc<Shared>,
     limits: Limits,
     engine: Engine,
+    /// The unit of the object being evaluated (its lookups' scope).
+    unit: u32,
 }
 
 impl Policy {
@@ -262,6 +265,7 @@ impl Policy {
             shared: Arc::clone(&self.shared),
             limits: self.limits.clone(),
             engine: self.engine.clone(),
+            unit: 0,
         }
     }
 
@@ -271,9 +275,20 @@ impl Policy {
         self.instance = None;
     }
 
-    /// Evaluates one object, running the rules `input.rules` names. Outcomes are validated
-    /// against the contract.
+    /// Evaluates one object of unit 0 (see [`Self::evaluate_in`]).
     pub fn evaluate(&mut self, input: &Evaluation) -> Result<Vec<Outcome>, PolicyError> {
+        self.evaluate_in(0, input)
+    }
+
+    /// Evaluates one object of `unit` (its lookups see units 0 and `unit`, see
+    /// [`crate::inventory::Entry::unit`]), running the rules `input.rules` names. Outcomes are
+    /// validated against the contract.
+    pub fn evaluate_in(
+        &mut self,
+        unit: u32,
+        input: &Evaluation,
+    ) -> Result<Vec<Outcome>, PolicyError> {
+        self.unit = unit;
         let result = self.call(|instance, store| match instance {
             Bound::V0_2(world) => world
                 .kubectl_vllm_policy_policy()
@@ -321,6 +336,7 @@ impl Policy {
         }
         let (store, instance) = self.instance.as_mut().expect("instantiated above");
         store.set_epoch_deadline(ticks(self.limits.timeout));
+        store.data_mut().unit = self.unit;
         store.data_mut().limiter.exceeded = false;
         match f(instance, store) {
             Ok(value) => Ok(value),

@@ -37,7 +37,7 @@ impl inventory::Host for State {
     ) -> Option<inventory::Object> {
         self.shared
             .inventory
-            .get(&kind, namespace.as_deref(), &name)
+            .get_in(self.unit, &kind, namespace.as_deref(), &name)
             .map(object)
     }
 
@@ -49,7 +49,7 @@ impl inventory::Host for State {
     ) -> Vec<inventory::Object> {
         self.shared
             .inventory
-            .list(&kind, namespace.as_deref(), &label_selector)
+            .list_in(self.unit, &kind, namespace.as_deref(), &label_selector)
             .unwrap_or_default()
             .into_iter()
             .map(object)
@@ -66,7 +66,7 @@ impl references::Host for State {
     ) -> Vec<inventory::Object> {
         self.shared
             .inventory
-            .mentioning(&kind, namespace.as_deref(), &value)
+            .mentioning_in(self.unit, &kind, namespace.as_deref(), &value)
             .into_iter()
             .map(object)
             .collect()

@@ -19,6 +19,11 @@ pub struct Entry {
     pub json: String,
     /// `metadata.labels`.
     labels: Vec<(String, String)>,
+    /// The unit the object belongs to: 0 for files read as given and objects outside the set,
+    /// else one render (a kustomization, a chart). Lookups from unit `u` see units 0 and `u`:
+    /// a kustomize base and its overlay rendered in one run are deployed apart, and one's
+    /// Service must not count as the other's.
+    pub unit: u32,
 }
 
 /// Every object of one invocation.
@@ -63,9 +68,21 @@ fn string_values<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
+impl Entry {
+    /// Whether a lookup from `unit` sees this object.
+    fn seen_from(&self, unit: u32) -> bool {
+        self.unit == 0 || self.unit == unit
+    }
+}
+
 impl Inventory {
-    /// Adds an object.
+    /// Adds an object of unit 0 (read as given, or outside the set).
     pub fn insert(&mut self, reference: ObjectRef, object: &Value) {
+        self.insert_in(0, reference, object);
+    }
+
+    /// Adds an object of `unit` (see [`Entry::unit`]).
+    pub fn insert_in(&mut self, unit: u32, reference: ObjectRef, object: &Value) {
         let labels: Vec<(String, String)> = object
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
@@ -102,6 +119,7 @@ impl Inventory {
             reference,
             json: object.to_string(),
             labels,
+            unit,
         });
     }
 
@@ -123,9 +141,22 @@ impl Inventory {
         self.entries.is_empty()
     }
 
-    /// The object with this kind, namespace and name. A miss is remembered ([`Self::misses`]).
+    /// The object with this kind, namespace and name, as unit 0 sees the set.
     #[must_use]
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Entry> {
+        self.get_in(0, kind, namespace, name)
+    }
+
+    /// The object with this kind, namespace and name that unit `unit` sees. A miss is
+    /// remembered ([`Self::misses`]).
+    #[must_use]
+    pub fn get_in(
+        &self,
+        unit: u32,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<&Entry> {
         let found = self
             .by_name
             .get(&(kind.to_string(), name.to_string()))
@@ -133,9 +164,10 @@ impl Inventory {
             .flatten()
             .map(|&i| &self.entries[i as usize])
             .find(|e| {
-                e.reference.namespace.is_none()
-                    || namespace.is_none()
-                    || e.reference.namespace.as_deref() == namespace
+                e.seen_from(unit)
+                    && (e.reference.namespace.is_none()
+                        || namespace.is_none()
+                        || e.reference.namespace.as_deref() == namespace)
             });
         if found.is_none() {
             self.misses
@@ -161,16 +193,30 @@ impl Inventory {
             .collect()
     }
 
-    /// Objects of `kind` in `namespace` matching `selector`, in insertion order.
+    /// Objects of `kind` in `namespace` matching `selector`, in insertion order, as unit 0
+    /// sees the set.
     pub fn list<'a>(
         &'a self,
         kind: &str,
         namespace: Option<&'a str>,
         selector: &str,
     ) -> Result<Vec<&'a Entry>, String> {
+        self.list_in(0, kind, namespace, selector)
+    }
+
+    /// Objects of `kind` in `namespace` matching `selector` that unit `unit` sees.
+    pub fn list_in<'a>(
+        &'a self,
+        unit: u32,
+        kind: &str,
+        namespace: Option<&'a str>,
+        selector: &str,
+    ) -> Result<Vec<&'a Entry>, String> {
         let requirements = parse_selector(selector)?;
-        let in_scope =
-            |e: &&Entry| namespace.is_none() || e.reference.namespace.as_deref() == namespace;
+        let in_scope = |e: &&Entry| {
+            e.seen_from(unit)
+                && (namespace.is_none() || e.reference.namespace.as_deref() == namespace)
+        };
         // The narrowest index: an equality term's label, else the namespace, else the kind.
         let candidates = requirements
             .iter()
@@ -199,9 +245,21 @@ impl Inventory {
     }
 
     /// Objects of `kind` in `namespace` (`None`: all) that hold the string `value` somewhere,
-    /// in insertion order (`references.mentioning`).
+    /// in insertion order (`references.mentioning`), as unit 0 sees the set.
     #[must_use]
     pub fn mentioning(&self, kind: &str, namespace: Option<&str>, value: &str) -> Vec<&Entry> {
+        self.mentioning_in(0, kind, namespace, value)
+    }
+
+    /// [`Self::mentioning`] as unit `unit` sees the set.
+    #[must_use]
+    pub fn mentioning_in(
+        &self,
+        unit: u32,
+        kind: &str,
+        namespace: Option<&str>,
+        value: &str,
+    ) -> Vec<&Entry> {
         let sorted = self.sorted_mentions.get_or_init(|| {
             let mut sorted = self.mentions.clone();
             sorted.sort_unstable();
@@ -216,6 +274,7 @@ impl Inventory {
             .map(|&(_, i)| &self.entries[i as usize])
             .filter(|e| {
                 e.reference.kind == kind
+                    && e.seen_from(unit)
                     && (namespace.is_none()
                         || e.reference.namespace.is_none()
                         || e.reference.namespace.as_deref() == namespace)
@@ -280,6 +339,57 @@ fn parse_selector(selector: &str) -> Result<Vec<Requirement>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_render_sees_its_own_objects_and_the_plain_ones_only() {
+        let service = |name: &str| ObjectRef {
+            api_version: "v1".into(),
+            kind: "Service".into(),
+            namespace: Some("default".into()),
+            name: name.into(),
+        };
+        let mut inv = Inventory::default();
+        inv.insert(
+            service("plain"),
+            &json!({"metadata": {"labels": {"app": "vllm"}}}),
+        );
+        inv.insert_in(
+            1,
+            service("base"),
+            &json!({"metadata": {"labels": {"app": "vllm"}}}),
+        );
+        inv.insert_in(
+            2,
+            service("overlay"),
+            &json!({"metadata": {"labels": {"app": "vllm"}}}),
+        );
+        let seen = |unit: u32| {
+            let listed: Vec<String> = inv
+                .list_in(unit, "Service", None, "app=vllm")
+                .unwrap()
+                .into_iter()
+                .map(|e| e.reference.name.clone())
+                .collect();
+            let got: Vec<bool> = ["plain", "base", "overlay"]
+                .iter()
+                .map(|n| inv.get_in(unit, "Service", Some("default"), n).is_some())
+                .collect();
+            let mentioned = inv.mentioning_in(unit, "Service", None, "vllm").len();
+            (listed, got, mentioned)
+        };
+        assert_eq!(
+            seen(0),
+            (vec!["plain".to_string()], vec![true, false, false], 1)
+        );
+        assert_eq!(
+            seen(2),
+            (
+                vec!["plain".to_string(), "overlay".to_string()],
+                vec![true, false, true],
+                2
+            )
+        );
+    }
 
     fn r(kind: &str, ns: Option<&str>, name: &str) -> ObjectRef {
         ObjectRef {

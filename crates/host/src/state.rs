@@ -28,6 +28,8 @@ pub(crate) struct State {
     pub(crate) limiter: Limiter,
     pub(crate) stderr: MemoryOutputPipe,
     pub(crate) shared: Arc<Shared>,
+    /// The unit of the object under evaluation: what its lookups see (`Entry::unit`).
+    pub(crate) unit: u32,
 }
 
 impl State {
@@ -49,6 +51,7 @@ impl State {
             },
             stderr,
             shared: Arc::clone(shared),
+            unit: 0,
         }
     }
 }

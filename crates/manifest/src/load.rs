@@ -11,7 +11,8 @@ use kubectl_vllm_core::Pointer;
 use crate::documents::LoadedDocument;
 use crate::locate::{Located, locate};
 use crate::provenance::{
-    ChartOptions, Provenance, is_kustomization_file, kustomization_file, owning_kustomization,
+    ChartOptions, KustomizationFile, Owner, Provenance, is_kustomization_file, kustomization_file,
+    owning_kustomization, shown,
 };
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, DuplicateKey, Node, Value};
@@ -378,17 +379,20 @@ impl Manifests {
                 // A kustomization file, or a file a kustomization uses (a patch is not an
                 // object), named on its own: the kustomization is rendered, once.
                 let owner = if is_kustomization_file(path) {
-                    Some(
-                        path.parent()
-                            .filter(|p| !p.as_os_str().is_empty())
-                            .unwrap_or(Path::new("."))
-                            .to_path_buf(),
-                    )
+                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+                    Some(Owner::Kustomization(
+                        dir.unwrap_or(Path::new(".")).to_path_buf(),
+                    ))
                 } else {
                     owning_kustomization(path)
                 };
                 match owner {
-                    Some(dir) => {
+                    Some(Owner::ComponentPatch(component)) => manifests.skipped.push(format!(
+                        "`{}` is a patch of the kustomize Component `{}`, not an object: lint the kustomizations that use the component (`-k DIR`)",
+                        path.display(),
+                        shown(&component)
+                    )),
+                    Some(Owner::Kustomization(dir)) => {
                         let key = dir.canonicalize().unwrap_or_else(|_| dir.clone());
                         if !rendered.contains(&key) {
                             rendered.push(key);
@@ -561,8 +565,44 @@ impl Manifests {
         let charts = std::mem::take(&mut *charts.lock().expect("not poisoned"));
         self.skipped.extend(charts);
         let kustomizations = std::mem::take(&mut *kustomizations.lock().expect("not poisoned"));
-        for dir in kustomizations {
-            self.add_kustomization(&dir, options);
+        self.add_walked_kustomizations(&kustomizations, options);
+    }
+
+    /// Renders the kustomizations a walk found, each once, except those that are not deployed on
+    /// their own (said in a note): Components, which cannot be built alone, and bases, which
+    /// another kustomization of the walk lists as a resource and which are linted through it.
+    fn add_walked_kustomizations(&mut self, dirs: &[PathBuf], options: &LoadOptions) {
+        let read: Vec<(PathBuf, Option<KustomizationFile>)> = dirs
+            .iter()
+            .map(|d| (d.clone(), KustomizationFile::of(d)))
+            .collect();
+        for (dir, file) in &read {
+            let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+            let users: Vec<String> = read
+                .iter()
+                .filter(|(_, other)| {
+                    other
+                        .as_ref()
+                        .is_some_and(|o| o.resources.contains(&canonical))
+                })
+                .map(|(d, _)| format!("`{}`", shown(d)))
+                .collect();
+            if file.as_ref().is_some_and(|f| f.component) {
+                self.skipped.push(format!(
+                    "kustomize Component `{}` is not built on its own: it is linted through the kustomizations that list it{}",
+                    shown(dir),
+                    if users.is_empty() { String::new() } else { format!(" ({})", users.join(", ")) }
+                ));
+            } else if !users.is_empty() {
+                self.skipped.push(format!(
+                    "kustomization `{}` is a base of {}: linted through it, not on its own (`-k {}` lints it alone)",
+                    shown(dir),
+                    users.join(", "),
+                    shown(dir)
+                ));
+            } else {
+                self.add_kustomization(dir, options);
+            }
         }
     }
 

@@ -63,6 +63,9 @@ pub struct Origin {
     /// Kustomizations whose transformers ran over the object, as paths relative to the working
     /// directory, in order (kustomize's `transformerAnnotations`).
     pub transformed_by: Vec<String>,
+    /// The strategic-merge patch files those kustomizations list (files of the set), in order:
+    /// where a value an overlay set may be written.
+    pub patches: Vec<usize>,
 }
 
 /// How the origin file holds the object.
@@ -112,57 +115,97 @@ pub fn is_kustomization_file(path: &Path) -> bool {
         .is_some_and(|n| KUSTOMIZATION_FILES.contains(&n))
 }
 
-/// The kustomization directory that uses `file` (a resource or a patch of it): the nearest
-/// directory at or above the file's own that holds a kustomization file, when that
-/// kustomization names the file under `resources`, `patches`, `patchesStrategicMerge`,
-/// `patchesJson6902`, `components` or `replacements`. A patch is not an object; pre-commit,
-/// which passes changed files one by one, gets the kustomization rendered instead.
-#[must_use]
-pub fn owning_kustomization(file: &Path) -> Option<PathBuf> {
-    let file = file.canonicalize().ok()?;
-    for dir in file.ancestors().skip(1).take(4) {
-        let Some(kustomization) = kustomization_file(dir) else {
-            continue;
-        };
-        let text = std::fs::read_to_string(kustomization).ok()?;
-        let root = crate::yaml::parse(&text).documents.first()?.root.to_json();
-        let mut named: Vec<&str> = Vec::new();
-        for key in ["resources", "patchesStrategicMerge", "components", "crds"] {
-            named.extend(
-                root.get(key)
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str()),
-            );
-        }
-        for key in ["patches", "patchesJson6902", "replacements"] {
-            named.extend(
-                root.get(key)
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.get("path").and_then(|p| p.as_str())),
-            );
-        }
-        let uses = named
-            .iter()
-            .any(|n| dir.join(n).canonicalize().is_ok_and(|p| p == file));
-        // Named as the user would name it: relative to the working directory when inside it.
-        let here = std::env::current_dir().and_then(std::fs::canonicalize).ok();
-        let shown = here
-            .and_then(|h| dir.strip_prefix(h).ok().map(Path::to_path_buf))
-            .map_or_else(
-                || dir.to_path_buf(),
-                |p| {
-                    if p.as_os_str().is_empty() {
-                        PathBuf::from(".")
-                    } else {
-                        p
-                    }
-                },
-            );
-        return uses.then_some(shown);
+/// How a directory is named in reports: as given, without a leading `./`.
+pub(crate) fn shown(dir: &Path) -> String {
+    let text = dir.display().to_string();
+    match text.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => text,
     }
-    None
+}
+
+/// What a kustomization file says about the files and directories it uses.
+#[derive(Debug, Default)]
+pub struct KustomizationFile {
+    /// `kind: Component`: it cannot be built on its own; overlays list it under `components`.
+    pub component: bool,
+    /// `resources`, `components` and `crds` entries (files and directories), canonical.
+    pub resources: Vec<PathBuf>,
+    /// `patches`, `patchesStrategicMerge`, `patchesJson6902` and `replacements` files, canonical.
+    pub patches: Vec<PathBuf>,
+}
+
+impl KustomizationFile {
+    /// The kustomization of directory `dir`, when it has one that parses.
+    #[must_use]
+    pub fn of(dir: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(kustomization_file(dir)?).ok()?;
+        let root = crate::yaml::parse(&text).documents.first()?.root.to_json();
+        let list = |key: &str| -> Vec<serde_json::Value> {
+            root.get(key)
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let paths = |keys: &[&str], field: Option<&str>| -> Vec<PathBuf> {
+            keys.iter()
+                .flat_map(|key| list(key))
+                .filter_map(|v| match field {
+                    Some(f) => v.get(f).and_then(|p| p.as_str()).map(str::to_string),
+                    None => v.as_str().map(str::to_string),
+                })
+                .filter_map(|p| dir.join(p).canonicalize().ok())
+                .collect()
+        };
+        let mut patches = paths(&["patchesStrategicMerge"], None);
+        patches.extend(paths(
+            &["patches", "patchesJson6902", "replacements"],
+            Some("path"),
+        ));
+        Some(Self {
+            component: root.get("kind").and_then(|k| k.as_str()) == Some("Component"),
+            resources: paths(&["resources", "components", "crds"], None),
+            patches,
+        })
+    }
+}
+
+/// How a file named on its own belongs to a kustomization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A kustomization uses it: render that (the directory, as the user would name it).
+    Kustomization(PathBuf),
+    /// A kustomize Component uses it as a patch: not an object, and the component cannot be
+    /// built alone.
+    ComponentPatch(PathBuf),
+}
+
+/// The kustomization that uses `file` (a resource or a patch of it): the nearest directory at
+/// or above the file's own (up to three above) that holds a kustomization file, when that
+/// kustomization names the file. A patch is not an object; pre-commit, which passes changed
+/// files one by one, gets the kustomization rendered instead. A Component's resources are
+/// objects, read as they are.
+#[must_use]
+pub fn owning_kustomization(file: &Path) -> Option<Owner> {
+    let file = file.canonicalize().ok()?;
+    let dir = file
+        .ancestors()
+        .skip(1)
+        .take(4)
+        .find(|dir| kustomization_file(dir).is_some())?;
+    let kustomization = KustomizationFile::of(dir)?;
+    // Named as the user would name it: relative to the working directory when inside it.
+    let here = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    let shown = match here.and_then(|h| dir.strip_prefix(h).ok().map(Path::to_path_buf)) {
+        Some(p) if p.as_os_str().is_empty() => PathBuf::from("."),
+        Some(p) => p,
+        None => dir.to_path_buf(),
+    };
+    let patch = kustomization.patches.contains(&file);
+    let resource = kustomization.resources.contains(&file);
+    match (kustomization.component, patch, resource) {
+        (true, true, _) => Some(Owner::ComponentPatch(shown)),
+        (true, false, _) | (false, false, false) => None,
+        (false, _, _) => Some(Owner::Kustomization(shown)),
+    }
 }

@@ -1402,42 +1402,67 @@ fn completion_scripts_for_bash_zsh_and_fish() {
 /// The repository's own pre-commit hook, run by the real pre-commit on a scratch repository:
 /// a bad manifest blocks the commit, the fixed one passes. Needs `pre-commit` and `git` on PATH
 /// (`.ci/run` installs pre-commit from PyPI when Python is there).
-#[test]
-fn pre_commit_hook_blocks_a_bad_manifest_then_allows_the_fix() {
-    let found = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
+/// A git repository in a temporary directory with pre-commit set up to run this checkout's
+/// hooks (`hooks`: the `.pre-commit-config.yaml` entries under `hooks:`) and the binary on PATH;
+/// `None` (the test says SKIPPED) without pre-commit, git or a git checkout.
+pub(super) struct PreCommit {
+    pub dir: PathBuf,
+    path: String,
+}
+
+impl PreCommit {
+    pub(super) fn new(name: &str, hooks: &str) -> Option<Self> {
+        let found = |tool: &str| {
+            Command::new(tool)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !found("pre-commit") || !found("git") {
+            eprintln!("SKIPPED: pre-commit or git is not on PATH (pip install pre-commit)");
+            return None;
+        }
+        let repo = super::repo();
+        let head = Command::new("git")
+            .current_dir(&repo)
+            .args(["rev-parse", "HEAD"])
             .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !found("pre-commit") || !found("git") {
-        eprintln!("SKIPPED: pre-commit or git is not on PATH (pip install pre-commit)");
-        return;
-    }
-    let repo = super::repo();
-    let head = Command::new("git")
-        .current_dir(&repo)
-        .args(["rev-parse", "HEAD"])
-        .output()
+            .unwrap();
+        if !head.status.success() {
+            eprintln!("SKIPPED: the source tree is not a git checkout");
+            return None;
+        }
+        let rev = stdout(&head).trim().to_string();
+        let dir = temp_dir(name);
+        let bin_dir = Path::new(BIN).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let sandbox = Self { dir, path };
+        assert!(sandbox.sh(&["git", "init", "-q"]).status.success());
+        std::fs::write(
+            sandbox.dir.join(".pre-commit-config.yaml"),
+            format!(
+                "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n{hooks}",
+                repo.display()
+            ),
+        )
         .unwrap();
-    if !head.status.success() {
-        eprintln!("SKIPPED: the source tree is not a git checkout");
-        return;
+        std::fs::write(sandbox.dir.join(".gitignore"), ".pre-commit-home/\n").unwrap();
+        let install = sandbox.sh(&["pre-commit", "install"]);
+        assert!(install.status.success(), "{}", stderr(&install));
+        Some(sandbox)
     }
-    let rev = stdout(&head).trim().to_string();
-    let dir = temp_dir("pre-commit");
-    let bin_dir = Path::new(BIN).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let sh = |args: &[&str]| {
+
+    /// Runs `args` in the repository, as a user's shell would.
+    pub(super) fn sh(&self, args: &[&str]) -> Output {
         Command::new(args[0])
             .args(&args[1..])
-            .current_dir(&dir)
-            .env("PATH", &path)
-            .env("PRE_COMMIT_HOME", dir.join(".pre-commit-home"))
+            .current_dir(&self.dir)
+            .env("PATH", &self.path)
+            .env("PRE_COMMIT_HOME", self.dir.join(".pre-commit-home"))
             .env("KUBECTL_VLLM_CACHE_DIR", super::cache_dir())
             .env("GIT_AUTHOR_NAME", "t")
             .env("GIT_AUTHOR_EMAIL", "t@example.com")
@@ -1445,28 +1470,29 @@ fn pre_commit_hook_blocks_a_bad_manifest_then_allows_the_fix() {
             .env("GIT_COMMITTER_EMAIL", "t@example.com")
             .output()
             .unwrap()
+    }
+
+    /// `git add -A && git commit -qm MESSAGE`: stdout and stderr of the commit, and whether it
+    /// went in.
+    pub(super) fn commit(&self, message: &str) -> (bool, String) {
+        assert!(self.sh(&["git", "add", "-A"]).status.success());
+        let o = self.sh(&["git", "commit", "-qm", message]);
+        (o.status.success(), format!("{}{}", stdout(&o), stderr(&o)))
+    }
+}
+
+#[test]
+fn pre_commit_hook_blocks_a_bad_manifest_then_allows_the_fix() {
+    let Some(repo) = PreCommit::new("pre-commit", "  - id: kubectl-vllm-lint\n") else {
+        return;
     };
-    assert!(sh(&["git", "init", "-q"]).status.success());
-    std::fs::write(
-        dir.join(".pre-commit-config.yaml"),
-        format!(
-            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: kubectl-vllm-lint\n",
-            repo.display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join(".gitignore"), ".pre-commit-home/\n").unwrap();
-    std::fs::write(dir.join("pod.yaml"), MISSING_LD).unwrap();
-    let install = sh(&["pre-commit", "install"]);
-    assert!(install.status.success(), "{}", stderr(&install));
-    assert!(sh(&["git", "add", "-A"]).status.success());
-    let blocked = sh(&["git", "commit", "-qm", "bad"]);
-    assert!(!blocked.status.success(), "the bad manifest was committed");
-    let said = format!("{}{}", stdout(&blocked), stderr(&blocked));
+    std::fs::write(repo.dir.join("pod.yaml"), MISSING_LD).unwrap();
+    let (committed, said) = repo.commit("bad");
+    assert!(!committed, "the bad manifest was committed");
     assert!(said.contains("runtime-ld-library-path-gke"), "{said}");
     // The image's own LD_LIBRARY_PATH is not known, so the repair is an unsafe fix: the user
     // accepts it explicitly.
-    let fixed = sh(&[
+    let fixed = repo.sh(&[
         "kubectl-vllm",
         "fix",
         "--write",
@@ -1474,14 +1500,8 @@ fn pre_commit_hook_blocks_a_bad_manifest_then_allows_the_fix() {
         "pod.yaml",
     ]);
     assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
-    assert!(sh(&["git", "add", "-A"]).status.success());
-    let allowed = sh(&["git", "commit", "-qm", "good"]);
-    assert!(
-        allowed.status.success(),
-        "{}{}",
-        stdout(&allowed),
-        stderr(&allowed)
-    );
+    let (committed, said) = repo.commit("good");
+    assert!(committed, "{said}");
 }
 
 #[test]

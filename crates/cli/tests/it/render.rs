@@ -106,9 +106,9 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
     let found = findings(&o);
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     // The overlay renders a ConfigMap (generated), the Service and the Deployment; the files
-    // read are the two base manifests and the overlay's kustomization.
+    // read are the two base manifests, the overlay's kustomization and its patch.
     assert_eq!(report["summary"]["documents"], 3);
-    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(report["summary"]["files"], 4);
     for f in &found {
         assert_eq!(f["rendered"]["by"], "kustomize", "{f:#}");
         assert_eq!(f["rendered"]["from"], "overlays/prod", "{f:#}");
@@ -121,12 +121,21 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
         assert_eq!(f["resource"]["name"], "prod-vllm", "{f:#}");
     }
     // Fields the base wrote, as rendered: at the field, in the base.
+    assert!(
+        finding(&found, "vllm-flag-gpu-mem-util")["rendered"]
+            .get("note")
+            .is_none()
+    );
     let shm = finding(&found, "shm-missing");
     assert_eq!(
         (shm["line"].as_u64(), shm["column"].as_u64()),
         (Some(25), Some(9))
     );
-    assert!(shm["rendered"].get("note").is_none(), "{shm:#}");
+    // The container is where the volume goes; the note says what the overlay changed in it.
+    assert_eq!(
+        shm["rendered"]["note"],
+        "`image` differs from base/deployment.yaml (changed by overlays/prod/kustomization.yaml)"
+    );
     let util = finding(&found, "vllm-flag-gpu-mem-util");
     assert_eq!(
         (util["line"].as_u64(), util["column"].as_u64()),
@@ -139,7 +148,11 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
         (image["line"].as_u64(), image["column"].as_u64()),
         (Some(9), Some(3))
     );
-    assert_eq!(image["pointer"], "/spec/template/spec/containers/0/image");
+    assert_eq!(image["pointer"], "/images/0/newTag");
+    assert_eq!(
+        image["rendered"]["pointer"],
+        "/spec/template/spec/containers/0/image"
+    );
     let note = image["rendered"]["note"].as_str().unwrap();
     assert!(
         note.contains("set by the `images` entry of overlays/prod/kustomization.yaml, not by base/deployment.yaml"),
@@ -156,21 +169,56 @@ fn kustomize_findings_land_on_the_base_and_overlay_files_and_fix_writes_the_base
     // Rendering edits nothing and leaves nothing behind in the user's tree.
     assert_eq!(tree(&dir), before);
 
-    // A walk renders each kustomization as a unit: no patch file is linted as a manifest, and
-    // the base and the overlay are separate renders (no duplicate-object between them).
+    // A walk renders each kustomization as a unit: no patch file is linted as a manifest, and a
+    // base that an overlay of the walk lists is linted through the overlay only (a base is not
+    // deployed alone: its Service `vllm` would be an error there), with a note.
     let walk = run_in(
         &dir,
         &["lint", "-R", ".", "--provider", "gke", "-o", "json"],
     );
     assert_eq!(walk.status.code(), Some(1), "{}", stderr(&walk));
+    assert!(
+        stderr(&walk)
+            .contains("kustomization `base` is a base of `overlays/prod`: linted through it"),
+        "{}",
+        stderr(&walk)
+    );
     let walked = findings(&walk);
-    let mut froms: Vec<&str> = walked
+    assert!(
+        walked
+            .iter()
+            .all(|f| f["rendered"]["from"] == "overlays/prod"),
+        "{walked:#?}"
+    );
+    assert_eq!(walked.len(), found.len());
+    // Named one by one, both render; each render's lookups see only itself: the base's Service
+    // `vllm` breaks the base's own pods (VLLM_PORT), not the overlay's (`prod-vllm`), and the
+    // same object in both is not a duplicate.
+    let both = run_in(
+        &dir,
+        &[
+            "lint",
+            "-k",
+            "base",
+            "-k",
+            "overlays/prod",
+            "--provider",
+            "gke",
+            "-o",
+            "json",
+        ],
+    );
+    let both = findings(&both);
+    let named_vllm: Vec<&Value> = both
         .iter()
-        .filter_map(|f| f["rendered"]["from"].as_str())
+        .filter(|f| f["rule"] == "net-service-named-vllm")
         .collect();
-    froms.sort_unstable();
-    froms.dedup();
-    assert_eq!(froms, ["base", "overlays/prod"], "{walked:#?}");
+    assert_eq!(named_vllm.len(), 1, "{named_vllm:#?}");
+    assert_eq!(named_vllm[0]["rendered"]["from"], "base");
+    assert!(
+        both.iter().all(|f| f["rule"] != "duplicate-object"),
+        "{both:#?}"
+    );
     assert!(
         walked.iter().all(|f| f["rule"] != "input-error"
             && f["rule"] != "duplicate-object"
@@ -364,6 +412,187 @@ fn an_old_kustomize_without_origins_is_said() {
     );
 }
 
+/// (case, arguments, rule, file, line, what the note says or `None`)
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    u64,
+    Option<&'static str>,
+);
+
+/// Layouts found in public repositories (GoogleCloudPlatform/accelerated-platforms' overlays,
+/// reduced): each finding lands where a person edits the value, with a note when it is not the
+/// field as written.
+#[test]
+fn kustomize_layouts_from_real_repositories_locate_each_finding() {
+    if !has_kubectl() {
+        eprintln!("SKIPPED kustomize_layouts_from_real_repositories: kubectl is not on PATH");
+        return;
+    }
+    let cases: [Case; 8] = [
+        // A strategic-merge patch fills in `resources: {}`: at the patch, which writes it.
+        (
+            "resources-patch-reported-at-empty-base",
+            &["-k", "overlay"],
+            "res-cpu-mem-requests-missing",
+            "overlay/patch-resources.yaml",
+            10,
+            None,
+        ),
+        (
+            "resources-patch-reported-at-empty-base",
+            &["-k", "overlay"],
+            "rollout-strategy-gpu",
+            "base/deployment.yaml",
+            5,
+            Some(
+                "`template.spec.containers[vllm].resources.limits`, `template.spec.containers[vllm].resources.requests` differ from base/deployment.yaml (changed by overlay/kustomization.yaml)",
+            ),
+        ),
+        // A JSON 6902 append leaves the earlier arguments as written.
+        (
+            "json6902-append-false-note",
+            &["-k", "overlay"],
+            "vllm-flag-served-name",
+            "base/deployment.yaml",
+            33,
+            None,
+        ),
+        // Values written literally in a patch: at the patch.
+        (
+            "patch-literal-value",
+            &["-k", "overlay"],
+            "image-tag-floating",
+            "overlay/patch-vllm.yaml",
+            10,
+            None,
+        ),
+        (
+            "patch-literal-value",
+            &["-k", "overlay"],
+            "runtime-env-dollar-brace",
+            "overlay/patch-vllm.yaml",
+            15,
+            None,
+        ),
+        // An `images` entry that sets only the name: the tag is the base's.
+        (
+            "misc-images-generator",
+            &["-k", "overlay"],
+            "image-tag-floating",
+            "base/all.yaml",
+            41,
+            Some(
+                "the image's name is set by the `images` entry of overlay/kustomization.yaml; its tag is written here",
+            ),
+        ),
+        (
+            "misc-images-generator",
+            &["-k", "overlay"],
+            "secret-value-placeholder",
+            "overlay/kustomization.yaml",
+            10,
+            Some("generated by the SecretGenerator of overlay/kustomization.yaml: change it there"),
+        ),
+        // A Component's patch, through the overlay that lists it (the walk builds no Component).
+        (
+            "components-in-walk",
+            &["-R", "."],
+            "vllm-flag-gpu-mem-util",
+            "components/gpu-l4/gpu.yaml",
+            13,
+            None,
+        ),
+    ];
+    let root = super::repo().join("fixtures/render/kustomize-cases");
+    for (case, args, rule, file, line, note) in cases {
+        let o = command()
+            .current_dir(root.join(case))
+            .args(["lint", "--provider", "gke", "-o", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_ne!(o.status.code(), Some(2), "{case}: {}", stderr(&o));
+        let found = findings(&o);
+        let f = finding(&found, rule);
+        assert_eq!(
+            (f["file"].as_str(), f["line"].as_u64()),
+            (Some(file), Some(line)),
+            "{case}: {f:#}"
+        );
+        assert_eq!(f["rendered"]["note"].as_str(), note, "{case}: {f:#}");
+    }
+    // Walks: a base that an overlay of the walk lists, and a Component, are said, not built.
+    for (case, said) in [
+        (
+            "base-linted-as-unit-in-walk",
+            "kustomization `base` is a base of `overlays/h100`",
+        ),
+        (
+            "components-in-walk",
+            "kustomize Component `components/gpu-l4` is not built on its own",
+        ),
+    ] {
+        let o = command()
+            .current_dir(root.join(case))
+            .args(["lint", "-R", ".", "--provider", "gke"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{case}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains(said), "{case}: {}", stderr(&o));
+    }
+    // Fixes go where the value is written: into the patches, and rendered again they are gone.
+    for (case, written) in [
+        ("patch-literal-value", "overlay/patch-vllm.yaml"),
+        (
+            "resources-patch-reported-at-empty-base",
+            "overlay/patch-resources.yaml",
+        ),
+    ] {
+        let dir =
+            std::env::temp_dir().join(format!("kubectl-vllm-case-{case}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(&root.join(case), &dir);
+        let before = std::fs::read_to_string(dir.join(written)).unwrap();
+        let o = run_in(
+            &dir,
+            &[
+                "fix",
+                "-k",
+                "overlay",
+                "--provider",
+                "gke",
+                "--unsafe-fixes",
+                "--write",
+            ],
+        );
+        assert!(
+            stderr(&o).contains(&format!("fixed {written}:")),
+            "{case}: {}",
+            stderr(&o)
+        );
+        assert_ne!(std::fs::read_to_string(dir.join(written)).unwrap(), before);
+        let again = run_in(
+            &dir,
+            &["lint", "-k", "overlay", "--provider", "gke", "-o", "json"],
+        );
+        assert!(
+            findings(&again).iter().all(|f| f["file"] != written),
+            "{case}: {}",
+            stdout(&again)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 /// Objects a generator made are placed at the generator's entry; tracing a field names it.
 #[test]
 fn generated_objects_point_at_their_generator_entry() {
@@ -421,6 +650,48 @@ fn generated_objects_point_at_their_generator_entry() {
         edit.unwrap_err()
             .contains("generated by the ConfigMapGenerator")
     );
+}
+
+/// The README's pre-commit hook for an overlay (`args: [-k, overlays/prod]`,
+/// `pass_filenames: false`) with the real pre-commit: it blocks the base's error, located in the
+/// base, and lets the fixed base in.
+#[test]
+fn pre_commit_renders_the_kustomizations_of_changed_files() {
+    if !has_kubectl() {
+        eprintln!(
+            "SKIPPED pre_commit_renders_the_kustomizations_of_changed_files: kubectl is not on PATH"
+        );
+        return;
+    }
+    let Some(repo) = super::cli::PreCommit::new(
+        "pre-commit-kustomize",
+        "  - id: kubectl-vllm-lint\n    args: [-k, overlays/prod, --provider, gke]\n    pass_filenames: false\n    files: ^(base|overlays)/\n",
+    ) else {
+        return;
+    };
+    copy_dir(&super::repo().join("fixtures/render/kustomize"), &repo.dir);
+    let (committed, said) = repo.commit("bad");
+    assert!(!committed, "the broken base was committed: {said}");
+    assert!(
+        said.contains("error[shm-missing]") && said.contains("base/deployment.yaml:25:9"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("schema-") && !said.contains("input-error"),
+        "{said}"
+    );
+    let fixed = repo.sh(&[
+        "kubectl-vllm",
+        "fix",
+        "-k",
+        "overlays/prod",
+        "--provider",
+        "gke",
+        "--write",
+    ]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    let (committed, said) = repo.commit("fixed");
+    assert!(committed, "{said}");
 }
 
 #[test]

@@ -165,6 +165,7 @@ impl Manifests {
                     file,
                     kind: OriginKind::Template,
                     transformed_by: Vec::new(),
+                    patches: Vec::new(),
                 },
             );
         }
@@ -380,6 +381,7 @@ pub(crate) fn trace_template(text: &str, file: usize, kind: &str, pointer: &Poin
         file,
         span,
         node: None,
+        pointer: None,
         exact,
         note: (!exact).then(|| match tokens.get(found) {
             Some(token) if kind_line.is_some() => format!(

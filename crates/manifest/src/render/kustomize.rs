@@ -28,14 +28,7 @@ pub use crate::provenance::{
 const ORIGIN: &str = "config.kubernetes.io/origin";
 const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
 
-/// How a directory is named in reports: as given, without a leading `./`.
-pub(crate) fn shown(dir: &Path) -> String {
-    let text = dir.display().to_string();
-    match text.strip_prefix("./") {
-        Some(rest) if !rest.is_empty() => rest.to_string(),
-        _ => text,
-    }
-}
+pub(crate) use crate::provenance::shown;
 
 /// The command that builds a kustomization directory (`kubectl kustomize DIR` unless
 /// `KUBECTL_VLLM_KUSTOMIZE=kustomize` asks for `kustomize build DIR`), and how it is shown.
@@ -242,6 +235,7 @@ impl Manifests {
     ) -> Option<Origin> {
         let resolve = |p: &str| normalize(&wrapper.join(p));
         let mut transformed_by: Vec<String> = Vec::new();
+        let mut patches: Vec<usize> = Vec::new();
         for path in found
             .transformations
             .iter()
@@ -253,6 +247,13 @@ impl Manifests {
                 let name = self.files[file].source.name.clone();
                 if !transformed_by.contains(&name) {
                     transformed_by.push(name);
+                    for patch in patch_files(&self.files[file].source.text, &path) {
+                        if let Some(patch) = self.add_source(&patch, true)
+                            && !patches.contains(&patch)
+                        {
+                            patches.push(patch);
+                        }
+                    }
                 }
             }
         }
@@ -264,6 +265,7 @@ impl Manifests {
                 file: None,
                 kind: OriginKind::Resource { document: None },
                 transformed_by,
+                patches,
             });
         }
         let (path, generator) = if let Some(path) = field("path") {
@@ -287,6 +289,7 @@ impl Manifests {
             file,
             kind,
             transformed_by,
+            patches,
         })
     }
 
@@ -327,6 +330,39 @@ impl Manifests {
             .or_else(|| (candidates.len() == 1).then(|| &candidates[0]))
             .map(|(d, _)| *d)
     }
+}
+
+/// The strategic-merge patch files a kustomization (its text, at `path`) lists: `patches` entries
+/// with a `path`, and `patchesStrategicMerge`. JSON 6902 patch files are lists, not objects; they
+/// are read and then match no object.
+fn patch_files(text: &str, path: &Path) -> Vec<PathBuf> {
+    let Some(dir) = path.parent() else {
+        return Vec::new();
+    };
+    let Some(root) = yaml::parse(text)
+        .documents
+        .first()
+        .map(|d| d.root.to_json())
+    else {
+        return Vec::new();
+    };
+    let listed = |key: &str| {
+        root.get(key)
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    listed("patches")
+        .iter()
+        .filter_map(|p| p.get("path").and_then(Json::as_str).map(str::to_string))
+        .chain(
+            listed("patchesStrategicMerge")
+                .iter()
+                .filter_map(|p| p.as_str().map(str::to_string)),
+        )
+        .map(|p| normalize(&dir.join(p)))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 /// The tracing annotations kustomize wrote on one object.
@@ -412,15 +448,28 @@ fn lines(text: &str, key: Span, value: &Node) -> Span {
     Span::new(start, end)
 }
 
-/// The `images` entry of a kustomization that set the rendered image of a container whose
-/// source says `image` (matched by the image's name, without tag or digest): the source file,
-/// the span of its `newTag`, `digest` or `newName`, and the kustomization's name. The last
-/// kustomization to transform the object wins, as in kustomize.
+/// The `images` entry of a kustomization that set a rendered image.
+pub(crate) struct ImagesEntry {
+    /// The kustomization file (index into the files).
+    pub file: usize,
+    /// Its `newTag`, `digest` or `newName` key.
+    pub span: Span,
+    /// The kustomization's name.
+    pub by: String,
+    /// Whether the entry sets the tag or digest (else only the name).
+    pub sets_tag: bool,
+    /// The pointer of that key in the kustomization (`/images/0/newTag`).
+    pub pointer: kubectl_vllm_core::Pointer,
+}
+
+/// The `images` entry of a kustomization that replaced the image of a container whose source
+/// says `image` (matched by the image's name, without tag or digest). The last kustomization to
+/// transform the object wins, as in kustomize.
 pub(crate) fn images_entry(
     manifests: &Manifests,
     transformed_by: &[String],
     image: &str,
-) -> Option<(usize, Span, String)> {
+) -> Option<ImagesEntry> {
     let name = image.split('@').next().unwrap_or(image);
     let name = match name.rsplit_once(':') {
         Some((repo, tag)) if !tag.contains('/') => repo,
@@ -435,14 +484,24 @@ pub(crate) fn images_entry(
         let Value::Seq(items) = &root.get("images")?.value.value else {
             return None;
         };
-        let entry = items.iter().find(|item| {
+        let (index, entry) = items.iter().enumerate().find(|(_, item)| {
             matches!(item.get("name").map(|e| &e.value.value), Some(Value::String(n)) if n == name)
         })?;
-        let key = ["newTag", "digest", "newName"]
-            .iter()
-            .find_map(|k| entry.get(k))
-            .map_or(entry.anchor_span(), |e| e.key_span);
-        Some((file, key, path.clone()))
+        let tag = ["newTag", "digest"].iter().find_map(|k| entry.get(k));
+        let key = tag.or_else(|| entry.get("newName"));
+        let mut pointer = kubectl_vllm_core::Pointer::root()
+            .key("images")
+            .index(index);
+        if let Some(key) = key {
+            pointer.push_key(&key.key);
+        }
+        Some(ImagesEntry {
+            file,
+            span: key.map_or(entry.anchor_span(), |e| e.key_span),
+            by: path.clone(),
+            sets_tag: tag.is_some(),
+            pointer,
+        })
     })
 }
 
