@@ -193,6 +193,21 @@ pub struct InputError {
     pub message: String,
 }
 
+impl InputError {
+    /// An error about `name` as a whole (a path, a kustomization, a chart): no file of the set,
+    /// no location.
+    #[must_use]
+    pub fn unlocated(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            file: None,
+            span: None,
+            document: None,
+            message: message.into(),
+        }
+    }
+}
+
 /// Everything one invocation read.
 #[derive(Debug, Clone, Default)]
 pub struct Manifests {
@@ -442,15 +457,12 @@ impl Manifests {
         self.add_text(&name, text, options);
         let documents: usize = self.files[files..].iter().map(|f| f.documents.len()).sum();
         if documents == 0 && self.errors.len() == errors {
-            self.errors.push(InputError {
-                name: name.clone(),
-                file: None,
-                span: None,
-                document: None,
-                message: format!(
+            self.errors.push(InputError::unlocated(
+                name.clone(),
+                format!(
                     "no manifests found on stdin (`{name}`): it is empty; when it is piped from `helm template` or `kustomize build`, that command failed"
                 ),
-            });
+            ));
         }
     }
 
@@ -470,13 +482,10 @@ impl Manifests {
             self.add_dir(path, options);
             if self.files.len() == files && self.errors.len() == errors {
                 let why = empty_directory(path, options);
-                self.errors.push(InputError {
-                    name: path.display().to_string(),
-                    file: None,
-                    span: None,
-                    document: None,
-                    message: format!("no manifests found in `{}`: {why}", path.display()),
-                });
+                self.errors.push(InputError::unlocated(
+                    path.display().to_string(),
+                    format!("no manifests found in `{}`: {why}", path.display()),
+                ));
             }
         } else {
             self.add_file(path, options);
@@ -685,13 +694,10 @@ impl Manifests {
     }
 
     fn unreadable(&mut self, name: &str, message: &str) {
-        self.errors.push(InputError {
-            name: name.to_string(),
-            file: None,
-            span: None,
-            document: None,
-            message: format!("cannot read `{name}`: {message}"),
-        });
+        self.errors.push(InputError::unlocated(
+            name,
+            format!("cannot read `{name}`: {message}"),
+        ));
     }
 
     /// Adds one file's text (used for files, stdin and tests).

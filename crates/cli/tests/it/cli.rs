@@ -551,7 +551,7 @@ fn with_config(name: &str, config: &str) -> (PathBuf, String) {
     (dir.clone(), dir.join("pod.yaml").display().to_string())
 }
 
-fn run_in(dir: &Path, args: &[&str]) -> Output {
+pub(super) fn run_in(dir: &Path, args: &[&str]) -> Output {
     command().current_dir(dir).args(args).output().unwrap()
 }
 

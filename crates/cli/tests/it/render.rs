@@ -9,19 +9,7 @@ use kubectl_vllm_core::Pointer;
 use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
 use serde_json::Value;
 
-use super::cli::{command, run_stdin};
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    command().current_dir(dir).args(args).output().unwrap()
-}
+use super::cli::{command, run_in, run_stdin, stderr, stdout};
 
 fn findings(o: &Output) -> Vec<Value> {
     let report: Value = serde_json::from_slice(&o.stdout)

@@ -68,13 +68,7 @@ impl Manifests {
         options: &LoadOptions,
     ) {
         let shown = super::kustomize::shown(chart);
-        let error = |message: String| InputError {
-            name: shown.clone(),
-            file: None,
-            span: None,
-            document: None,
-            message,
-        };
+        let error = |message: String| InputError::unlocated(shown.clone(), message);
         if !chart.join("Chart.yaml").is_file() {
             self.errors.push(error(format!(
                 "`{shown}` is not a Helm chart: it holds no Chart.yaml"

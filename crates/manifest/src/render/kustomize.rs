@@ -108,13 +108,7 @@ impl Manifests {
     /// their source files; a build that fails is an input error with kustomize's message.
     pub fn add_kustomization(&mut self, dir: &Path, options: &LoadOptions) {
         let shown = shown(dir);
-        let error = |message: String| InputError {
-            name: shown.clone(),
-            file: None,
-            span: None,
-            document: None,
-            message,
-        };
+        let error = |message: String| InputError::unlocated(shown.clone(), message);
         let target = match dir.canonicalize() {
             Ok(target) if file_of(&target).is_some() => target,
             Ok(_) => {
