@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Whole-process benchmark of kubectl-vllm, everything measured in the same run.
 
-    python3 crates/bench/run.py [--quick] [--peers] [--repeat N] [--work DIR]
+    python3 crates/bench/run.py [--quick] [--peers] [--repeat N] [--work DIR] [--webhook-only]
 
 Builds the release binaries, writes the seeded corpora with `corpus`, then times
 `kubectl-vllm lint -o json` (wall time and peak RSS of the process) on the field report's
@@ -11,7 +11,8 @@ and with `--peers`, kubernetes-validate and checkov (installed from PyPI into WO
 same 400 documents. It prints a table with documents/s, the ratio to the floor and the peak RSS
 against the input's size, then the targets of BENCHMARKS.md and whether each holds.
 
-It also times schema validation's cost (10k documents with and without `--no-schema`).
+First it loads `webhook serve` on loopback with `webhook-load` (requests/s, p50/p99 latency of a
+Deployment review, against a review it admits without evaluating). It also times schema validation's cost (10k documents with and without `--no-schema`).
 `--quick` skips the 100k corpora and the 50 MB file. Each figure is the median of `--repeat`
 runs (default 3; 1 for inputs of 50 MB and more).
 """
@@ -78,6 +79,59 @@ def install_peers(work):
     return venv / "bin"
 
 
+def webhook_load(work, seconds, connections):
+    """Starts `webhook serve --offline --mutate` on loopback and loads it with `webhook-load`:
+    a DELETE review (decoded and admitted without evaluating: the floor of TLS, HTTP and JSON),
+    then the field report's gemma-27b Deployment CREATE on /validate and on /mutate. Returns
+    {label: {requests_per_s, p50_ms, p99_ms, ...}} and the server's peak RSS in MB."""
+    import json
+    import re
+    import threading
+
+    certs = work / "webhook"
+    certs.mkdir(parents=True, exist_ok=True)
+    binary = RELEASE / "kubectl-vllm"
+    subprocess.run([binary, "webhook", "cert", "--out-dir", certs], check=True,
+                   stdout=subprocess.DEVNULL)
+    create = ROOT / "fixtures" / "webhook" / "deployment-create.json"
+    review = json.loads(create.read_text())
+    request = review["request"]
+    request["operation"], request["oldObject"], request["object"] = "DELETE", request["object"], None
+    request["options"] = {"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1"}
+    delete = certs / "deployment-delete.json"
+    delete.write_text(json.dumps(review))
+    server = subprocess.Popen(
+        [binary, "webhook", "serve", "--offline", "--mutate", "--listen", "127.0.0.1:0",
+         "--tls-cert", certs / "tls.crt", "--tls-key", certs / "tls.key"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, KUBECTL_VLLM_CACHE_DIR=str(work / "cache")),
+    )
+    line = server.stderr.readline()
+    match = re.search(r"listening on https://(\S+)", line)
+    if not match:
+        server.kill()
+        sys.exit(f"webhook serve did not start: {line}{server.stderr.read()}")
+    threading.Thread(target=server.stderr.read, daemon=True).start()
+    results = {}
+    for label, body, path in [
+        ("DELETE review (not evaluated)", delete, "/validate"),
+        ("Deployment CREATE /validate", create, "/validate"),
+        ("Deployment CREATE /mutate", create, "/mutate"),
+    ]:
+        out = subprocess.run(
+            [RELEASE / "webhook-load", "--address", match.group(1), "--ca", certs / "ca.crt",
+             "--body", body, "--path", path, "--connections", str(connections),
+             "--seconds", str(seconds)],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        results[label] = {k: float(v) for k, v in (kv.split("=") for kv in out.split())}
+    status = Path(f"/proc/{server.pid}/status").read_text()
+    rss = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    server.terminate()
+    server.wait(timeout=30)
+    return results, rss
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip 100k and the 50 MB file")
@@ -85,6 +139,10 @@ def main():
                         help="install kubernetes-validate and checkov from PyPI and time them")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--work", type=Path, default=ROOT / "target" / "bench")
+    parser.add_argument("--webhook-only", action="store_true",
+                        help="only the admission webhook's load test")
+    parser.add_argument("--webhook-seconds", type=float, default=10)
+    parser.add_argument("--webhook-connections", type=int, default=4)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
@@ -93,6 +151,27 @@ def main():
          "kubectl-vllm-bench", "--bins"],
         check=True, cwd=ROOT,
     )
+    webhook, webhook_rss = webhook_load(args.work, args.webhook_seconds,
+                                        args.webhook_connections)
+    print(f"\nwebhook on loopback ({args.webhook_connections} keep-alive connections, "
+          f"{args.webhook_seconds:g} s each, offline, all default policies; "
+          f"server peak RSS {webhook_rss:.0f} MB)")
+    print(f"{'review':<32}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'× floor':>9}")
+    floor_rate = webhook["DELETE review (not evaluated)"]["requests_per_s"]
+    for label, r in webhook.items():
+        print(f"{label:<32}{r['requests_per_s']:>8.0f}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}"
+              f"{r['max_ms']:>8.2f}{floor_rate / r['requests_per_s']:>9.2f}")
+    validate = webhook["Deployment CREATE /validate"]
+    webhook_checks = [
+        ("webhook Deployment review >= 1,000 requests/s", validate["requests_per_s"] >= 1000),
+        ("webhook Deployment review p99 <= 20 ms", validate["p99_ms"] <= 20),
+    ]
+    if args.webhook_only:
+        print("\ntargets:")
+        for name, held in webhook_checks:
+            print(f"  {'ok  ' if held else 'MISS'} {name}")
+        return
+
     lint = [RELEASE / "kubectl-vllm", "lint", "-o", "json", "-R"]
     floor = [RELEASE / "parse-floor"]
     cache = args.work / "cache"
@@ -185,6 +264,7 @@ def main():
         ours = peers[0][1][0]
         for name, (t, _) in peers[1:]:
             checks.append((f">= 50x faster than {name}", t >= 50 * ours))
+    checks += webhook_checks
     for name, held in checks:
         print(f"  {'ok  ' if held else 'MISS'} {name}")
 

@@ -155,6 +155,9 @@ pub enum Command {
         )]
         args: Vec<std::ffi::OsString>,
     },
+    /// The same policies as an admission webhook (README: "Admission webhook").
+    #[command(subcommand)]
+    Webhook(kubectl_vllm_webhook::WebhookCommand),
     /// Print the version and the policy contract version.
     Version,
     /// Manage the config file.

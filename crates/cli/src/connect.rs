@@ -59,10 +59,7 @@ impl Session {
         for warning in &facts.warnings {
             let _ = writeln!(stderr, "warning: {warning}");
         }
-        linter.set_live(Some(Live {
-            facts: facts.clone(),
-            objects: Vec::new(),
-        }));
+        linter.set_live(Some(Live::of_run(facts.clone(), Vec::new())));
         // One evaluation finds what the policies look up and the set lacks.
         let _ = linter.lint(manifests, config);
         let keys: Vec<ObjectKey> = linter
@@ -86,7 +83,7 @@ impl Session {
                 for warning in &warnings {
                     let _ = writeln!(stderr, "warning: {warning}");
                 }
-                linter.set_live(Some(Live { facts, objects }));
+                linter.set_live(Some(Live::of_run(facts, objects)));
                 true
             }
             Err(e) => {

@@ -101,6 +101,10 @@ fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write)
             rewritten.push("-".into());
             dispatch(rewritten, stdout, stderr)
         }
+        Command::Webhook(command) => match kubectl_vllm_webhook::run(&command, stdout, stderr) {
+            kubectl_vllm_webhook::Status::Success => ExitStatus::Success,
+            kubectl_vllm_webhook::Status::Error => ExitStatus::Error,
+        },
         Command::Version => commands::info::version(stdout),
     }
 }

@@ -82,6 +82,22 @@ pub async fn read_facts(connection: &Connection) -> Result<LiveFacts, ClusterErr
     Ok(facts)
 }
 
+/// The facts `nodes` and `classes` give (a reflector's stores, at admission); `openshift`: the
+/// cluster serves `config.openshift.io`.
+#[must_use]
+pub fn facts_from(nodes: &[Node], classes: &[StorageClass], openshift: bool) -> LiveFacts {
+    LiveFacts {
+        provider: if openshift {
+            Some(Provider::Openshift)
+        } else {
+            provider_of(nodes)
+        },
+        node_pools: Some(node_pools(nodes)),
+        storage_classes: Some(classes.iter().map(storage_class).collect()),
+        warnings: Vec::new(),
+    }
+}
+
 /// The cloud the nodes run on, from their `spec.providerID` (`gce://`, `aws://`, `azure://`) or
 /// GKE's pool label; `None` when no node tells (none at all, bare metal, another cloud) or they
 /// disagree.

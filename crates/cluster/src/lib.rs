@@ -20,6 +20,6 @@ pub use apply::{
 };
 pub use connection::{Connection, DEFAULT_REQUEST_TIMEOUT, Target, connect};
 pub use error::ClusterError;
-pub use facts::{LiveFacts, ObjectKey, fetch_referenced, read_facts};
+pub use facts::{LiveFacts, ObjectKey, facts_from, fetch_referenced, read_facts};
 pub use mask::{Side, mask};
 pub use wait::{Rollout, wait_for, waits_for};

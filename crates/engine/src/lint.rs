@@ -77,6 +77,23 @@ pub struct Live {
     /// Objects the set references and the cluster has (read once, metadata only for Secrets
     /// and ConfigMaps); policies find them through `inventory.get`.
     pub objects: Vec<serde_json::Value>,
+    /// Whether an object the cluster did not return is known to be missing: true for a run
+    /// (`--cluster`, `apply`, `diff`), false at admission, where the objects of one `kubectl
+    /// apply` arrive one by one and a PVC may come after the Deployment that mounts it. Policies
+    /// see it as the profile's `live`.
+    pub absence_proves_missing: bool,
+}
+
+impl Live {
+    /// The cluster as a run (`--cluster`, `apply`, `diff`) sees it: what it lacks is missing.
+    #[must_use]
+    pub fn of_run(facts: LiveFacts, objects: Vec<serde_json::Value>) -> Self {
+        Self {
+            facts,
+            objects,
+            absence_proves_missing: true,
+        }
+    }
 }
 
 impl Linter {
@@ -277,7 +294,11 @@ impl Linter {
             || provider_hints(manifests, &facts),
         );
         let cluster = match &self.live {
-            Some(live) => Cluster::live(&config.cluster, provider.clone(), &live.facts),
+            Some(live) => {
+                let mut cluster = Cluster::live(&config.cluster, provider.clone(), &live.facts);
+                cluster.live = live.absence_proves_missing;
+                cluster
+            }
             None => Cluster::from_profile(&config.cluster, provider.clone()),
         };
         let shared = Arc::new(Shared {

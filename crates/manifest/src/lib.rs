@@ -19,6 +19,7 @@ pub mod yaml;
 
 pub use load::{
     Input, InputError, LoadOptions, ManifestFile, Manifests, Object, ObjectId, ObjectRef,
+    is_cluster_scoped,
 };
 pub use locate::{Located, parse_pointer};
 pub use provenance::{Provenance, Renderer};

@@ -704,10 +704,22 @@ pub fn invocation(container: &Container) -> Option<Invocation> {
 }
 
 /// Whether an image is a vLLM server image by its name (`vllm/vllm-openai`, `lmcache/vllm-openai`,
-/// `nvcr.io/nvidia/vllm`, ...).
+/// `nvcr.io/nvidia/vllm`, ...): `vllm` in the image's own name, not only in its registry path
+/// (`ghcr.io/vllm-project/...`), and not a tool around vLLM (`kubectl-vllm`, a router, an
+/// operator, a mock server).
 #[must_use]
 pub fn is_vllm_image(image: &str) -> bool {
-    image_repository(image).contains("vllm")
+    const TOOLS: [&str; 6] = [
+        "kubectl",
+        "router",
+        "operator",
+        "webhook",
+        "controller",
+        "mock",
+    ];
+    let repository = image_repository(image);
+    let name = repository.rsplit('/').next().unwrap_or(repository);
+    name.contains("vllm") && !TOOLS.iter().any(|tool| name.contains(tool))
 }
 
 /// The repository part of an image reference (no tag, no digest).
@@ -1346,6 +1358,22 @@ mod tests {
         );
         assert_eq!(i.entrypoint, Entrypoint::LegacyApiServer);
         assert_eq!(image_tag("vllm/vllm-openai:v0.10.1"), Some("v0.10.1"));
+        for image in [
+            "vllm/vllm-openai:v0.10.1",
+            "nvcr.io/nvidia/vllm:25.09-py3",
+            "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.9.1",
+            "localhost:5000/vllm",
+        ] {
+            assert!(is_vllm_image(image), "{image}");
+        }
+        for image in [
+            "ghcr.io/kubectl-vllm/kubectl-vllm:0.1.0",
+            "ghcr.io/vllm-project/semantic-router/extproc:latest",
+            "lmcache/vllm-router:latest",
+            "aibrix/vllm-mock:nightly",
+        ] {
+            assert!(!is_vllm_image(image), "{image}");
+        }
         assert_eq!(image_tag("localhost:5000/vllm"), None);
         assert_eq!(
             image_repository("localhost:5000/vllm:1"),

@@ -14,7 +14,7 @@ use super::cli::{command, stderr, stdout, temp_dir};
 const SET: &str = "fixtures/field-report/correct/gemma-1b";
 
 /// An L4 node of pool `pool`, with GKE's GPU taint and `extra` taints.
-fn l4_node(name: &str, pool: &str, extra: &[Value]) -> Value {
+pub(super) fn l4_node(name: &str, pool: &str, extra: &[Value]) -> Value {
     let mut taints =
         vec![json!({"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"})];
     taints.extend(extra.iter().cloned());
@@ -41,7 +41,7 @@ fn cluster(extra_taints: &[Value]) -> ApiDouble {
 }
 
 /// The same without namespace `ml`.
-fn bare_cluster(extra_taints: &[Value]) -> ApiDouble {
+pub(super) fn bare_cluster(extra_taints: &[Value]) -> ApiDouble {
     let double = ApiDouble::start();
     double.require_token("t0ken");
     double.seed(l4_node("gke-l4-1", "l4-pool", extra_taints), "kubelet");

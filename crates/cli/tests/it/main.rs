@@ -12,6 +12,7 @@ mod fixtures;
 mod render;
 mod reports;
 mod schema;
+mod webhook;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
