@@ -210,14 +210,16 @@ fn line(finding: &Finding) -> String {
     format!(
         "{}: {}{field}",
         finding.rule,
-        without_locations(&finding.message)
+        without_locations(&finding.message, ADMISSION_FILE)
     )
 }
 
-/// `message` without the ` at <admission>:30` a message may carry (a provider hint's place): a
-/// line of the JSON the webhook linted means nothing to the user; the field names the place.
-fn without_locations(message: &str) -> String {
-    let marker = format!(" at {ADMISSION_FILE}:");
+/// `message` without the ` at FILE:30` a message may carry (a provider hint's place): a line of
+/// the JSON the webhook linted (`FILE` is [`ADMISSION_FILE`]) means nothing to the user; the
+/// field names the place.
+#[must_use]
+pub fn without_locations(message: &str, file: &str) -> String {
+    let marker = format!(" at {file}:");
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(at) = rest.find(&marker) {
@@ -379,7 +381,10 @@ mod tests {
     #[test]
     fn admission_lines_leave_messages_without_a_place() {
         assert_eq!(
-            without_locations("no toleration (GKE, from nodeSelector x at <admission>:30:7) here"),
+            without_locations(
+                "no toleration (GKE, from nodeSelector x at <admission>:30:7) here",
+                ADMISSION_FILE
+            ),
             "no toleration (GKE, from nodeSelector x) here"
         );
     }

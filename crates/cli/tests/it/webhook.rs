@@ -691,7 +691,7 @@ fn lint_and_the_webhook_agree_on_every_object() {
                         kubectl_vllm_core::Pointer::parse(f["pointer"].as_str().unwrap_or(""))
                             .unwrap();
                     let message = f["message"].as_str().unwrap();
-                    let message = strip_place(message, &name);
+                    let message = kubectl_vllm_webhook::check::without_locations(message, &name);
                     let field = if pointer.is_root() {
                         String::new()
                     } else {
@@ -751,20 +751,6 @@ fn lint_and_the_webhook_agree_on_every_object() {
         "parity: {compared} objects, {findings} findings, the same from lint and the webhook"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// `message` without ` at FILE:LINE` (a provider hint's place in the file).
-fn strip_place(message: &str, file: &str) -> String {
-    let marker = format!(" at {file}:");
-    let mut out = String::new();
-    let mut rest = message;
-    while let Some(at) = rest.find(&marker) {
-        out.push_str(&rest[..at]);
-        rest =
-            rest[at + marker.len()..].trim_start_matches(|c: char| c.is_ascii_digit() || c == ':');
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The field report's gemma-1b Deployment in namespace `ml`, its token from Secret `secret`.
