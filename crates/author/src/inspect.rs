@@ -28,6 +28,7 @@ pub fn run(file: &Path, format: Format, stdout: &mut dyn Write) -> Result<Status
                 "file": label,
                 "sha256": sha256,
                 "contract": surface.version,
+                "reusable": surface.lifecycle().is_some(),
                 "loads": policy.is_ok(),
                 "error": policy.as_ref().err().map(ToString::to_string),
                 "policy": policy.as_ref().ok().map(|p| json!({
@@ -57,6 +58,14 @@ pub fn run(file: &Path, format: Format, stdout: &mut dyn Write) -> Result<Status
                     |v| format!("kubectl-vllm:policy@{v}")
                 ),
                 Contract::CURRENT
+            );
+            let _ = writeln!(
+                stdout,
+                "instance  {}",
+                match surface.lifecycle() {
+                    Some(export) => format!("kept across input sets (exports {export})"),
+                    None => "fresh for every input set (no lifecycle export)".into(),
+                }
             );
             if let Ok(policy) = &policy {
                 let _ = writeln!(

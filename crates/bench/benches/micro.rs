@@ -113,7 +113,7 @@ fn one_evaluation(bencher: divan::Bencher, name: &str) {
     };
     let shared = Arc::new(Shared {
         inventory,
-        facts: FactTables::builtin(),
+        facts: Arc::new(FactTables::builtin()),
         cluster: Cluster::from_profile(&ClusterProfile::default(), provider),
     });
     let builtin = kubectl_vllm_builtin::POLICIES

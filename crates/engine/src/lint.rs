@@ -49,6 +49,9 @@ pub struct Linter {
     live: Option<Live>,
     /// The inventory of the last run, for its missed lookups.
     last: Option<Arc<Shared>>,
+    /// The fact tables of the last run, and the config's overrides they were built with: a
+    /// linter that lints one object at a time (the webhook) builds them once.
+    facts: Option<(FactTables, Arc<FactTables>)>,
     /// Kubernetes schemas to validate every object against (`None`: no schema validation).
     schemas: Option<kubectl_vllm_schema::Schemas>,
     /// Threads that evaluate objects ([`Linter::set_jobs`]).
@@ -206,6 +209,7 @@ impl Linter {
             registry: Registry::new(rules),
             live: None,
             last: None,
+            facts: None,
             schemas: None,
             jobs: default_jobs(),
         })
@@ -261,10 +265,23 @@ impl Linter {
         crate::suppress::report(findings, manifests, config, &self.registry)
     }
 
+    /// The built-in fact tables with the config's `overrides` applied.
+    fn fact_tables(&mut self, overrides: &FactTables) -> Arc<FactTables> {
+        match &self.facts {
+            Some((applied, tables)) if applied == overrides => Arc::clone(tables),
+            _ => {
+                let mut tables = FactTables::builtin();
+                tables.apply(overrides);
+                let tables = Arc::new(tables);
+                self.facts = Some((overrides.clone(), Arc::clone(&tables)));
+                tables
+            }
+        }
+    }
+
     /// Every finding of one input set, before the config and suppressions have their say.
     fn findings(&mut self, manifests: &Manifests, config: &Config) -> Vec<Finding> {
-        let mut facts = FactTables::builtin();
-        facts.apply(&config.facts);
+        let facts = self.fact_tables(&config.facts);
         // The input set's objects first, in input order: evaluation `i` is inventory entry `i`.
         let mut inventory = Inventory::default();
         // Each render is its own unit: its lookups see itself and the files read as given.

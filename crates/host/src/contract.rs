@@ -27,7 +27,7 @@ pub const ALLOWED_IMPORTS: &[&str] = &[
 /// What a component declares at its boundary, read from its type without running it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Surface {
-    /// The contract version its `policy` export names (`0.2.1`), if it has one.
+    /// The contract version its `policy` export names (`0.2.2`), if it has one.
     pub version: Option<String>,
     /// Every import, as `namespace:package/interface@version`, in the component's order.
     pub imports: Vec<String>,
@@ -53,6 +53,17 @@ impl Surface {
                 .collect(),
             exports,
         }
+    }
+
+    /// The `lifecycle` interface it exports (`kubectl-vllm:policy/lifecycle@0.2.2`), if it is a
+    /// component of `reusable-policy-world`: the host may then keep its instance across input
+    /// sets.
+    #[must_use]
+    pub fn lifecycle(&self) -> Option<&str> {
+        self.exports
+            .iter()
+            .map(String::as_str)
+            .find(|name| name.starts_with(Contract::LIFECYCLE))
     }
 
     /// The imports outside [`ALLOWED_IMPORTS`].
@@ -110,13 +121,16 @@ fn import_allowed(import: &str) -> bool {
 
 impl Contract {
     /// The newest contract, as `wit/policy.wit` declares it.
-    pub const CURRENT: &'static str = "kubectl-vllm:policy@0.2.1";
+    pub const CURRENT: &'static str = "kubectl-vllm:policy@0.2.2";
 
     /// The export name prefix every policy has.
     const EXPORT: &'static str = "kubectl-vllm:policy/policy@";
 
+    /// The prefix of the export that makes an instance reusable (0.2.2).
+    const LIFECYCLE: &'static str = "kubectl-vllm:policy/lifecycle@";
+
     /// The newest 0.2 patch version this host implements.
-    const CURRENT_PATCH: u32 = 1;
+    const CURRENT_PATCH: u32 = 2;
 
     /// Which contract a component exports, and whether it may be loaded (see
     /// [`Surface::contract`]).
@@ -124,7 +138,7 @@ impl Contract {
         Surface::of(component, engine).contract()
     }
 
-    /// The contract of a `policy` export's version (`0.2.1`).
+    /// The contract of a `policy` export's version (`0.2.2`).
     fn of_version(version: &str) -> Result<Self, String> {
         let supported = format!(
             "this kubectl-vllm implements 0.2.0 to 0.2.{} (and 0.1, deprecated)",
@@ -171,6 +185,7 @@ mod tests {
     fn current_and_older_contracts_load_newer_ones_name_the_version_they_need() {
         assert_eq!(surface("0.2.0", &[]).contract(), Ok(Contract::V0_2));
         assert_eq!(surface("0.2.1", &[]).contract(), Ok(Contract::V0_2));
+        assert_eq!(surface("0.2.2", &[]).contract(), Ok(Contract::V0_2));
         assert_eq!(surface("0.1.0", &[]).contract(), Ok(Contract::V0_1));
         let newer = surface("0.2.7", &[]).contract().unwrap_err();
         assert!(
@@ -179,7 +194,7 @@ mod tests {
         );
         let major = surface("1.0.0", &[]).contract().unwrap_err();
         assert!(major.contains("built against contract 1.0.0"), "{major}");
-        assert!(major.contains("implements 0.2.0 to 0.2.1"), "{major}");
+        assert!(major.contains("implements 0.2.0 to 0.2.2"), "{major}");
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! The engine, linker and epoch ticker of a process ([`Host`]), and the policies it loads
 //! ([`Policy`]): each call runs with fresh limits, and an instance that traps is dropped and
-//! re-created for the next object.
+//! re-created for the next object. A policy of `reusable-policy-world` (contract 0.2.2) keeps its
+//! instance from one input set to the next, told by `lifecycle.reset`; any other policy gets a
+//! fresh instance per set.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use kubectl_vllm_precompiled::Embedded;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{
+    Component, ComponentExportIndex, HasSelf, InstancePre, Linker, TypedFunc,
+};
 use wasmtime::{Engine, Store, Trap};
 
 use crate::bindings;
@@ -32,6 +36,10 @@ pub struct Host {
 
 /// Epoch ticks per second.
 const TICK: Duration = Duration::from_millis(10);
+
+/// Input sets one instance of a reusable policy serves before the host instantiates it afresh:
+/// what a policy forgets to forget cannot pile up for ever.
+const MAX_SETS_PER_INSTANCE: u32 = 1_000;
 
 impl Host {
     /// One engine configuration serves compiling, caching and running.
@@ -165,7 +173,17 @@ impl Host {
         let wasm_error = |e: wasmtime::Error| load_error(label, format!("{e:#}"));
         let pre = self.linker.instantiate_pre(component).map_err(wasm_error)?;
         let pre = match contract {
-            Contract::V0_2 => Pre::V0_2(bindings::PolicyWorldPre::new(pre).map_err(wasm_error)?),
+            Contract::V0_2 => {
+                let reset = Surface::of(component, &self.engine)
+                    .lifecycle()
+                    .and_then(|lifecycle| component.get_export_index(None, lifecycle))
+                    .and_then(|lifecycle| component.get_export_index(Some(&lifecycle), "reset"));
+                Pre::V0_2 {
+                    indices: bindings::PolicyWorldIndices::new(&pre).map_err(wasm_error)?,
+                    pre,
+                    reset,
+                }
+            }
             Contract::V0_1 => Pre::V0_1(v0_1::Pre::new(pre).map_err(wasm_error)?),
         };
         let mut policy = Policy {
@@ -183,9 +201,10 @@ impl Host {
             limits: self.limits.clone(),
             engine: self.engine.clone(),
             unit: 0,
+            instantiations: 0,
         };
         let info = policy.call(|instance, store| match instance {
-            Bound::V0_2(world) => world.kubectl_vllm_policy_policy().call_metadata(store),
+            Bound::V0_2 { world, .. } => world.kubectl_vllm_policy_policy().call_metadata(store),
             Bound::V0_1(world) => v0_1::metadata(world, store),
         })?;
         validate_info(&info).map_err(|message| PolicyError::Malformed {
@@ -214,13 +233,22 @@ impl Drop for Host {
 #[derive(Clone)]
 enum Pre {
     V0_1(v0_1::Pre),
-    V0_2(bindings::PolicyWorldPre<State>),
+    V0_2 {
+        pre: InstancePre<State>,
+        indices: bindings::PolicyWorldIndices,
+        /// `lifecycle.reset`, exported by a component of `reusable-policy-world`.
+        reset: Option<ComponentExportIndex>,
+    },
 }
 
 /// A live instance of either contract.
 enum Bound {
     V0_1(v0_1::World),
-    V0_2(bindings::PolicyWorld),
+    V0_2 {
+        world: bindings::PolicyWorld,
+        /// `lifecycle.reset`: the instance may serve another input set.
+        reset: Option<TypedFunc<(), ()>>,
+    },
 }
 
 /// A loaded policy, ready to evaluate objects.
@@ -241,6 +269,8 @@ pub struct Policy {
     engine: Engine,
     /// The unit of the object being evaluated (its lookups' scope).
     unit: u32,
+    /// Instances created so far.
+    instantiations: u64,
 }
 
 impl Policy {
@@ -266,13 +296,41 @@ impl Policy {
             limits: self.limits.clone(),
             engine: self.engine.clone(),
             unit: 0,
+            instantiations: 0,
         }
     }
 
-    /// Points the policy at another run's input set and facts (the next call re-instantiates).
+    /// Whether the policy's instance may serve more than one input set (it exports
+    /// `lifecycle`, contract 0.2.2).
+    #[must_use]
+    pub fn reusable(&self) -> bool {
+        matches!(&self.pre, Pre::V0_2 { reset: Some(_), .. })
+    }
+
+    /// How many instances of this handle were created (the first one reads the metadata).
+    #[must_use]
+    pub fn instantiations(&self) -> u64 {
+        self.instantiations
+    }
+
+    /// Points the policy at another run's input set and facts. A reusable policy's instance is
+    /// kept and told (`lifecycle.reset`) before its next evaluation, unless it has grown past
+    /// half its memory cap or served [`MAX_SETS_PER_INSTANCE`] sets; any other is dropped, and
+    /// the next call instantiates afresh.
     pub fn set_shared(&mut self, shared: Arc<Shared>) {
         self.shared = shared;
-        self.instance = None;
+        let half = self.limits.memory_bytes / 2;
+        match &mut self.instance {
+            Some((store, Bound::V0_2 { reset: Some(_), .. }))
+                if store.data().sets < MAX_SETS_PER_INSTANCE
+                    && store.data().limiter.current <= half =>
+            {
+                let state = store.data_mut();
+                state.shared = Arc::clone(&self.shared);
+                state.reset_due = true;
+            }
+            _ => self.instance = None,
+        }
     }
 
     /// Evaluates one object of unit 0 (see [`Self::evaluate_in`]).
@@ -290,7 +348,7 @@ impl Policy {
     ) -> Result<Vec<Outcome>, PolicyError> {
         self.unit = unit;
         let result = self.call(|instance, store| match instance {
-            Bound::V0_2(world) => world
+            Bound::V0_2 { world, .. } => world
                 .kubectl_vllm_policy_policy()
                 .call_evaluate(store, input),
             Bound::V0_1(world) => v0_1::evaluate(world, store, input),
@@ -319,6 +377,7 @@ impl Policy {
     }
 
     /// Runs `f` against a live instance with fresh limits; on a trap the instance is discarded.
+    /// A kept instance of a reusable policy is reset first, when its input set changed.
     fn call<R>(
         &mut self,
         f: impl FnOnce(&Bound, &mut Store<State>) -> wasmtime::Result<R>,
@@ -327,23 +386,54 @@ impl Policy {
             let mut store = Store::new(&self.engine, State::new(&self.shared, &self.limits));
             store.limiter(|s| &mut s.limiter);
             store.set_epoch_deadline(ticks(self.limits.timeout));
-            let bound = match &self.pre {
-                Pre::V0_2(pre) => pre.instantiate(&mut store).map(Bound::V0_2),
-                Pre::V0_1(pre) => pre.instantiate(&mut store).map(Bound::V0_1),
-            }
-            .map_err(|e| self.classify(&store, &e))?;
+            let bound = self
+                .bind(&mut store)
+                .map_err(|e| self.classify(&store, &e))?;
+            self.instantiations += 1;
             self.instance = Some((store, bound));
         }
         let (store, instance) = self.instance.as_mut().expect("instantiated above");
         store.set_epoch_deadline(ticks(self.limits.timeout));
         store.data_mut().unit = self.unit;
         store.data_mut().limiter.exceeded = false;
+        if std::mem::take(&mut store.data_mut().reset_due) {
+            store.data_mut().sets += 1;
+            if let Bound::V0_2 {
+                reset: Some(reset), ..
+            } = instance
+                && let Err(e) = reset.call(&mut *store, ())
+            {
+                let (store, _) = self.instance.take().expect("present");
+                return Err(self.classify(&store, &e));
+            }
+            store.set_epoch_deadline(ticks(self.limits.timeout));
+        }
         match f(instance, store) {
             Ok(value) => Ok(value),
             Err(e) => {
                 let (store, _) = self.instance.take().expect("present");
                 Err(self.classify(&store, &e))
             }
+        }
+    }
+
+    /// A new instance in `store`, with its exports looked up.
+    fn bind(&self, store: &mut Store<State>) -> wasmtime::Result<Bound> {
+        match &self.pre {
+            Pre::V0_2 {
+                pre,
+                indices,
+                reset,
+            } => {
+                let instance = pre.instantiate(&mut *store)?;
+                let world = indices.load(&mut *store, &instance)?;
+                let reset = reset
+                    .as_ref()
+                    .map(|index| instance.get_typed_func::<(), ()>(&mut *store, index))
+                    .transpose()?;
+                Ok(Bound::V0_2 { world, reset })
+            }
+            Pre::V0_1(pre) => pre.instantiate(store).map(Bound::V0_1),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The sandboxed WebAssembly policy host.
 //!
-//! Policies are components of the world in `wit/policy.wit` (`kubectl-vllm:policy@0.2.1`); the
+//! Policies are components of the worlds in `wit/policy.wit` (`kubectl-vllm:policy@0.2.2`); the
 //! host still loads components built against 0.1 (`wit/v0.1/policy.wit`) through the adapter in
 //! [`v0_1`]. Each gets WASI p2 linked with nothing granted (no preopened directories,
 //! environment, arguments, network or inherited stdio; stderr is captured to show a panic

@@ -25,6 +25,8 @@ impl Default for Limits {
 /// Counts memory growth against the cap and remembers when the cap was hit.
 pub(crate) struct Limiter {
     pub(crate) max: usize,
+    /// The size the instance's largest memory has grown to, in bytes (the cap is per memory).
+    pub(crate) current: usize,
     pub(crate) exceeded: bool,
 }
 
@@ -42,6 +44,7 @@ impl ResourceLimiter for Limiter {
                 self.max >> 20
             )));
         }
+        self.current = self.current.max(desired);
         Ok(true)
     }
 

@@ -15,8 +15,8 @@ use crate::{Cluster, FactTables, Inventory};
 pub struct Shared {
     /// The input set.
     pub inventory: Inventory,
-    /// The fact tables.
-    pub facts: FactTables,
+    /// The fact tables (shared by the runs of one config).
+    pub facts: Arc<FactTables>,
     /// Cluster facts.
     pub cluster: Cluster,
 }
@@ -30,6 +30,10 @@ pub(crate) struct State {
     pub(crate) shared: Arc<Shared>,
     /// The unit of the object under evaluation: what its lookups see (`Entry::unit`).
     pub(crate) unit: u32,
+    /// The input set changed since the last call: `lifecycle.reset` is due.
+    pub(crate) reset_due: bool,
+    /// Input sets this instance moved on to (resets called).
+    pub(crate) sets: u32,
 }
 
 impl State {
@@ -47,11 +51,14 @@ impl State {
             table: ResourceTable::new(),
             limiter: Limiter {
                 max: limits.memory_bytes,
+                current: 0,
                 exceeded: false,
             },
             stderr,
             shared: Arc::clone(shared),
             unit: 0,
+            reset_due: false,
+            sets: 0,
         }
     }
 }

@@ -372,7 +372,7 @@ fn a_component_importing_filesystem_or_sockets_is_refused_naming_the_imports() {
     let (surface, policy) = host
         .inspect("forbidden.wasm", &wasm, Arc::new(Shared::default()))
         .unwrap();
-    assert_eq!(surface.version.as_deref(), Some("0.2.1"));
+    assert_eq!(surface.version.as_deref(), Some("0.2.2"));
     let refused = surface.refused_imports();
     assert!(
         refused
@@ -403,5 +403,132 @@ fn every_builtin_policy_imports_only_the_allowed_interfaces() {
             builtin.name
         );
         assert!(policy.is_ok(), "{}", builtin.name);
+    }
+}
+
+/// The built-in access policy, and the same policy as contract 0.2.1 built it (no `lifecycle`
+/// export; fixtures/contract/README.md).
+fn access_policies(host: &Host) -> [(&'static str, kubectl_vllm_host::Policy); 2] {
+    let builtin = kubectl_vllm_builtin::POLICIES
+        .iter()
+        .find(|b| b.name == "access")
+        .unwrap();
+    let empty = Arc::new(Shared::default());
+    let old = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/contract/policy-access-0.2.1.wasm"
+    ))
+    .unwrap();
+    [
+        (
+            "0.2.2",
+            host.load_precompiled(
+                "access",
+                builtin.wasm,
+                builtin.precompiled.as_ref(),
+                Arc::clone(&empty),
+            )
+            .unwrap(),
+        ),
+        ("0.2.1", host.load("access-0.2.1", &old, empty).unwrap()),
+    ]
+}
+
+/// An input set on GKE holding `objects`, and the evaluation of the `default` ServiceAccount of
+/// namespace `ml` by `wi-ksa-annotation`, which lists the namespace's Deployments (the SDK keeps
+/// that list for the rest of the set).
+fn default_account_set(with_workload: bool) -> (Arc<Shared>, Evaluation) {
+    let reference = |kind: &str, name: &str| ObjectRef {
+        api_version: if kind == "Deployment" {
+            "apps/v1"
+        } else {
+            "v1"
+        }
+        .into(),
+        kind: kind.into(),
+        namespace: Some("ml".into()),
+        name: name.into(),
+    };
+    let account = serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": "ml"}});
+    // Runs as `default` and copies the model from Cloud Storage: it needs Workload Identity.
+    let workload = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "vllm", "namespace": "ml"},
+        "spec": {"template": {"spec": {
+            "initContainers": [{"name": "copy", "image": "google/cloud-sdk:499.0.0-slim",
+                "command": ["gsutil", "cp", "-r", "gs://models/gemma", "/models"]}],
+            "containers": [{"name": "vllm", "image": "vllm/vllm-openai:v0.10.2"}]}}}});
+    let mut inventory = kubectl_vllm_host::Inventory::default();
+    inventory.insert(reference("ServiceAccount", "default"), &account);
+    if with_workload {
+        inventory.insert(reference("Deployment", "vllm"), &workload);
+    }
+    let shared = Arc::new(Shared {
+        inventory,
+        cluster: Cluster::from_profile(&ClusterProfile::default(), Resolved::fixed(Provider::Gke)),
+        ..Shared::default()
+    });
+    let evaluation = Evaluation {
+        object_ref: reference("ServiceAccount", "default"),
+        object: account.to_string(),
+        rules: vec!["wi-ksa-annotation".into()],
+    };
+    (shared, evaluation)
+}
+
+/// Evaluates the `default` ServiceAccount in two alternating sets, `rounds` times: with the
+/// Deployment that needs it annotated (one finding), then without (none).
+fn alternate_sets(policy: &mut kubectl_vllm_host::Policy, rounds: usize, label: &str) {
+    for round in 0..rounds {
+        for with_workload in [true, false] {
+            let (shared, evaluation) = default_account_set(with_workload);
+            policy.set_shared(shared);
+            let findings = policy.evaluate(&evaluation).unwrap().len();
+            assert_eq!(
+                findings,
+                usize::from(with_workload),
+                "{label}, round {round}, with the Deployment: {with_workload}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_reusable_policy_keeps_its_instance_across_sets_and_forgets_what_it_kept() {
+    let host = host();
+    let [(_, mut reusable), (_, mut fresh)] = access_policies(&host);
+    assert!(reusable.reusable());
+    assert!(!fresh.reusable());
+    // Had the kept instance not been reset, the second set would see the first's Deployments.
+    alternate_sets(&mut reusable, 3, "0.2.2");
+    alternate_sets(&mut fresh, 3, "0.2.1");
+    // One instance for the metadata and all six sets, against one per set (and the metadata's).
+    assert_eq!(reusable.instantiations(), 1);
+    assert_eq!(fresh.instantiations(), 7);
+}
+
+#[test]
+fn a_reusable_instance_past_half_its_memory_cap_is_replaced() {
+    // The access policy's instance holds a little over 1 MiB: past half a 2 MiB cap, well below
+    // half of 8 MiB.
+    for (megabytes, instantiations) in [(2, 4), (8, 1)] {
+        let host = Host::new(
+            shared_cache(),
+            Limits {
+                timeout: Duration::from_secs(2),
+                memory_bytes: megabytes << 20,
+            },
+        )
+        .unwrap();
+        let [(_, mut reusable), _] = access_policies(&host);
+        for with_workload in [true, false, true] {
+            let (shared, evaluation) = default_account_set(with_workload);
+            reusable.set_shared(shared);
+            assert_eq!(
+                reusable.evaluate(&evaluation).unwrap().len(),
+                usize::from(with_workload)
+            );
+        }
+        assert_eq!(reusable.instantiations(), instantiations, "{megabytes} MiB");
     }
 }

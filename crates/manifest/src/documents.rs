@@ -40,6 +40,18 @@ impl LoadedDocument {
         }
     }
 
+    /// Keeps where `document` is, and its tree (a document the loader did not parse, see
+    /// [`crate::json`]).
+    #[must_use]
+    pub fn with_tree(document: yaml::Document) -> Self {
+        let loaded = Self::new(&document);
+        loaded
+            .tree
+            .set(document.root)
+            .expect("a new document has no tree yet");
+        loaded
+    }
+
     /// The document's tree, spans in `text` (the file's text): parsed again from the document's
     /// bytes the first time, or from the whole file when the document does not parse the same on
     /// its own (a `%TAG` directive before it).

@@ -4,11 +4,13 @@
 //! - [`yaml`]: YAML 1.1 as Kubernetes reads it, from parser events, with spans and duplicate keys.
 //! - [`locate`]: JSON Pointer → span, falling back to the nearest existing ancestor.
 //! - [`documents`]: a loaded file's documents, their trees parsed again when asked for.
+//! - [`json`]: an object that arrived as JSON, written as text with its tree, unparsed.
 //! - [`load`]: files, directories, stdin, multi-document streams and `kind: List`.
 //! - [`provenance`]: where a file came from (read, rendered, a renderer's source).
 //! - [`render`]: kustomizations and Helm charts rendered, objects traced to their source files.
 
 pub mod documents;
+pub mod json;
 pub mod load;
 pub mod locate;
 pub mod patch;

@@ -704,6 +704,31 @@ impl Manifests {
     pub fn add_text(&mut self, name: &str, text: String, options: &LoadOptions) {
         let source = SourceFile::new(name, text);
         let stream = yaml::parse(&source.text);
+        self.add_stream(name, source, stream, false, options);
+    }
+
+    /// Adds one object that arrived as JSON (an admission review's) as a file `name` holding it
+    /// as indented JSON: the same objects, findings and spans as [`Manifests::add_text`] of that
+    /// text, without parsing it (its tree is kept, not parsed again when a finding needs it).
+    pub fn add_json(&mut self, name: &str, value: &Json, options: &LoadOptions) {
+        let (text, document) = crate::json::document(value);
+        let stream = yaml::Stream {
+            documents: vec![document],
+            ..yaml::Stream::default()
+        };
+        self.add_stream(name, SourceFile::new(name, text), stream, true, options);
+    }
+
+    /// Adds the objects of `stream`, parsed from `source`; `keep_trees`: the documents keep
+    /// the stream's trees instead of parsing them again when asked.
+    fn add_stream(
+        &mut self,
+        name: &str,
+        source: SourceFile,
+        stream: yaml::Stream,
+        keep_trees: bool,
+        options: &LoadOptions,
+    ) {
         let file = self.files.len();
         for error in &stream.errors {
             let position = source.position(error.span.start);
@@ -719,7 +744,7 @@ impl Manifests {
             });
         }
         let mut documents = Vec::with_capacity(stream.documents.len());
-        for document in &stream.documents {
+        for document in stream.documents {
             if document.root.value == Value::Null {
                 continue;
             }
@@ -731,7 +756,11 @@ impl Manifests {
                 &document.root,
                 options,
             );
-            documents.push(LoadedDocument::new(document));
+            documents.push(if keep_trees {
+                LoadedDocument::with_tree(document)
+            } else {
+                LoadedDocument::new(&document)
+            });
         }
         // The trees go here (see `documents`): only what a finding points into is parsed again.
         self.files.push(ManifestFile {

@@ -179,6 +179,20 @@ impl Env for CachedEnv<'_> {
 /// The real host, through the component's imports.
 pub struct HostEnv;
 
+thread_local! {
+    /// [`HostEnv::list`]'s answers, parsed, for the rest of the input set: each PVC then stops
+    /// re-parsing every workload. The host calls `lifecycle.reset` ([`reset`]) before it reuses
+    /// the instance for another set.
+    static LISTS: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>> =
+        std::cell::RefCell::default();
+}
+
+/// Forgets what [`HostEnv`] kept of the input set: the host is about to evaluate another set in
+/// this instance (`lifecycle.reset`, contract 0.2.2). The [`crate::policy!`] macro exports it.
+pub fn reset() {
+    LISTS.with(|lists| lists.borrow_mut().clear());
+}
+
 impl Env for HostEnv {
     fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
         bindings::kubectl_vllm::policy::inventory::get(kind, namespace, name)
@@ -186,12 +200,6 @@ impl Env for HostEnv {
     }
 
     fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> Objects {
-        // The contract guarantees an instance never outlives its input set, so the parsed lists
-        // can live as long as the instance: each PVC then stops re-parsing every workload.
-        thread_local! {
-            static LISTS: std::cell::RefCell<std::collections::HashMap<ListKey, Objects>> =
-                std::cell::RefCell::default();
-        }
         let key = (
             kind.to_string(),
             namespace.map(str::to_string),

@@ -63,14 +63,15 @@ mod env;
 mod findings;
 mod rule;
 
-/// The generated bindings of the WIT contract (`kubectl-vllm:policy@0.2.1`), from the copy this
+/// The generated bindings of the WIT contract (`kubectl-vllm:policy@0.2.2`, world
+/// `reusable-policy-world`: the host may keep a policy's instance across input sets), from the copy this
 /// crate carries in `wit/policy.wit` (a test holds it equal to the repository's `wit/policy.wit`)
 /// so that it builds from any directory.
 #[allow(missing_docs, clippy::pedantic, unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "wit/policy.wit",
-        world: "policy-world",
+        world: "reusable-policy-world",
         pub_export_macro: true,
         export_macro_name: "export_policy_world",
         default_bindings_module: "kubectl_vllm_sdk::bindings",
@@ -93,7 +94,7 @@ pub use bindings::kubectl_vllm::policy::types::{
     RuleInfo, Skip, SkipReason, SubSpan,
 };
 pub use context::Context;
-pub use env::{Env, HostEnv, Objects};
+pub use env::{Env, HostEnv, Objects, reset};
 pub use findings::{FindingBuilder, Findings, FixBuilder, Location, SkipBuilder};
 pub use k8s::{Container, PodSpec};
 pub use kubectl_vllm_core::{
@@ -129,6 +130,12 @@ macro_rules! policy {
 
             fn evaluate(input: $crate::Evaluation) -> Result<Vec<$crate::Outcome>, String> {
                 $crate::evaluate(__RULES, &$crate::HostEnv, &input)
+            }
+        }
+
+        impl $crate::bindings::exports::kubectl_vllm::policy::lifecycle::Guest for __Policy {
+            fn reset() {
+                $crate::reset();
             }
         }
 

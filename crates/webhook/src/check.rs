@@ -130,9 +130,8 @@ fn lint_with(
         jobs: Some(std::num::NonZeroUsize::MIN),
         ..LoadOptions::default()
     };
-    let text = serde_json::to_string_pretty(object).unwrap_or_default();
     let mut manifests = Manifests::default();
-    manifests.add_text(ADMISSION_FILE, text, &options);
+    manifests.add_json(ADMISSION_FILE, object, &options);
     let report = linter.lint(&manifests, config);
     (report, manifests)
 }

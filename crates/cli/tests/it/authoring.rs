@@ -103,7 +103,14 @@ fn a_policy_written_outside_the_repository_builds_tests_lints_fixes_and_pins() {
     let inspected = author(&work, &["policy", "inspect", &wasm_arg]);
     ok(&inspected);
     let text = stdout(&inspected);
-    assert!(text.contains("kubectl-vllm:policy@0.2.1"), "{text}");
+    assert!(text.contains("kubectl-vllm:policy@0.2.2"), "{text}");
+    // Built with the SDK: its instance serves one input set after another.
+    assert!(
+        text.contains(
+            "instance  kept across input sets (exports kubectl-vllm:policy/lifecycle@0.2.2)"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("acme-platform-workload-label  warning"),
         "{text}"
