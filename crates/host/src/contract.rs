@@ -132,12 +132,6 @@ impl Contract {
     /// The newest 0.2 patch version this host implements.
     const CURRENT_PATCH: u32 = 2;
 
-    /// Which contract a component exports, and whether it may be loaded (see
-    /// [`Surface::contract`]).
-    pub(crate) fn of(component: &Component, engine: &Engine) -> Result<Self, String> {
-        Surface::of(component, engine).contract()
-    }
-
     /// The contract of a `policy` export's version (`0.2.2`).
     fn of_version(version: &str) -> Result<Self, String> {
         let supported = format!(

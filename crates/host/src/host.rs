@@ -119,8 +119,9 @@ impl Host {
         shared: Arc<Shared>,
     ) -> Result<Policy, PolicyError> {
         let (component, origin) = self.compiled(label, wasm, precompiled)?;
-        let contract = Contract::of(&component, &self.engine).map_err(|e| load_error(label, e))?;
-        self.instantiate(label, &component, contract, origin, shared)
+        let surface = Surface::of(&component, &self.engine);
+        let contract = surface.contract().map_err(|e| load_error(label, e))?;
+        self.instantiate(label, &component, &surface, contract, origin, shared)
     }
 
     /// What a component declares (contract version, imports, exports) and, when it may be
@@ -137,7 +138,9 @@ impl Host {
         let policy = surface
             .contract()
             .map_err(|e| load_error(label, e))
-            .and_then(|contract| self.instantiate(label, &component, contract, origin, shared));
+            .and_then(|contract| {
+                self.instantiate(label, &component, &surface, contract, origin, shared)
+            });
         Ok((surface, policy))
     }
 
@@ -166,6 +169,7 @@ impl Host {
         &self,
         label: &str,
         component: &Component,
+        surface: &Surface,
         contract: Contract,
         origin: Origin,
         shared: Arc<Shared>,
@@ -174,7 +178,7 @@ impl Host {
         let pre = self.linker.instantiate_pre(component).map_err(wasm_error)?;
         let pre = match contract {
             Contract::V0_2 => {
-                let reset = Surface::of(component, &self.engine)
+                let reset = surface
                     .lifecycle()
                     .and_then(|lifecycle| component.get_export_index(None, lifecycle))
                     .and_then(|lifecycle| component.get_export_index(Some(&lifecycle), "reset"));

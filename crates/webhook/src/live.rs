@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
@@ -99,14 +99,18 @@ impl Cluster {
         facts
     }
 
+    /// The cache of referenced objects (a panic elsewhere while it was held leaves it usable: an
+    /// entry is written whole or not at all).
+    fn objects(&self) -> MutexGuard<'_, HashMap<ObjectKey, (Instant, Option<Value>)>> {
+        self.objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The referenced objects known present (fresh in the cache) that lookups from `namespace`
     /// may reach.
     pub fn known(&self, namespace: &str) -> Vec<Value> {
-        let objects = self
-            .objects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        objects
+        self.objects()
             .iter()
             .filter(|(key, (at, object))| {
                 object.is_some()
@@ -125,10 +129,7 @@ impl Cluster {
         namespace: &str,
     ) -> Result<(bool, Vec<String>), ClusterError> {
         let keys: Vec<ObjectKey> = {
-            let objects = self
-                .objects
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let objects = self.objects();
             missed
                 .into_iter()
                 .map(|(kind, ns, name)| key(kind, ns, name, namespace))
@@ -149,10 +150,7 @@ impl Cluster {
         }
         let (found, warnings) =
             kubectl_vllm_cluster::fetch_referenced(&self.connection, &keys, namespace).await?;
-        let mut objects = self
-            .objects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut objects = self.objects();
         let now = Instant::now();
         let mut any = false;
         for k in keys {

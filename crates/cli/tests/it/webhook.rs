@@ -121,6 +121,19 @@ impl Served {
         review["response"].clone()
     }
 
+    /// Asserts that `/metrics` has the line `kubectl_vllm_webhook_requests_total{endpoint="ENDPOINT",
+    /// outcome="OUTCOME"} COUNT`.
+    fn assert_requests(&self, endpoint: &str, outcome: &str, count: u64) {
+        let metrics = self.client().get("/metrics").unwrap().text();
+        let line = format!(
+            "kubectl_vllm_webhook_requests_total{{endpoint=\"{endpoint}\",outcome=\"{outcome}\"}} {count}"
+        );
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in:\n{metrics}"
+        );
+    }
+
     fn wait_ready(&self) {
         let start = Instant::now();
         while self.client().get("/readyz").unwrap().status != 200 {
@@ -358,13 +371,7 @@ fn bad_requests_are_400_and_the_server_goes_on() {
     server.wait_ready();
     let answer = server.answer("/validate", "deployment-create");
     assert_eq!(answer["allowed"], true, "the server still answers");
-    let metrics = server.client().get("/metrics").unwrap().text();
-    assert!(
-        metrics.contains(
-            "kubectl_vllm_webhook_requests_total{endpoint=\"validate\",outcome=\"invalid\"} 5"
-        ),
-        "{metrics}"
-    );
+    server.assert_requests("validate", "invalid", 5);
 }
 
 #[test]
@@ -450,13 +457,7 @@ fn a_looping_policy_is_cut_at_the_deadline_while_other_reviews_are_answered() {
             && w.contains("chaos")),
         "{response:#}"
     );
-    let metrics = server.client().get("/metrics").unwrap().text();
-    assert!(
-        metrics.contains(
-            "kubectl_vllm_webhook_requests_total{endpoint=\"validate\",outcome=\"unchecked\"} 2"
-        ),
-        "{metrics}"
-    );
+    server.assert_requests("validate", "unchecked", 2);
 }
 
 #[test]
