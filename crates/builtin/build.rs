@@ -14,7 +14,7 @@ use std::process::Command;
 /// Policies embedded in the binary, in evaluation order.
 const EMBEDDED: &[&str] = &["gpu", "vllm", "model", "runtime", "storage", "access"];
 /// Policies built for the host's tests only.
-const TEST_ONLY: &[&str] = &["chaos", "forbidden"];
+const TEST_ONLY: &[&str] = &["chaos", "forbidden", "hostile"];
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "policy";
@@ -42,6 +42,7 @@ fn main() {
         );
     }
     println!("cargo:rerun-if-env-changed=KUBECTL_VLLM_POLICY_TARGET_DIR");
+    println!("cargo:rerun-if-env-changed=KUBECTL_VLLM_POLICY_TOOLCHAIN");
 
     let target_dir = env::var_os("KUBECTL_VLLM_POLICY_TARGET_DIR")
         .map_or_else(|| default_target_dir(&out_dir), PathBuf::from);
@@ -108,7 +109,14 @@ fn default_target_dir(out_dir: &Path) -> PathBuf {
 }
 
 fn build_policies(workspace: &Path, target_dir: &Path) {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // `KUBECTL_VLLM_POLICY_TOOLCHAIN` builds the policies with another rustup toolchain than the
+    // outer build's: the fuzz targets build on nightly, whose wasm32-wasip2 standard library may
+    // not be installable (fuzz/.cargo/config.toml sets it).
+    let toolchain = env::var_os("KUBECTL_VLLM_POLICY_TOOLCHAIN");
+    let cargo = match &toolchain {
+        Some(_) => "cargo".into(),
+        None => env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    };
     let mut command = Command::new(cargo);
     command
         .env_clear()
@@ -137,9 +145,15 @@ fn build_policies(workspace: &Path, target_dir: &Path) {
         "TMPDIR",
         "CARGO_NET_OFFLINE",
     ] {
+        if toolchain.is_some() && matches!(keep, "RUSTUP_TOOLCHAIN" | "RUSTC") {
+            continue;
+        }
         if let Some(value) = env::var_os(keep) {
             command.env(keep, value);
         }
+    }
+    if let Some(toolchain) = &toolchain {
+        command.env("RUSTUP_TOOLCHAIN", toolchain);
     }
     let output = command
         .output()

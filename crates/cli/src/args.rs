@@ -199,6 +199,42 @@ pub struct PolicyArgs {
     /// for any N.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    /// Wall-clock time one policy may take on one object; a policy past it is stopped, named as
+    /// a `policy-error`, and the run goes on.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = kubectl_vllm_core::parse_duration)]
+    pub policy_timeout: Duration,
+    /// Memory one policy instance may grow to (a quantity: `64Mi`, `256Mi`).
+    #[arg(long, value_name = "SIZE", default_value = "64Mi", value_parser = parse_memory)]
+    pub policy_memory: usize,
+}
+
+impl PolicyArgs {
+    /// The sandbox limits these flags set.
+    #[must_use]
+    pub fn limits(&self) -> kubectl_vllm_host::Limits {
+        kubectl_vllm_host::Limits {
+            timeout: self.policy_timeout,
+            memory_bytes: self.policy_memory,
+        }
+    }
+}
+
+/// A memory size of at least 1 MiB and at most 4 GiB (a 32-bit memory's reach).
+fn parse_memory(text: &str) -> Result<usize, String> {
+    let bytes = kubectl_vllm_core::Quantity::parse(text.trim())
+        .map_err(|e| format!("`{text}`: {e}"))?
+        .to_u64()
+        .ok_or_else(|| format!("`{text}` is not a whole number of bytes"))?;
+    if !(1 << 20..=4 << 30).contains(&bytes) {
+        return Err(format!("`{text}` is outside 1Mi..4Gi"));
+    }
+    usize::try_from(bytes).map_err(|e| e.to_string())
+}
+
+/// One `--limit NAME=VALUE`, checked now so that a typo is a usage error.
+fn parse_limit(text: &str) -> Result<String, String> {
+    kubectl_vllm_manifest::InputLimits::default().set(text)?;
+    Ok(text.to_string())
 }
 
 /// What to read: shared by `lint`, `fix`, `apply` and `diff`.
@@ -225,6 +261,12 @@ pub struct InputArgs {
     /// Never read paths matching this glob (added to the config's `exclude`); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Change an input bound; repeatable. Bounds (defaults): `file-bytes` (64Mi, per file or
+    /// stdin), `documents` (100000 per file), `objects` (250000 in the run), `depth` (512 levels),
+    /// `alias-nodes` (1000000 per document), `scalar-bytes` (8Mi). An input past one is an
+    /// `input-error` at the place it was hit.
+    #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+    pub limits: Vec<String>,
     /// Namespace of objects that set none (default: `default`; with a cluster, the kubeconfig
     /// context's namespace).
     #[arg(short = 'n', long)]
@@ -292,7 +334,7 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
     /// How long connecting and each request may take, as kubectl's: `30s`, `1m` (default 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = kubectl_vllm_core::parse_duration)]
     pub request_timeout: Option<Duration>,
 }
 
@@ -575,58 +617,8 @@ pub struct ApplyArgs {
     #[arg(help_heading = "Apply", long)]
     pub wait: bool,
     /// How long --wait waits in all: `90s`, `5m`, `1h30m`.
-    #[arg(help_heading = "Apply", long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    #[arg(help_heading = "Apply", long, value_name = "DURATION", default_value = "5m", value_parser = kubectl_vllm_core::parse_duration)]
     pub timeout: Duration,
-}
-
-/// Parses kubectl-style durations: `30s`, `5m`, `1h30m`, a bare number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    /// A week: longer is a typo, and `Instant + Duration` must not overflow.
-    const MAX: u64 = 7 * 24 * 3600;
-    let too_long = || format!("`{text}` is longer than a week");
-    if text.is_empty() {
-        return Err("the duration is empty".into());
-    }
-    if let Ok(seconds) = text.parse::<u64>() {
-        return if seconds > MAX {
-            Err(too_long())
-        } else {
-            Ok(Duration::from_secs(seconds))
-        };
-    }
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => {
-                return Err(format!(
-                    "invalid duration `{text}`: use s, m or h, as in `5m`"
-                ));
-            }
-        };
-        let value: u64 = number
-            .parse()
-            .map_err(|_| format!("invalid duration `{text}`"))?;
-        total = value
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .filter(|t| *t <= MAX)
-            .ok_or_else(too_long)?;
-        number.clear();
-    }
-    if !number.is_empty() {
-        return Err(format!(
-            "invalid duration `{text}`: a unit is missing (s, m or h)"
-        ));
-    }
-    Ok(Duration::from_secs(total))
 }
 
 /// `diff` arguments.
@@ -638,23 +630,4 @@ pub struct DiffArgs {
     /// Show the result of taking fields other field managers own (as `apply --force-conflicts`).
     #[arg(help_heading = "Diff", long)]
     pub force_conflicts: bool,
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::parse_duration;
-
-    #[test]
-    fn durations_as_kubectl_writes_them() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1h30m5s"), Ok(Duration::from_secs(5405)));
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("5").is_ok() && parse_duration("5x").is_err());
-        assert!(parse_duration("10").is_ok() && parse_duration("10m3").is_err());
-        // Overflow is an error, not a panic.
-        assert!(parse_duration("18446744073709551615").is_err());
-        assert!(parse_duration("99999999999999999h").is_err());
-    }
 }

@@ -8,7 +8,7 @@ use kubectl_vllm_emit::Style;
 use kubectl_vllm_engine::config::{Config, Loaded, Selection};
 use kubectl_vllm_engine::lint::Progress;
 use kubectl_vllm_engine::{Linter, Report};
-use kubectl_vllm_host::{ArtifactCache, Limits};
+use kubectl_vllm_host::ArtifactCache;
 use kubectl_vllm_manifest::{Input, LoadOptions, Manifests};
 
 use crate::args::{ColorChoice, FailOn, Format, InputArgs, PolicyArgs};
@@ -68,7 +68,7 @@ pub(crate) fn prepare(args: &PolicyArgs, stderr: &mut dyn Write) -> Option<(Lint
     phase("loading policies…");
     let mut linter = match Linter::with_progress(
         ArtifactCache::from_env(),
-        Limits::default(),
+        args.limits(),
         &loaded,
         &args.policies,
         !args.no_default_policies,
@@ -177,6 +177,7 @@ pub(crate) fn read_inputs(
             .policies
             .jobs
             .and_then(|j| usize::from(j).try_into().ok()),
+        limits: input_limits(&args.limits),
         ..LoadOptions::default()
     };
     phase("reading manifests…");
@@ -333,4 +334,15 @@ pub(crate) fn errors_to_stderr(report: &Report, linter: &Linter, stderr: &mut dy
         };
         let _ = writeln!(stderr, "error: {file}{}", finding.message);
     }
+}
+
+/// The `--limit` settings over the defaults (each was checked when the flags were parsed).
+fn input_limits(settings: &[String]) -> kubectl_vllm_manifest::InputLimits {
+    let mut limits = kubectl_vllm_manifest::InputLimits::default();
+    for setting in settings {
+        limits
+            .set(setting)
+            .expect("`--limit` values are checked by the argument parser");
+    }
+    limits
 }

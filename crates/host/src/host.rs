@@ -361,6 +361,16 @@ impl Policy {
             policy: self.name.clone(),
             message,
         })?;
+        if outcomes.len() > crate::validate::MAX_OUTCOMES {
+            return Err(PolicyError::Malformed {
+                policy: self.name.clone(),
+                message: format!(
+                    "{} findings and skips for one object (at most {})",
+                    outcomes.len(),
+                    crate::validate::MAX_OUTCOMES
+                ),
+            });
+        }
         let provider = self.shared.cluster.provider.provider;
         for outcome in &outcomes {
             let checked = match (self.contract, outcome) {
@@ -390,9 +400,18 @@ impl Policy {
             let mut store = Store::new(&self.engine, State::new(&self.shared, &self.limits));
             store.limiter(|s| &mut s.limiter);
             store.set_epoch_deadline(ticks(self.limits.timeout));
-            let bound = self
-                .bind(&mut store)
-                .map_err(|e| self.classify(&store, &e))?;
+            let bound = self.bind(&mut store).map_err(|e| {
+                if e.downcast_ref::<Trap>().is_none() && !store.data().limiter.exceeded {
+                    // Not a trap of its start function: its exports do not have the contract's
+                    // types (a record field, an enum case the contract does not have).
+                    PolicyError::Load {
+                        policy: self.name.clone(),
+                        message: format!("its exports do not match the contract: {e:#}"),
+                    }
+                } else {
+                    self.classify(&store, &e)
+                }
+            })?;
             self.instantiations += 1;
             self.instance = Some((store, bound));
         }

@@ -48,6 +48,10 @@ pub(crate) fn validate_finding(
         ));
     }
     validate_location(rule, &finding.pointer, finding.sub_span)?;
+    validate_text(rule, "message", &finding.message)?;
+    if let Some(help) = &finding.help {
+        validate_text(rule, "help text", help)?;
+    }
     if finding.message.trim().is_empty() {
         return Err(format!("rule `{rule}`: empty message"));
     }
@@ -104,13 +108,47 @@ pub(crate) fn validate_location(
     Ok(())
 }
 
+/// The most outcomes one evaluation may return, and the longest message or help text: a policy
+/// past them is answering nonsense (or trying to flood the report), not finding problems.
+pub(crate) const MAX_OUTCOMES: usize = 10_000;
+pub(crate) const MAX_TEXT_BYTES: usize = 16 << 10;
+
+/// Fields that say which object this is: a fix that edits them (or replaces the whole object)
+/// would turn the object into another one, which no fix may do.
+const IDENTITY: &[&str] = &[
+    "/apiVersion",
+    "/kind",
+    "/metadata/name",
+    "/metadata/namespace",
+];
+
+pub(crate) fn validate_text(rule: &str, what: &str, text: &str) -> Result<(), String> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(format!(
+            "rule `{rule}`: a {what} of {} bytes (at most {MAX_TEXT_BYTES})",
+            text.len()
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn validate_operations(rule: &str, operations: &[PatchOp]) -> Result<(), String> {
     for op in operations {
         let (path, value) = match op {
             PatchOp::Replace(pv) | PatchOp::Add(pv) => (&pv.path, Some(&pv.value)),
             PatchOp::Remove(path) => (path, None),
         };
-        kubectl_vllm_core::Pointer::parse(path).map_err(|e| format!("rule `{rule}` fix: {e}"))?;
+        let pointer = kubectl_vllm_core::Pointer::parse(path)
+            .map_err(|e| format!("rule `{rule}` fix: {e}"))?;
+        if pointer.is_root()
+            || IDENTITY
+                .iter()
+                .any(|id| pointer.starts_with(&kubectl_vllm_core::Pointer::from_path(id)))
+        {
+            return Err(format!(
+                "rule `{rule}` fix edits `{path}`, which would make the object another object"
+            ));
+        }
         if let Some(value) = value {
             serde_json::from_str::<serde_json::Value>(value)
                 .map_err(|e| format!("rule `{rule}` fix: value is not JSON: {e}"))?;

@@ -9,6 +9,7 @@
 
 use std::sync::OnceLock;
 
+use crate::limits::InputLimits;
 use crate::source::Span;
 use crate::yaml::{self, Node, Value};
 
@@ -58,7 +59,7 @@ impl LoadedDocument {
     pub fn tree(&self, text: &str) -> &Node {
         self.tree.get_or_init(|| {
             self.parse_alone(text).unwrap_or_else(|| {
-                yaml::parse(text)
+                yaml::parse_with(text, &InputLimits::unbounded())
                     .documents
                     .into_iter()
                     .find(|d| d.index == self.index)
@@ -76,7 +77,7 @@ impl LoadedDocument {
         } else {
             self.span.start
         };
-        let stream = yaml::parse(&text[start..self.span.end]);
+        let stream = yaml::parse_with(&text[start..self.span.end], &InputLimits::unbounded());
         if !stream.errors.is_empty() {
             return None;
         }

@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use kubectl_vllm_core::Pointer;
 
 use crate::documents::LoadedDocument;
+use crate::limits::{InputLimits, Limit, shown_bytes};
 use crate::locate::{Located, locate};
 use crate::provenance::{
     ChartOptions, KustomizationFile, Owner, Provenance, is_kustomization_file, kustomization_file,
@@ -56,6 +57,8 @@ pub struct LoadOptions {
     /// Threads that read and parse files (a directory's, or files named one after another;
     /// `None`: one per core). The set is the same, in the same order, whatever the number.
     pub jobs: Option<std::num::NonZeroUsize>,
+    /// Bounds on what is read ([`InputLimits`]).
+    pub limits: InputLimits,
 }
 
 impl Default for LoadOptions {
@@ -67,6 +70,7 @@ impl Default for LoadOptions {
             exclude: None,
             already_read: std::collections::HashSet::new(),
             jobs: None,
+            limits: InputLimits::default(),
         }
     }
 }
@@ -221,6 +225,36 @@ pub struct Manifests {
     pub skipped: Vec<String>,
     /// Files from this index on were read only for lookups (`--related`): not reported on.
     pub reported_files: Option<usize>,
+}
+
+/// Reads `reader` to its end, refusing more than [`InputLimits::file_bytes`] (what has no size to
+/// check first: stdin, a pipe, a device) as soon as one byte more arrives.
+fn read_bounded(reader: impl Read, options: &LoadOptions) -> Result<Vec<u8>, String> {
+    let limit = options.limits.file_bytes;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "it holds more than {}, the most one file may hold (limit `{}`; {})",
+            shown_bytes(limit),
+            Limit::FileBytes,
+            Limit::FileBytes.raise_hint(limit)
+        ));
+    }
+    Ok(bytes)
+}
+
+fn over_file_limit(size: u64, limit: u64) -> String {
+    format!(
+        "it is {}, over the {} one file may hold (limit `{}`; {})",
+        shown_bytes(size),
+        shown_bytes(limit),
+        Limit::FileBytes,
+        Limit::FileBytes.raise_hint(size)
+    )
 }
 
 /// Whether `exclude` matches `path` (as given, or without a leading `./`).
@@ -421,13 +455,14 @@ impl Manifests {
             }
             manifests.add_files(&std::mem::take(&mut files), options);
             match input {
-                Input::Stdin => {
-                    let mut text = String::new();
-                    match std::io::stdin().read_to_string(&mut text) {
-                        Ok(_) => manifests.add_stdin(text, options),
-                        Err(e) => manifests.unreadable(&options.stdin_name, &e.to_string()),
-                    }
-                }
+                Input::Stdin => match read_bounded(std::io::stdin().lock(), options) {
+                    Ok(bytes) => match String::from_utf8(bytes) {
+                        Ok(text) => manifests.add_stdin(text, options),
+                        Err(e) => manifests
+                            .unreadable(&options.stdin_name, &format!("not UTF-8 text: {e}")),
+                    },
+                    Err(message) => manifests.unreadable(&options.stdin_name, &message),
+                },
                 Input::Path(path) => manifests.add_path(path, options),
                 Input::Kustomize(dir) => manifests.add_kustomization(dir, options),
                 Input::HelmChart(chart, chart_options) => {
@@ -447,6 +482,7 @@ impl Manifests {
                 manifests.trace_helm(file, None, name);
             }
         }
+        manifests.hold_object_limit(options);
     }
 
     /// Stdin's text; stdin without a single document is an input error (what a failed
@@ -684,13 +720,50 @@ impl Manifests {
         {
             return;
         }
-        match std::fs::read(path) {
+        let limit = options.limits.file_bytes;
+        // The size first: a file over the limit is refused without reading a byte of it.
+        if let Ok(metadata) = std::fs::metadata(path)
+            && metadata.is_file()
+            && metadata.len() > limit
+        {
+            self.unreadable(&name, &over_file_limit(metadata.len(), limit));
+            return;
+        }
+        let read = std::fs::File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|file| read_bounded(file, options));
+        match read {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => self.add_text(&name, text, options),
                 Err(e) => self.unreadable(&name, &format!("not UTF-8 text: {e}")),
             },
-            Err(e) => self.unreadable(&name, &e.to_string()),
+            Err(message) => self.unreadable(&name, &message),
         }
+    }
+
+    /// Keeps at most [`InputLimits::objects`] objects: the first one past the bound gets an
+    /// input error at its document, and no later object is linted.
+    fn hold_object_limit(&mut self, options: &LoadOptions) {
+        let limit = options.limits.objects;
+        let Some(first_over) = self.objects.get(limit) else {
+            return;
+        };
+        let (file, document) = (first_over.file, first_over.document);
+        self.errors.push(InputError {
+            name: self.files[file].source.name.clone(),
+            file: Some(file),
+            span: self.files[file].document(document).map(|d| {
+                Span::new(d.anchor.start, d.anchor.start)
+            }),
+            document: Some(document),
+            message: format!(
+                "the run holds more than {limit} objects: this one and the {} after it are not linted (limit `{}`; {})",
+                self.objects.len() - limit - 1,
+                Limit::Objects,
+                Limit::Objects.raise_hint(limit as u64)
+            ),
+        });
+        self.objects.truncate(limit);
     }
 
     fn unreadable(&mut self, name: &str, message: &str) {
@@ -703,7 +776,7 @@ impl Manifests {
     /// Adds one file's text (used for files, stdin and tests).
     pub fn add_text(&mut self, name: &str, text: String, options: &LoadOptions) {
         let source = SourceFile::new(name, text);
-        let stream = yaml::parse(&source.text);
+        let stream = yaml::parse_with(&source.text, &options.limits);
         self.add_stream(name, source, stream, false, options);
     }
 
@@ -738,8 +811,15 @@ impl Manifests {
                 span: Some(error.span),
                 document: Some(error.document),
                 message: format!(
-                    "invalid YAML: {} (line {}, column {})",
-                    error.message, position.line, position.column
+                    "{}{} (line {}, column {})",
+                    if error.limit.is_some() {
+                        ""
+                    } else {
+                        "invalid YAML: "
+                    },
+                    error.message,
+                    position.line,
+                    position.column
                 ),
             });
         }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use granit_parser::{Event, Parser, ScalarStyle, Span as EventSpan, StructureStyle, Tag};
 use serde_json::Number;
 
+use crate::limits::{InputLimits, Limit, shown_bytes};
 use crate::source::Span;
 
 /// A YAML node with its span.
@@ -91,6 +92,8 @@ pub struct SyntaxError {
     pub span: Span,
     /// The document the error is in.
     pub document: usize,
+    /// The input bound it hit, when it is not a syntax error but a limit.
+    pub limit: Option<Limit>,
 }
 
 /// A key written twice in one mapping.
@@ -121,13 +124,21 @@ pub struct Stream {
     pub duplicates: Vec<DuplicateKey>,
 }
 
-/// Aliases may expand to at most this many nodes per document (a "billion laughs" guard).
-const ALIAS_NODE_BUDGET: usize = 1_000_000;
-
-/// Parses a YAML (or JSON) stream.
+/// Parses a YAML (or JSON) stream within the default [`InputLimits`].
 #[must_use]
 pub fn parse(text: &str) -> Stream {
-    let mut builder = Builder::default();
+    parse_with(text, &InputLimits::default())
+}
+
+/// Parses a YAML (or JSON) stream. A document past [`InputLimits::documents`] stops the parse
+/// (one error at its start); a scalar, nesting or alias expansion past its bound is an error at
+/// that node, and parsing resumes at the next document.
+#[must_use]
+pub fn parse_with(text: &str, limits: &InputLimits) -> Stream {
+    let mut builder = Builder {
+        limits: *limits,
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(text);
     loop {
         match parser.next_event() {
@@ -136,7 +147,7 @@ pub fn parse(text: &str) -> Stream {
                 if let Err(message) = builder.event(event, span, text) {
                     let at = byte(&span.start);
                     builder.fail(message, Span::new(at, at));
-                    if !matches!(parser.proceed_next_document(), Ok(true)) {
+                    if builder.stopped || !matches!(parser.proceed_next_document(), Ok(true)) {
                         break;
                     }
                 }
@@ -197,15 +208,34 @@ struct Builder {
     next_document: usize,
     root: Option<Node>,
     alias_budget: usize,
+    limits: InputLimits,
+    /// A limit that ends the whole stream was hit.
+    stopped: bool,
+    /// The limit the error being returned hit.
+    limit_hit: Option<Limit>,
 }
 
 impl Builder {
+    fn check_depth(&mut self, depth: usize) -> Result<(), String> {
+        if depth > self.limits.depth {
+            self.limit_hit = Some(Limit::Depth);
+            return Err(format!(
+                "mappings and sequences nest more than {} levels deep (limit `{}`; {})",
+                self.limits.depth,
+                Limit::Depth,
+                Limit::Depth.raise_hint(self.limits.depth as u64)
+            ));
+        }
+        Ok(())
+    }
+
     fn fail(&mut self, message: String, span: Span) {
         let document = self.document.unwrap_or(self.next_document);
         self.stream.errors.push(SyntaxError {
             message,
             span,
             document,
+            limit: self.limit_hit.take(),
         });
         self.frames.clear();
         self.root = None;
@@ -220,11 +250,21 @@ impl Builder {
     fn event(&mut self, event: Event<'_>, span: EventSpan, source: &str) -> Result<(), String> {
         match event {
             Event::DocumentStart(..) => {
+                if self.next_document >= self.limits.documents {
+                    self.stopped = true;
+                    self.limit_hit = Some(Limit::Documents);
+                    return Err(format!(
+                        "more than {} documents in one file: the rest is not read (limit `{}`; {})",
+                        self.limits.documents,
+                        Limit::Documents,
+                        Limit::Documents.raise_hint(self.limits.documents as u64)
+                    ));
+                }
                 self.document = Some(self.next_document);
                 self.document_start = byte(&span.start);
                 self.next_document += 1;
                 self.anchors.clear();
-                self.alias_budget = ALIAS_NODE_BUDGET;
+                self.alias_budget = self.limits.alias_nodes;
             }
             Event::DocumentEnd => {
                 if let (Some(index), Some(root)) = (self.document.take(), self.root.take()) {
@@ -244,14 +284,31 @@ impl Builder {
                     .ok_or_else(|| "alias to an unknown anchor".to_string())?;
                 let size = node_count(&node);
                 if size > self.alias_budget {
-                    return Err("aliases expand to too many nodes".into());
+                    self.limit_hit = Some(Limit::AliasNodes);
+                    return Err(format!(
+                        "aliases expand to more than {} nodes in this document (limit `{}`; {})",
+                        self.limits.alias_nodes,
+                        Limit::AliasNodes,
+                        Limit::AliasNodes.raise_hint(self.limits.alias_nodes as u64)
+                    ));
                 }
+                self.check_depth(self.frames.len() + node_depth(&node))?;
                 self.alias_budget -= size;
                 mark_aliased(&mut node);
                 self.complete(node)?;
             }
             Event::UnresolvedAlias(name) => return Err(format!("unknown anchor `{name}`")),
             Event::Scalar(text, style, anchor, tag) => {
+                if text.len() > self.limits.scalar_bytes {
+                    self.limit_hit = Some(Limit::ScalarBytes);
+                    return Err(format!(
+                        "a scalar of {} exceeds the {} a scalar may hold (limit `{}`; {})",
+                        shown_bytes(text.len() as u64),
+                        shown_bytes(self.limits.scalar_bytes as u64),
+                        Limit::ScalarBytes,
+                        Limit::ScalarBytes.raise_hint(self.limits.scalar_bytes as u64)
+                    ));
+                }
                 let mut node_span = span_of(&span);
                 let value = resolve_scalar(&text, style, tag.as_deref())?;
                 let style = match style {
@@ -287,6 +344,7 @@ impl Builder {
                 self.complete(node)?;
             }
             Event::SequenceStart(style, anchor, _) => {
+                self.check_depth(self.frames.len() + 1)?;
                 let s = span_of(&span);
                 self.frames.push(Frame::Seq {
                     start: s.start,
@@ -297,6 +355,7 @@ impl Builder {
                 });
             }
             Event::MappingStart(style, anchor, _) => {
+                self.check_depth(self.frames.len() + 1)?;
                 let s = span_of(&span);
                 self.frames.push(Frame::Map {
                     start: s.start,
@@ -498,6 +557,21 @@ fn node_count(node: &Node) -> usize {
     1 + match &node.value {
         Value::Seq(items) => items.iter().map(node_count).sum(),
         Value::Map(entries) => entries.iter().map(|e| node_count(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
+/// Levels of collections in `node` (a scalar is 0).
+fn node_depth(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(node_depth).max().unwrap_or(0),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|e| node_depth(&e.value))
+                .max()
+                .unwrap_or(0)
+        }
         _ => 0,
     }
 }

@@ -511,49 +511,10 @@ impl Walker<'_> {
     }
 }
 
-/// Kubernetes resource.Quantity syntax: a signed decimal number with an optional binary
-/// (`Ki`…`Ei`), decimal (`n`, `u`, `m`, `k`, `M`…`E`) or exponent (`e3`) suffix.
+/// Kubernetes resource.Quantity syntax, decided by the same parser as the API server's
+/// (`kubectl_vllm_core::Quantity`).
 fn is_quantity(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
-    let digits_start = i;
-    while i < bytes.len() && bytes[i].is_ascii_digit() {
-        i += 1;
-    }
-    let mut digits = i - digits_start;
-    if i < bytes.len() && bytes[i] == b'.' {
-        i += 1;
-        let fraction = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        digits += i - fraction;
-    }
-    if digits == 0 {
-        return false;
-    }
-    let suffix = &text[i..];
-    matches!(
-        suffix,
-        "" | "Ki"
-            | "Mi"
-            | "Gi"
-            | "Ti"
-            | "Pi"
-            | "Ei"
-            | "n"
-            | "u"
-            | "m"
-            | "k"
-            | "M"
-            | "G"
-            | "T"
-            | "P"
-            | "E"
-    ) || suffix
-        .strip_prefix(['e', 'E'])
-        .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
-        .is_some_and(|exp| !exp.is_empty() && exp.bytes().all(|b| b.is_ascii_digit()))
+    kubectl_vllm_core::Quantity::parse(text).is_ok()
 }
 
 /// A qualified name (label or annotation key): an optional DNS-1123 subdomain prefix and `/`
@@ -628,10 +589,12 @@ mod tests {
     fn quantities() {
         for good in [
             "1", "500m", "16Gi", "1.5G", "+2", "-1", ".5", "1e3", "1E-2", "0.25Ki", "2k",
+            // No digits, and still zero for the API server (`ParseQuantity("Gi")`).
+            "Gi", ".",
         ] {
             assert!(is_quantity(good), "{good}");
         }
-        for bad in ["lots", "16GB", "1.2.3", "Gi", "", "1 Gi", "1e", "16gi"] {
+        for bad in ["lots", "16GB", "1.2.3", "", "1 Gi", "1e", "16gi", ".e-10"] {
             assert!(!is_quantity(bad), "{bad}");
         }
     }

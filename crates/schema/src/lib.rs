@@ -12,6 +12,7 @@
 mod checks;
 mod issue;
 mod names;
+mod ranges;
 pub mod rules;
 mod schemas;
 

@@ -131,6 +131,7 @@ impl Schemas {
             serde_json::from_str(LEADER_WORKER_SET).expect("the LWS schema is valid JSON (tested)");
         // Required fields with defaults are filled in before validation, as for the CRD.
         close_structural(&mut lws);
+        crate::ranges::add_integer_ranges(&mut lws);
         // Compiled on first use, like the Kubernetes kinds: most runs have no LeaderWorkerSet.
         schemas.insert(gvk_key(&lws["x-kubernetes-group-version-kind"][0]), lws);
         schemas.builtin_crds = schemas.added.len();
@@ -221,7 +222,8 @@ impl Schemas {
             ));
         }
         let mut added = Vec::new();
-        for (key, schema) in entries {
+        for (key, mut schema) in entries {
+            crate::ranges::add_integer_ranges(&mut schema);
             // Compiled now, so a broken schema fails once, where it is given.
             let validator = self.compile(&schema).map_err(|e| {
                 SchemaError::Invalid(format!(
@@ -402,6 +404,32 @@ impl Schemas {
                     help: None,
                 }]
             }
+            ValidationErrorKind::Maximum { limit } | ValidationErrorKind::Minimum { limit }
+                if integer_bound(limit).is_some() =>
+            {
+                let bits = integer_bound(limit).unwrap_or(64);
+                vec![Issue {
+                    rule: rule_id::<rules::SchemaValue>(),
+                    pointer,
+                    message: format!(
+                        "`{field}` is {}, which does not fit the {bits}-bit integer the API server reads it into",
+                        describe(error.instance())
+                    ),
+                    help: Some(format!(
+                        "the field holds {} to {}",
+                        if bits == 32 {
+                            i64::from(i32::MIN)
+                        } else {
+                            i64::MIN
+                        },
+                        if bits == 32 {
+                            i64::from(i32::MAX)
+                        } else {
+                            i64::MAX
+                        }
+                    )),
+                }]
+            }
             _ => vec![Issue {
                 rule: rule_id::<rules::SchemaValue>(),
                 pointer,
@@ -410,6 +438,17 @@ impl Schemas {
             }],
         }
     }
+}
+
+/// `32` or `64` when `limit` is a bound [`crate::ranges`] added for an `int32`/`int64` format.
+fn integer_bound(limit: &Value) -> Option<u32> {
+    let limit = limit.as_i64()?;
+    [("int32", 32), ("int64", 64)]
+        .into_iter()
+        .find_map(|(format, bits)| {
+            let (min, max) = crate::ranges::bounds(format)?;
+            (limit == min || limit == max).then_some(bits)
+        })
 }
 
 fn gvk_key(gvk: &Value) -> (String, String) {
@@ -650,5 +689,41 @@ mod tests {
                 .unwrap_or("")
                 .contains("quote the value")
         );
+    }
+
+    #[test]
+    fn int32_and_int64_fields_hold_their_ranges() {
+        let mut schemas = Schemas::for_version(DEFAULT_VERSION).unwrap();
+        let deployment = |replicas: Value, seconds: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                   "spec": {"replicas": replicas, "selector": {"matchLabels": {"a": "b"}},
+                            "template": {"metadata": {"labels": {"a": "b"}},
+                                         "spec": {"activeDeadlineSeconds": seconds,
+                                                  "containers": [{"name": "c", "image": "i"}]}}}})
+        };
+        let mut issues = |replicas: Value, seconds: Value| {
+            let Outcome::Checked(issues) = schemas.check(&deployment(replicas, seconds)) else {
+                panic!()
+            };
+            issues
+        };
+        assert!(issues(json!(2_147_483_647), json!(i64::MAX)).is_empty());
+        for replicas in [
+            json!(2_147_483_648_i64),
+            json!(-2_147_483_649_i64),
+            json!(1e26),
+        ] {
+            let found = issues(replicas.clone(), json!(1));
+            assert_eq!(found.len(), 1, "{replicas}: {found:?}");
+            assert_eq!(found[0].pointer, "/spec/replicas");
+            assert!(
+                found[0].message.contains("does not fit the 32-bit integer"),
+                "{}",
+                found[0].message
+            );
+        }
+        let found = issues(json!(1), json!(1e19));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("64-bit"), "{}", found[0].message);
     }
 }

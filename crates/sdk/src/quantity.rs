@@ -1,5 +1,6 @@
 //! Kubernetes resource quantities (`50Gi`, `1500M`, `2`).
 
+use kubectl_vllm_core::Quantity;
 use serde_json::Value;
 
 /// Bytes in a MiB.
@@ -7,59 +8,30 @@ pub const MIB: u64 = 1 << 20;
 /// Bytes in a GiB.
 pub const GIB: u64 = 1 << 30;
 
-/// A quantity in bytes, or `None` when it is not a valid quantity (fractions are rounded up).
+/// The quantity a manifest value holds, parsed exactly as the API server parses it (a JSON
+/// number is read as its text, a string with surrounding blanks trimmed, as Kubernetes' JSON
+/// decoder does): `None` when it is not a quantity.
 #[must_use]
-#[allow(clippy::cast_sign_loss)] // `ceil` of a non-negative quantity
-pub fn bytes(value: &Value) -> Option<u64> {
+pub fn parse(value: &Value) -> Option<Quantity> {
     match value {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.ceil() as u64)),
-        Value::String(s) => parse(s),
+        Value::Number(n) => Quantity::parse(&n.to_string()).ok(),
+        Value::String(s) => Quantity::parse(s.trim()).ok(),
         _ => None,
     }
 }
 
-/// A whole count (GPUs): only integers, written as numbers or strings.
+/// A quantity in bytes, rounded up to a whole byte, or `None` when it is not a valid quantity or
+/// is negative.
+#[must_use]
+pub fn bytes(value: &Value) -> Option<u64> {
+    parse(value)?.ceil_u64()
+}
+
+/// A whole, non-negative count (GPUs): `2`, `"2"`, `"2000m"` and `"1e3"` are whole; `"1.5"` and
+/// `"500m"` are not.
 #[must_use]
 pub fn count(value: &Value) -> Option<u64> {
-    match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn parse(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let multiplier: f64 = match suffix {
-        "" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        "m" => 0.001,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        _ => {
-            let (mantissa, exponent) = suffix.split_once(['e', 'E'])?;
-            if !mantissa.is_empty() {
-                return None;
-            }
-            10f64.powi(exponent.parse().ok()?)
-        }
-    };
-    #[allow(clippy::cast_sign_loss)]
-    Some((number * multiplier).ceil() as u64)
+    parse(value)?.to_u64()
 }
 
 /// Formats bytes as the smallest whole number of GiB that holds them (`"57Gi"`).
@@ -89,8 +61,19 @@ mod tests {
         assert_eq!(bytes(&json!("1e3")), Some(1000));
         assert_eq!(bytes(&json!(1024)), Some(1024));
         assert_eq!(bytes(&json!("lots")), None);
+        assert_eq!(bytes(&json!("5e10")), Some(50_000_000_000));
+        assert_eq!(bytes(&json!("0.5Ti")), Some(1 << 39));
+        assert_eq!(bytes(&json!(" 16Gi ")), Some(16 * GIB));
+        assert_eq!(bytes(&json!("-1Gi")), None);
         assert_eq!(count(&json!("2")), Some(2));
+        assert_eq!(count(&json!(2)), Some(2));
+        assert_eq!(count(&json!(2.0)), Some(2));
+        assert_eq!(count(&json!("1e3")), Some(1000));
+        assert_eq!(count(&json!("2000m")), Some(2));
         assert_eq!(count(&json!("0.5")), None);
+        assert_eq!(count(&json!(1.5)), None);
+        assert_eq!(count(&json!("500m")), None);
+        assert_eq!(count(&json!("-1")), None);
         assert_eq!(gib_ceil(GIB + 1), "2Gi");
     }
 }

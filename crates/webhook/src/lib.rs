@@ -218,7 +218,7 @@ pub struct CertArgs {
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
-    review::parse_duration(text).ok_or_else(|| format!("`{text}` is no duration (500ms, 2s, 1m)"))
+    kubectl_vllm_core::parse_duration(text)
 }
 
 /// A flag value as written on the command line.
@@ -470,7 +470,7 @@ mod tests {
         );
         assert_eq!(review::parse_duration("1m"), Some(Duration::from_mins(1)));
         assert_eq!(review::parse_duration("2"), Some(Duration::from_secs(2)));
-        assert_eq!(review::parse_duration("2h"), None);
+        assert_eq!(review::parse_duration("2d"), None);
         assert_eq!(review::parse_duration("x"), None);
     }
 }

@@ -134,17 +134,5 @@ pub fn encode(admission: &Admission, answer: &Answer) -> Vec<u8> {
 /// `2s`, `1m`, or plain seconds.
 #[must_use]
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let seconds = match unit {
-        "ms" => number / 1000.0,
-        "" | "s" => number,
-        "m" => number * 60.0,
-        _ => return None,
-    };
-    Duration::try_from_secs_f64(seconds).ok()
+    kubectl_vllm_core::parse_duration(text).ok()
 }

@@ -1,6 +1,7 @@
 //! A policy the host must refuse, for its tests: a well-formed 0.2 policy whose rule reads the
-//! filesystem and opens a socket, so the component imports `wasi:filesystem/preopens` and
-//! `wasi:sockets/*`. The host links WASI with nothing granted, so these calls could not reach
+//! filesystem, opens a socket, reads the clocks and asks for random bytes, so the component
+//! imports `wasi:filesystem/preopens`, `wasi:sockets/*`, `wasi:clocks/*` and
+//! `wasi:random/random`. The host links WASI with nothing granted, so these calls could not reach
 //! anything; the allow-list refuses the component before it runs at all. Built with the default
 //! policies, never embedded.
 
@@ -26,9 +27,16 @@ impl Rule for ForbiddenReach {
     fn check_object(&self, cx: &Context, out: &mut Findings) {
         let files = std::fs::read_dir("/").map_or(0, Iterator::count);
         let socket = std::net::TcpStream::connect(("10.0.0.1", 80)).is_ok();
+        let now = std::time::SystemTime::now();
+        let started = std::time::Instant::now();
+        let random = wasip2::random::random::get_random_u64();
         out.report(
             &Pointer::root(),
-            format!("{} sees {files} files; socket: {socket}", cx.name()),
+            format!(
+                "{} sees {files} files; socket: {socket}; {now:?} after {:?}; {random}",
+                cx.name(),
+                started.elapsed()
+            ),
         );
     }
 }

@@ -217,6 +217,8 @@ fn rule_ids(given: &[(&Arg, &str)]) -> Vec<(String, String)> {
         policies: flag("policy"),
         no_default_policies: false,
         jobs: None,
+        policy_timeout: std::time::Duration::from_secs(2),
+        policy_memory: kubectl_vllm_host::Limits::default().memory_bytes,
     };
     let Some((linter, _)) = prepare(&policies, &mut std::io::sink()) else {
         return Vec::new();

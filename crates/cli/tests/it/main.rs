@@ -9,6 +9,7 @@ mod docs;
 mod emit;
 mod fixes;
 mod fixtures;
+mod hardening;
 mod render;
 mod reports;
 mod schema;

@@ -48,6 +48,67 @@ fn command_for(dir: &Path) -> Command {
     command(dir).0
 }
 
+/// The `resources`, `bases` and `components` entries of the kustomization in `dir` and of every
+/// local kustomization it uses (at most 64) that are remote URLs, as `(kustomization dir, entry)`.
+/// An entry is remote when it is no local path and reads as a URL: a scheme (`https://`,
+/// `ssh://`, `git::`), `git@host:`, or a first segment with a dot (`github.com/org/repo//dir`).
+fn remote_bases(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut remote = Vec::new();
+    let mut queue = vec![dir.to_path_buf()];
+    let mut seen: Vec<PathBuf> = Vec::new();
+    while let Some(dir) = queue.pop() {
+        if seen.contains(&dir) || seen.len() >= 64 {
+            continue;
+        }
+        seen.push(dir.clone());
+        let Some(text) = file_of(&dir).and_then(|f| std::fs::read_to_string(f).ok()) else {
+            continue;
+        };
+        let Some(root) = yaml::parse(&text)
+            .documents
+            .first()
+            .map(|d| d.root.to_json())
+        else {
+            continue;
+        };
+        for key in ["resources", "bases", "components"] {
+            for entry in root[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+            {
+                let local = dir.join(entry);
+                if local.exists() {
+                    if local.is_dir() {
+                        queue.push(local.canonicalize().unwrap_or(local));
+                    }
+                } else if is_url(entry) {
+                    remote.push((dir.clone(), entry.to_string()));
+                }
+            }
+        }
+    }
+    remote
+}
+
+fn is_url(entry: &str) -> bool {
+    let first = entry.split('/').next().unwrap_or("");
+    entry.contains("://")
+        || entry.starts_with("git::")
+        || entry.starts_with("git@")
+        || (first.contains('.') && !first.starts_with('.') && entry.contains('/'))
+}
+
+/// `at` (a kustomization inside `target`'s graph) as the user would name it.
+fn shown_path(at: &Path, target: &Path, shown: &str) -> String {
+    match at.strip_prefix(target) {
+        Ok(rest) if rest.as_os_str().is_empty() => shown.to_string(),
+        Ok(rest) => Path::new(shown).join(rest).display().to_string(),
+        Err(_) => at.display().to_string(),
+    }
+}
+
 /// A temporary directory holding the wrapper kustomization, removed when dropped.
 struct Wrapper(PathBuf);
 
@@ -124,6 +185,15 @@ impl Manifests {
                 return;
             }
         };
+        // kustomize fetches a remote base (a git URL) over the network: never here. The whole
+        // local graph is checked before kustomize runs.
+        if let Some((at, entry)) = remote_bases(&target).into_iter().next() {
+            self.errors.push(error(format!(
+                "`{}` uses the remote base `{entry}`: kubectl-vllm runs kustomize only on local files and never fetches over the network; vendor the base into the repository, or render it yourself and lint the output (`kubectl kustomize {shown} | kubectl vllm lint -`)",
+                shown_path(&at, &target, &shown)
+            )));
+            return;
+        }
         let mut wrapper = match Wrapper::new(&target, true) {
             Ok(wrapper) => wrapper,
             Err(e) => {
