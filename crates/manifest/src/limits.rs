@@ -55,6 +55,9 @@ impl InputLimits {
     }
 }
 
+/// The deepest nesting `--limit depth=N` may allow.
+pub const MAX_DEPTH: usize = 4096;
+
 /// One bound, by the name `--limit` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
@@ -154,6 +157,11 @@ impl InputLimits {
             .filter(|&n| n > 0)
             .ok_or_else(|| format!("`{value}` for `{name}` is not a whole number above 0"))?;
         let size = usize::try_from(n).unwrap_or(usize::MAX);
+        if limit == Limit::Depth && size > MAX_DEPTH {
+            return Err(format!(
+                "`depth` is at most {MAX_DEPTH}: deeper nesting would exhaust the stack of the walks over the tree"
+            ));
+        }
         match limit {
             Limit::FileBytes => self.file_bytes = n,
             Limit::Documents => self.documents = size,
@@ -206,7 +214,14 @@ mod tests {
         assert_eq!(limits.documents, 1_000_000);
         assert_eq!(limits.depth, 64);
         assert_eq!(limits.objects, InputLimits::default().objects);
-        for bad in ["size=1", "depth", "depth=0", "depth=1.5", "depth=lots"] {
+        for bad in [
+            "size=1",
+            "depth",
+            "depth=0",
+            "depth=1.5",
+            "depth=lots",
+            "depth=5000",
+        ] {
             assert!(bad.parse::<InputLimits>().is_err(), "{bad}");
         }
         assert_eq!(

@@ -757,8 +757,9 @@ impl Manifests {
             }),
             document: Some(document),
             message: format!(
-                "the run holds more than {limit} objects: this one and the {} after it are not linted (limit `{}`; {})",
-                self.objects.len() - limit - 1,
+                "the run holds {} objects, more than {limit}: this one and every later one ({} in all) are not linted (limit `{}`; {})",
+                self.objects.len(),
+                self.objects.len() - limit,
                 Limit::Objects,
                 Limit::Objects.raise_hint(limit as u64)
             ),

@@ -139,7 +139,11 @@ pub fn parse_with(text: &str, limits: &InputLimits) -> Stream {
         limits: *limits,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(text);
+    // granit's own nesting bounds (255 by default) follow ours.
+    let mut options = granit_parser::Options::default();
+    options.flow_nesting_limit = limits.depth.saturating_add(1);
+    options.block_nesting_limit = limits.depth.saturating_add(1);
+    let mut parser = Parser::new_from_str_with_options(text, options);
     loop {
         match parser.next_event() {
             None => break,
@@ -154,7 +158,16 @@ pub fn parse_with(text: &str, limits: &InputLimits) -> Stream {
             }
             Some(Err(error)) => {
                 let at = error.marker().byte_offset().unwrap_or(text.len());
-                builder.fail(error.info(), Span::new(at, at));
+                // The scanner, which reads ahead, may meet the nesting bound before we do.
+                let message = if *error.kind() == granit_parser::ErrorKind::RecursionLimitExceeded {
+                    builder
+                        .check_depth(limits.depth.saturating_add(1))
+                        .err()
+                        .unwrap_or_else(|| error.info())
+                } else {
+                    error.info()
+                };
+                builder.fail(message, Span::new(at, at));
                 if !matches!(parser.proceed_next_document(), Ok(true)) {
                     break;
                 }
@@ -882,9 +895,39 @@ mod tests {
         let text = "[".repeat(100_000) + &"]".repeat(100_000);
         let stream = parse(&text);
         assert_eq!(stream.errors.len(), 1);
-        // granit-parser stops at its recursion limit, so the recursive walks over our tree
-        // (to_json, locate) never see a stack-deep document.
-        assert_eq!(stream.errors[0].message, "recursion limit exceeded");
+        // The depth bound stops it, so the recursive walks over our tree (to_json, locate) never
+        // see a stack-deep document.
+        assert!(
+            stream.errors[0]
+                .message
+                .starts_with("mappings and sequences nest more than 512 levels deep"),
+            "{}",
+            stream.errors[0].message
+        );
+        assert_eq!(stream.errors[0].limit, Some(Limit::Depth));
+        // Within the bound (past granit's default of 255), block and flow: parsed.
+        let block: String = (0..400)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect::<String>()
+            + &" ".repeat(400)
+            + "b: 1\n";
+        assert!(
+            parse(&block).errors.is_empty(),
+            "{:?}",
+            parse(&block).errors
+        );
+        let flow = "[".repeat(500) + &"]".repeat(500);
+        assert!(parse(&flow).errors.is_empty());
+        // Aliases count: a 300-deep anchor used 300 levels down is 600 deep.
+        let deep = "[".repeat(300) + "1" + &"]".repeat(300);
+        let aliased = format!(
+            "a: &x {deep}\nb: {}*x{}\n",
+            "[".repeat(299),
+            "]".repeat(299)
+        );
+        let errors = parse(&aliased).errors;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].limit, Some(Limit::Depth));
     }
 
     #[test]

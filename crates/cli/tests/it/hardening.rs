@@ -293,7 +293,7 @@ fn input_past_a_limit_is_a_located_error_and_the_rest_is_linted() {
             five.clone(),
             "objects=4",
             21,
-            "the run holds more than 4 objects",
+            "the run holds 5 objects, more than 4: this one and every later one (1 in all)",
         ),
         (deep.clone(), "depth=32", 5, "nest more than 32 levels deep"),
         (
