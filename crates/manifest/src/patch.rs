@@ -82,6 +82,18 @@ fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchEr
     let edit = match op {
         TextOp::Replace(_, value) => replace(&source, parent, last, value, pointer)?,
         TextOp::Add(_, value) => add(&source, parent, last, value, pointer, eol)?,
+        // Removing the key that wins would bring back the one it shadows (found by the
+        // `patch` fuzz target): the duplicate must go first (`DropShadowed`).
+        TextOp::Remove(_)
+            if stream
+                .duplicates
+                .iter()
+                .any(|d| d.document == document && d.pointer == *pointer) =>
+        {
+            return err(format!(
+                "`{pointer}` is written twice: removing the last would bring back the first (drop the duplicate first)"
+            ));
+        }
         TextOp::Remove(_) => remove(&source, parent, last, pointer)?,
         TextOp::DropShadowed(_) => {
             let shadowed = stream
@@ -817,5 +829,15 @@ mod tests {
                 "{op:?} on {text:?}"
             );
         }
+    }
+
+    #[test]
+    fn removing_a_key_written_twice_is_refused_not_a_revival() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        let refused = apply(text, 0, &[TextOp::Remove("/a".into())]).unwrap_err();
+        assert!(refused.0.contains("written twice"), "{refused}");
+        // Dropping the shadowed one first, then removing, works.
+        let ops = [TextOp::DropShadowed("/a".into()), TextOp::Remove("/a".into())];
+        assert_eq!(apply(text, 0, &ops).unwrap(), "b: 2\n");
     }
 }
