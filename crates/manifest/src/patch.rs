@@ -51,6 +51,18 @@ pub fn apply(text: &str, document: usize, ops: &[TextOp]) -> Result<String, Patc
 }
 
 fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchError> {
+    // YAML breaks lines at a lone carriage return too; the edits here work on `\n` lines, so a
+    // removal could take the wrong line (found by the `patch` fuzz target): refused.
+    if text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'\r' && w[1] != b'\n')
+        || text.ends_with('\r')
+    {
+        return err(
+            "the text breaks lines with a lone carriage return (old Mac line endings): convert it to \\n or \\r\\n first",
+        );
+    }
     let stream = yaml::parse(text);
     if let Some(e) = stream.errors.first() {
         return err(format!("the text does not parse: {}", e.message));
@@ -837,7 +849,21 @@ mod tests {
         let refused = apply(text, 0, &[TextOp::Remove("/a".into())]).unwrap_err();
         assert!(refused.0.contains("written twice"), "{refused}");
         // Dropping the shadowed one first, then removing, works.
-        let ops = [TextOp::DropShadowed("/a".into()), TextOp::Remove("/a".into())];
+        let ops = [
+            TextOp::DropShadowed("/a".into()),
+            TextOp::Remove("/a".into()),
+        ];
         assert_eq!(apply(text, 0, &ops).unwrap(), "b: 2\n");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_is_refused_not_misread() {
+        let refused = apply("l: 1\r: 2\n", 0, &[TextOp::Remove("/null".into())]).unwrap_err();
+        assert!(refused.0.contains("lone carriage return"), "{refused}");
+        // CRLF is fine.
+        assert_eq!(
+            apply("a: 1\r\nb: 2\r\n", 0, &[TextOp::Remove("/a".into())]).unwrap(),
+            "b: 2\r\n"
+        );
     }
 }
