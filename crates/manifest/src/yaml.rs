@@ -906,11 +906,13 @@ mod tests {
         );
         assert_eq!(stream.errors[0].limit, Some(Limit::Depth));
         // Within the bound (past granit's default of 255), block and flow: parsed.
-        let block: String = (0..400)
-            .map(|i| format!("{}a:\n", " ".repeat(i)))
-            .collect::<String>()
-            + &" ".repeat(400)
-            + "b: 1\n";
+        let mut block = String::new();
+        for i in 0..400 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("a:\n");
+        }
+        block.push_str(&" ".repeat(400));
+        block.push_str("b: 1\n");
         assert!(
             parse(&block).errors.is_empty(),
             "{:?}",
