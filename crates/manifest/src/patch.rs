@@ -206,7 +206,16 @@ fn replace(
         }
         _ => flow(value),
     };
-    Ok((target.span, text))
+    let mut span = target.span;
+    if target.style == NodeStyle::BlockCollection && matches!(target.value, Value::Seq(_)) {
+        // A block sequence whose first item is a flow collection starts, for the parser, at that
+        // item: its `-` must go too (found by the `patch` fuzz target).
+        let before = source.text[..span.start].trim_end_matches([' ', '\t']);
+        if before.ends_with('-') {
+            span.start = before.len() - 1;
+        }
+    }
+    Ok((span, text))
 }
 
 /// Replaces a `|` or `>` block scalar, header included, with a flow scalar; a comment on
@@ -865,5 +874,25 @@ mod tests {
             apply("a: 1\r\nb: 2\r\n", 0, &[TextOp::Remove("/a".into())]).unwrap(),
             "b: 2\r\n"
         );
+    }
+
+    #[test]
+    fn replacing_a_block_sequence_takes_its_first_dash() {
+        // An indentless sequence would leave the value at column 0: refused, never misread.
+        let indentless = apply(
+            "a:\n- [1]\n",
+            0,
+            &[TextOp::Replace("/a".into(), json!("s"))],
+        );
+        assert!(indentless.is_err(), "{indentless:?}");
+        for text in ["a:\n  - {k: v}\n  - x\n", "a:\n  - x\n", "a:\n  - [1]\n"] {
+            let out = apply(text, 0, &[TextOp::Replace("/a".into(), json!("s"))])
+                .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(
+                yaml::parse(&out).documents[0].root.to_json(),
+                json!({"a": "s"}),
+                "{text:?} → {out:?}"
+            );
+        }
     }
 }
