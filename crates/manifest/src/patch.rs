@@ -38,6 +38,7 @@ pub fn apply(text: &str, document: usize, ops: &[TextOp]) -> Result<String, Patc
     let mut out = text.to_string();
     for op in ops {
         out = apply_one(&out, document, op)?;
+        check_effect(&out, document, op)?;
     }
     if out != text
         && let Some(e) = yaml::parse(&out).errors.first()
@@ -48,6 +49,29 @@ pub fn apply(text: &str, document: usize, ops: &[TextOp]) -> Result<String, Patc
         ));
     }
     Ok(out)
+}
+
+/// A replaced or added value must read back as the value meant: a text edit that YAML reads
+/// otherwise (a tag or a line it ran into; found by the `patch` fuzz target) is refused.
+fn check_effect(text: &str, document: usize, op: &TextOp) -> Result<(), PatchError> {
+    let (TextOp::Replace(pointer, value) | TextOp::Add(pointer, value)) = op else {
+        return Ok(());
+    };
+    if pointer.ends_with("/-") {
+        return Ok(());
+    }
+    let stream = yaml::parse(text);
+    let read = stream
+        .documents
+        .iter()
+        .find(|d| d.index == document)
+        .map(|d| d.root.to_json());
+    if stream.errors.is_empty() && read.as_ref().and_then(|r| r.pointer(pointer)) == Some(value) {
+        return Ok(());
+    }
+    err(format!(
+        "`{pointer}`: the edited text would not read back as the value the fix means"
+    ))
 }
 
 fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchError> {
