@@ -487,9 +487,14 @@ fn line_start(text: &str, at: usize) -> usize {
 
 /// The end of the line holding `at` (before its line break, after any trailing comment).
 fn line_end(text: &str, at: usize) -> usize {
-    let at = at
+    let mut at = at
         .saturating_sub(1)
         .max(line_start(text, at.min(text.len())));
+    // One byte back may be inside a character (U+0085, a line break to YAML; found by the
+    // `patch` fuzz target).
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
     let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
     if end > 0 && text.as_bytes()[end - 1] == b'\r' {
         end - 1
