@@ -103,17 +103,22 @@ impl Limit {
         matches!(self, Self::FileBytes | Self::ScalarBytes)
     }
 
-    /// How to raise it past `reached` (the bound, or the size an input has), for messages:
-    /// "raise it with `--limit file-bytes=256Mi`" (sizes: the next power of two in MiB above).
+    /// The end of a message about this bound, with how to raise it past `reached` (the bound, or
+    /// the size an input has): "(limit `file-bytes`; raise it with `--limit file-bytes=256Mi`)"
+    /// (sizes: the next power of two in MiB above).
     #[must_use]
-    pub fn raise_hint(self, reached: u64) -> String {
+    pub fn hint(self, reached: u64) -> String {
         let value = if self.bytes() {
             let mib = (reached >> 20).saturating_add(1).next_power_of_two();
             format!("{mib}Mi")
         } else {
             reached.saturating_mul(2).to_string()
         };
-        format!("raise it with `--limit {}={value}`", self.name())
+        format!(
+            "(limit `{}`; raise it with `--limit {}={value}`)",
+            self.name(),
+            self.name()
+        )
     }
 }
 
@@ -225,16 +230,16 @@ mod tests {
             assert!(bad.parse::<InputLimits>().is_err(), "{bad}");
         }
         assert_eq!(
-            Limit::FileBytes.raise_hint(64 << 20),
-            "raise it with `--limit file-bytes=128Mi`"
+            Limit::FileBytes.hint(64 << 20),
+            "(limit `file-bytes`; raise it with `--limit file-bytes=128Mi`)"
         );
         assert_eq!(
-            Limit::FileBytes.raise_hint(200 << 20),
-            "raise it with `--limit file-bytes=256Mi`"
+            Limit::FileBytes.hint(200 << 20),
+            "(limit `file-bytes`; raise it with `--limit file-bytes=256Mi`)"
         );
         assert_eq!(
-            Limit::Documents.raise_hint(10),
-            "raise it with `--limit documents=20`"
+            Limit::Documents.hint(10),
+            "(limit `documents`; raise it with `--limit documents=20`)"
         );
         assert_eq!(shown_bytes(200 << 20), "200.0 MiB");
     }

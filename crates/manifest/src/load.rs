@@ -238,10 +238,9 @@ fn read_bounded(reader: impl Read, options: &LoadOptions) -> Result<Vec<u8>, Str
         .map_err(|e| e.to_string())?;
     if bytes.len() as u64 > limit {
         return Err(format!(
-            "it holds more than {}, the most one file may hold (limit `{}`; {})",
+            "it holds more than {}, the most one file may hold {}",
             shown_bytes(limit),
-            Limit::FileBytes,
-            Limit::FileBytes.raise_hint(limit)
+            Limit::FileBytes.hint(limit)
         ));
     }
     Ok(bytes)
@@ -249,11 +248,10 @@ fn read_bounded(reader: impl Read, options: &LoadOptions) -> Result<Vec<u8>, Str
 
 fn over_file_limit(size: u64, limit: u64) -> String {
     format!(
-        "it is {}, over the {} one file may hold (limit `{}`; {})",
+        "it is {}, over the {} one file may hold {}",
         shown_bytes(size),
         shown_bytes(limit),
-        Limit::FileBytes,
-        Limit::FileBytes.raise_hint(size)
+        Limit::FileBytes.hint(size)
     )
 }
 
@@ -757,11 +755,10 @@ impl Manifests {
             }),
             document: Some(document),
             message: format!(
-                "the run holds {} objects, more than {limit}: this one and every later one ({} in all) are not linted (limit `{}`; {})",
+                "the run holds {} objects, more than {limit}: this one and every later one ({} in all) are not linted {}",
                 self.objects.len(),
                 self.objects.len() - limit,
-                Limit::Objects,
-                Limit::Objects.raise_hint(limit as u64)
+                Limit::Objects.hint(limit as u64)
             ),
         });
         self.objects.truncate(limit);

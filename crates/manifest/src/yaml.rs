@@ -233,10 +233,9 @@ impl Builder {
         if depth > self.limits.depth {
             self.limit_hit = Some(Limit::Depth);
             return Err(format!(
-                "mappings and sequences nest more than {} levels deep (limit `{}`; {})",
+                "mappings and sequences nest more than {} levels deep {}",
                 self.limits.depth,
-                Limit::Depth,
-                Limit::Depth.raise_hint(self.limits.depth as u64)
+                Limit::Depth.hint(self.limits.depth as u64)
             ));
         }
         Ok(())
@@ -267,10 +266,9 @@ impl Builder {
                     self.stopped = true;
                     self.limit_hit = Some(Limit::Documents);
                     return Err(format!(
-                        "more than {} documents in one file: the rest is not read (limit `{}`; {})",
+                        "more than {} documents in one file: the rest is not read {}",
                         self.limits.documents,
-                        Limit::Documents,
-                        Limit::Documents.raise_hint(self.limits.documents as u64)
+                        Limit::Documents.hint(self.limits.documents as u64)
                     ));
                 }
                 self.document = Some(self.next_document);
@@ -299,10 +297,9 @@ impl Builder {
                 if size > self.alias_budget {
                     self.limit_hit = Some(Limit::AliasNodes);
                     return Err(format!(
-                        "aliases expand to more than {} nodes in this document (limit `{}`; {})",
+                        "aliases expand to more than {} nodes in this document {}",
                         self.limits.alias_nodes,
-                        Limit::AliasNodes,
-                        Limit::AliasNodes.raise_hint(self.limits.alias_nodes as u64)
+                        Limit::AliasNodes.hint(self.limits.alias_nodes as u64)
                     ));
                 }
                 self.check_depth(self.frames.len() + node_depth(&node))?;
@@ -315,11 +312,10 @@ impl Builder {
                 if text.len() > self.limits.scalar_bytes {
                     self.limit_hit = Some(Limit::ScalarBytes);
                     return Err(format!(
-                        "a scalar of {} exceeds the {} a scalar may hold (limit `{}`; {})",
+                        "a scalar of {} exceeds the {} a scalar may hold {}",
                         shown_bytes(text.len() as u64),
                         shown_bytes(self.limits.scalar_bytes as u64),
-                        Limit::ScalarBytes,
-                        Limit::ScalarBytes.raise_hint(self.limits.scalar_bytes as u64)
+                        Limit::ScalarBytes.hint(self.limits.scalar_bytes as u64)
                     ));
                 }
                 let mut node_span = span_of(&span);
