@@ -426,8 +426,16 @@ impl Policy {
             } = instance
                 && let Err(e) = reset.call(&mut *store, ())
             {
+                // Said as the reset's, not the object's: the object was never evaluated. The
+                // instance is dropped; the next call starts a fresh one.
                 let (store, _) = self.instance.take().expect("present");
-                return Err(self.classify(&store, &e));
+                return Err(match self.classify(&store, &e) {
+                    PolicyError::Trap { policy, message } => PolicyError::Trap {
+                        policy,
+                        message: format!("in `lifecycle.reset`, before this object: {message}"),
+                    },
+                    other => other,
+                });
             }
             store.set_epoch_deadline(ticks(self.limits.timeout));
         }

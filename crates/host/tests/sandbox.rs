@@ -508,6 +508,59 @@ fn a_reusable_policy_keeps_its_instance_across_sets_and_forgets_what_it_kept() {
 }
 
 #[test]
+fn a_reset_that_traps_is_named_and_the_next_set_gets_a_fresh_instance() {
+    let host = host();
+    let wasm = std::fs::read(kubectl_vllm_builtin::TEST_POLICY_HOSTILE).unwrap();
+    let mut policy = host
+        .load("hostile.wasm", &wasm, Arc::new(Shared::default()))
+        .unwrap();
+    assert!(policy.reusable());
+    let evaluation = |mode: &str| {
+        let mut evaluation = object(mode);
+        evaluation.object = evaluation
+            .object
+            .replace("chaos.kubectl-vllm.dev", "hostile.kubectl-vllm.dev");
+        evaluation.rules = vec!["hostile-one".into()];
+        evaluation
+    };
+    let reported = |outcomes: Vec<Outcome>| -> Vec<String> {
+        outcomes
+            .iter()
+            .map(|o| match o {
+                Outcome::Finding(f) => f.message.clone(),
+                Outcome::Skipped(s) => format!("skipped: {s:?}"),
+            })
+            .collect()
+    };
+    // The first set arms the trap; the instance is kept for the next set, whose reset traps.
+    let armed = policy.evaluate(&evaluation("trap-at-reset")).unwrap();
+    assert_eq!(reported(armed), ["armed: the next reset traps"]);
+    assert_eq!(policy.instantiations(), 1);
+    policy.set_shared(Arc::new(Shared::default()));
+    let error = policy.evaluate(&evaluation("report")).unwrap_err();
+    let PolicyError::Trap { policy: name, message } = &error else {
+        panic!("expected a trap, got {error}");
+    };
+    assert_eq!(name, "hostile");
+    assert!(
+        message.starts_with("in `lifecycle.reset`, before this object: ")
+            && message.contains("hostile policy asked to trap at reset"),
+        "{message}"
+    );
+    // The trapped instance is gone: the same object, asked again, gets a fresh one.
+    let report = policy.evaluate(&evaluation("report")).unwrap();
+    assert_eq!(reported(report), ["hostile report"]);
+    assert_eq!(policy.instantiations(), 2);
+    // That fresh instance is reset normally when the set changes again.
+    policy.set_shared(Arc::new(Shared::default()));
+    assert_eq!(
+        reported(policy.evaluate(&evaluation("report")).unwrap()),
+        ["hostile report"]
+    );
+    assert_eq!(policy.instantiations(), 2);
+}
+
+#[test]
 fn a_reusable_instance_past_half_its_memory_cap_is_replaced() {
     // The access policy's instance holds a little over 1 MiB: past half a 2 MiB cap, well below
     // half of 8 MiB.

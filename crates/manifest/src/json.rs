@@ -22,8 +22,14 @@ fn needs_escape(c: char) -> bool {
 /// Indentation of one level, as `serde_json::to_string_pretty` writes it.
 const INDENT: &str = "  ";
 
+/// The longest key, in characters as written (quotes included), written as JSON writes it. YAML
+/// reads an implicit key only up to 1,024 characters; a longer one is written as an explicit
+/// key (`? "…": value`), which YAML reads the same, whatever its length (found by the
+/// `admission_review` fuzz target).
+const IMPLICIT_KEY_CHARS: usize = 1000;
+
 /// `value` as indented JSON text (what `serde_json::to_string_pretty` writes, but for the few
-/// characters YAML takes only escaped) and that text's
+/// characters YAML takes only escaped and keys too long for YAML's implicit keys) and that text's
 /// single document, as [`yaml::parse`] would resolve and locate it.
 #[must_use]
 pub fn document(value: &Json) -> (String, Document) {
@@ -122,8 +128,14 @@ impl Writer {
         let mut entries = Vec::with_capacity(members.len());
         for (i, (key, value)) in members.iter().enumerate() {
             self.separator(i, depth + 1);
-            let key_start = self.text.len();
+            let mut key_start = self.text.len();
             self.quoted(key);
+            if self.text.len() - key_start > IMPLICIT_KEY_CHARS
+                && self.text[key_start..].chars().count() > IMPLICIT_KEY_CHARS
+            {
+                self.text.insert_str(key_start, "? ");
+                key_start += 2;
+            }
             let key_span = Span::new(key_start, self.text.len());
             self.text.push_str(": ");
             entries.push(Entry {
@@ -166,7 +178,10 @@ mod tests {
     /// The text is what serde_json writes, and its tree what the parser gives for it.
     fn same_as_parsed(value: &Json) {
         let (text, document) = document(value);
-        if !value.to_string().chars().any(needs_escape) {
+        let long_key = value
+            .as_object()
+            .is_some_and(|m| m.keys().any(|k| k.len() > IMPLICIT_KEY_CHARS / 4));
+        if !long_key && !value.to_string().chars().any(needs_escape) {
             assert_eq!(text, serde_json::to_string_pretty(value).unwrap());
         }
         let stream = yaml::parse(&text);
@@ -189,6 +204,10 @@ mod tests {
                    "labels": {"app": "vllm"}}, "spec": {"replicas": 2, "template": {"spec": {
                    "containers": [{"name": "vllm", "args": ["--tensor-parallel-size=2"],
                    "resources": {"limits": {"nvidia.com/gpu": "2"}}}]}}}}),
+            // Keys past YAML's 1,024-character implicit keys (the fuzz target's second find),
+            // and one just under.
+            json!({"k".repeat(1236): {"a": 1}, "b": 2}),
+            json!({"ü".repeat(1100): [1], "x".repeat(IMPLICIT_KEY_CHARS - 2): "y"}),
             json!(u64::MAX),
             json!(i64::MIN),
             json!("a string at the root"),

@@ -10,6 +10,8 @@
 //! - `bad-json-patch`: a fix whose value is not JSON;
 //! - `deep-patch`: a fix whose value nests 2,000 levels deep (its YAML would not load);
 //! - `spin`: a loop that only the deadline stops;
+//! - `trap-at-reset`: a normal finding, and the next `lifecycle.reset` (the host reusing the
+//!   instance for another input set) traps;
 //! - `report`: a normal finding (the control).
 //!
 //! Its metadata declares `hostile-one` and `hostile-two`; the tests byte-patch the built component
@@ -20,10 +22,13 @@
 mod bindings {
     wit_bindgen::generate!({
         path: "../../wit/policy.wit",
-        world: "policy-world",
+        world: "reusable-policy-world",
     });
 }
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bindings::exports::kubectl_vllm::policy::lifecycle;
 use bindings::exports::kubectl_vllm::policy::policy::Guest;
 use bindings::kubectl_vllm::policy::types::{
     Applicability, Evaluation, Finding, Fix, FixAvailability, Outcome, PatchOp, PathValue,
@@ -34,6 +39,9 @@ use serde_json::Value;
 const DOC: &str = "## What it does\nMisbehaves on purpose, as the annotation `hostile.kubectl-vllm.dev/mode` says. Test-only.\n\n## Source\nThe host's hardening tests.\n";
 
 struct Hostile;
+
+/// Set by `trap-at-reset`: the next `lifecycle.reset` traps.
+static TRAP_AT_RESET: AtomicBool = AtomicBool::new(false);
 
 fn rule(id: &str) -> RuleInfo {
     RuleInfo {
@@ -134,9 +142,22 @@ impl Guest for Hostile {
                 }
             }
             "report" => vec![finding(name, "hostile report".into())],
+            "trap-at-reset" => {
+                TRAP_AT_RESET.store(true, Ordering::Relaxed);
+                vec![finding(name, "armed: the next reset traps".into())]
+            }
             _ => Vec::new(),
         };
         Ok(out.into_iter().map(Outcome::Finding).collect())
+    }
+}
+
+impl lifecycle::Guest for Hostile {
+    fn reset() {
+        assert!(
+            !TRAP_AT_RESET.load(Ordering::Relaxed),
+            "hostile policy asked to trap at reset"
+        );
     }
 }
 
