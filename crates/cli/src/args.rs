@@ -130,8 +130,13 @@ pub enum Command {
         #[command(flatten)]
         policies: PolicyArgs,
     },
-    /// Print the fact tables in effect (built-in rows plus the config's): models and accelerators.
+    /// Print the fact tables in effect (built-in rows plus the config's): models and accelerators;
+    /// `facts add-model DIR` adds a model from its Hugging Face directory.
+    #[command(args_conflicts_with_subcommands = true)]
     Facts {
+        /// Add to the tables.
+        #[command(subcommand)]
+        command: Option<kubectl_vllm_models::FactsCommand>,
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t = RulesFormat::Text)]
         output: RulesFormat,

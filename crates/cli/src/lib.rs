@@ -71,9 +71,18 @@ fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write)
         Command::Explain { rule, policies } => {
             commands::info::explain(&rule, &policies, stdout, stderr)
         }
-        Command::Facts { output, config } => {
-            commands::info::facts(output, config.as_deref(), stdout, stderr)
-        }
+        Command::Facts {
+            command: Some(command),
+            ..
+        } => match kubectl_vllm_models::run(&command, stdout, stderr) {
+            kubectl_vllm_models::Status::Success => ExitStatus::Success,
+            kubectl_vllm_models::Status::Error => ExitStatus::Error,
+        },
+        Command::Facts {
+            command: None,
+            output,
+            config,
+        } => commands::info::facts(output, config.as_deref(), stdout, stderr),
         Command::Config(ConfigCommand::Init { path }) => commands::info::config_init(&path, stderr),
         Command::Completion { shell } => commands::info::completion(shell, stdout),
         Command::Policy(command) => match kubectl_vllm_author::run(&command, stdout, stderr) {

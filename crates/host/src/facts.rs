@@ -51,6 +51,13 @@ pub struct ModelFact {
     /// Hugging Face `model_type` (default: empty, unknown).
     #[serde(default)]
     pub model_type: String,
+    /// The model class its config names (`architectures[0]`, `Gemma3ForConditionalGeneration`;
+    /// default: empty, unknown).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub architecture: String,
+    /// Parameters, counted from the weights' tensor shapes (0: unknown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parameters: u64,
     /// Oldest vLLM release that serves it (default: empty, unknown).
     #[serde(default)]
     pub min_vllm: String,
@@ -62,6 +69,11 @@ pub struct ModelFact {
     pub gated: bool,
     /// Where the numbers come from.
     pub source: String,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An accelerator row: one GPU (or other device) model.

@@ -538,7 +538,11 @@ fn a_reset_that_traps_is_named_and_the_next_set_gets_a_fresh_instance() {
     assert_eq!(policy.instantiations(), 1);
     policy.set_shared(Arc::new(Shared::default()));
     let error = policy.evaluate(&evaluation("report")).unwrap_err();
-    let PolicyError::Trap { policy: name, message } = &error else {
+    let PolicyError::Trap {
+        policy: name,
+        message,
+    } = &error
+    else {
         panic!("expected a trap, got {error}");
     };
     assert_eq!(name, "hostile");

@@ -553,8 +553,9 @@ fn seq_item(value: &Json, dash: usize, eol: &str) -> String {
     }
 }
 
-/// A value in block style at `indent` (no trailing line break).
-fn block(value: &Json, indent: usize, eol: &str) -> String {
+/// A value in block style at `indent` (no trailing line break), as fixes write it.
+#[must_use]
+pub fn block(value: &Json, indent: usize, eol: &str) -> String {
     let pad = " ".repeat(indent);
     match value {
         Json::Object(map) if !map.is_empty() => map

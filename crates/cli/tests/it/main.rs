@@ -10,6 +10,7 @@ mod emit;
 mod fixes;
 mod fixtures;
 mod hardening;
+mod models;
 mod render;
 mod reports;
 mod schema;
