@@ -163,6 +163,11 @@ pub enum Command {
     /// The same policies as an admission webhook (README: "Admission webhook").
     #[command(subcommand)]
     Webhook(kubectl_vllm_webhook::WebhookCommand),
+    /// Print a complete, commented deployment for a model on an accelerator, sized from the fact
+    /// tables (README: "Starting a deployment").
+    Init(kubectl_vllm_init::InitArgs),
+    /// Serve diagnostics, fixes and rule documentation to an editor (a Language Server on stdio).
+    Lsp(kubectl_vllm_lsp::LspArgs),
     /// Print the version and the policy contract version.
     Version,
     /// Manage the config file.

@@ -10,7 +10,9 @@
 //! - [`ExitStatus`]: 0, 1 or 2.
 //!
 //! The work happens below: `kubectl-vllm-engine` lints and fixes, `kubectl-vllm-emit` renders,
-//! `kubectl-vllm-cluster` talks to the API server. The binary is a thin `main` over [`run`].
+//! `kubectl-vllm-cluster` talks to the API server; the front ends of their own (`-webhook`,
+//! `-lsp`, `-init`, `-models` for `facts add-model`, `-author` for `policy`) are dispatched to.
+//! The binary is a thin `main` over [`run`].
 
 pub mod args;
 mod commands;
@@ -72,12 +74,11 @@ fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write)
             commands::info::explain(&rule, &policies, stdout, stderr)
         }
         Command::Facts {
-            command: Some(command),
-            ..
-        } => match kubectl_vllm_models::run(&command, stdout, stderr) {
-            kubectl_vllm_models::Status::Success => ExitStatus::Success,
-            kubectl_vllm_models::Status::Error => ExitStatus::Error,
-        },
+            command: Some(c), ..
+        } => ExitStatus::ok_or_error(kubectl_vllm_models::run(&c, stdout, stderr).is_success()),
+        Command::Init(args) => {
+            ExitStatus::ok_or_error(kubectl_vllm_init::run(&args, stdout, stderr).is_success())
+        }
         Command::Facts {
             command: None,
             output,
@@ -93,27 +94,22 @@ fn dispatch(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write)
         Command::PostRender { args: rest } => {
             // `post-render [lint|fix] ARGS...` is `lint --pass-through ARGS... -` or `fix ARGS... -`.
             let mut rewritten = vec![program.unwrap_or_else(|| "kubectl-vllm".into())];
-            match rest.split_first() {
-                Some((mode, flags)) if mode == "fix" => {
-                    rewritten.push("fix".into());
-                    rewritten.extend(flags.iter().cloned());
-                }
-                Some((mode, flags)) if mode == "lint" => {
-                    rewritten.extend(["lint".into(), "--pass-through".into()]);
-                    rewritten.extend(flags.iter().cloned());
-                }
-                _ => {
-                    rewritten.extend(["lint".into(), "--pass-through".into()]);
-                    rewritten.extend(rest.iter().cloned());
-                }
-            }
+            let (mode, flags) = match rest.split_first() {
+                Some((m, flags)) if m == "fix" => (&["fix"][..], flags),
+                Some((m, flags)) if m == "lint" => (&["lint", "--pass-through"][..], flags),
+                _ => (&["lint", "--pass-through"][..], &rest[..]),
+            };
+            rewritten.extend(mode.iter().map(Into::into));
+            rewritten.extend(flags.iter().cloned());
             rewritten.push("-".into());
             dispatch(rewritten, stdout, stderr)
         }
-        Command::Webhook(command) => match kubectl_vllm_webhook::run(&command, stdout, stderr) {
-            kubectl_vllm_webhook::Status::Success => ExitStatus::Success,
-            kubectl_vllm_webhook::Status::Error => ExitStatus::Error,
-        },
+        Command::Webhook(c) => {
+            ExitStatus::ok_or_error(kubectl_vllm_webhook::run(&c, stdout, stderr).is_success())
+        }
+        Command::Lsp(args) => {
+            ExitStatus::ok_or_error(kubectl_vllm_lsp::run(&args, stderr).is_success())
+        }
         Command::Version => commands::info::version(stdout),
     }
 }

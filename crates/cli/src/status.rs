@@ -24,6 +24,12 @@ impl ExitStatus {
         }
     }
 
+    /// 0 when `ok`, else 2: for commands with no findings to fail on.
+    #[must_use]
+    pub fn ok_or_error(ok: bool) -> Self {
+        [Self::Error, Self::Success][usize::from(ok)]
+    }
+
     /// The process exit code.
     #[must_use]
     pub fn code(self) -> u8 {

@@ -51,9 +51,13 @@ pub fn apply(text: &str, document: usize, ops: &[TextOp]) -> Result<String, Patc
     Ok(out)
 }
 
-/// A replaced or added value must read back as the value meant: a text edit that YAML reads
-/// otherwise (a tag or a line it ran into; found by the `patch` fuzz target) is refused.
+/// A replaced or added value must read back as the value meant, and a removed key must be
+/// gone: a text edit that YAML reads otherwise (a tag or a line it ran into, a key that is an
+/// empty tagged node; found by the `patch` fuzz target) is refused.
 fn check_effect(text: &str, document: usize, op: &TextOp) -> Result<(), PatchError> {
+    if let TextOp::Remove(pointer) = op {
+        return check_removed(text, document, pointer);
+    }
     let (TextOp::Replace(pointer, value) | TextOp::Add(pointer, value)) = op else {
         return Ok(());
     };
@@ -72,6 +76,32 @@ fn check_effect(text: &str, document: usize, op: &TextOp) -> Result<(), PatchErr
     err(format!(
         "`{pointer}`: the edited text would not read back as the value the fix means"
     ))
+}
+
+/// After removing the key at `pointer` from a mapping, the mapping must not have it (an item
+/// removed from a sequence shifts the others, so it is not checked here).
+fn check_removed(text: &str, document: usize, pointer: &str) -> Result<(), PatchError> {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return Ok(());
+    };
+    let stream = yaml::parse(text);
+    let read = stream
+        .documents
+        .iter()
+        .find(|d| d.index == document)
+        .map(|d| d.root.to_json());
+    let unescaped = key.replace("~1", "/").replace("~0", "~");
+    let left = read
+        .as_ref()
+        .and_then(|r| r.pointer(parent))
+        .and_then(Json::as_object)
+        .is_some_and(|map| map.contains_key(&unescaped));
+    if left {
+        return err(format!(
+            "`{pointer}`: the edited text would still have the key (it is written in a way the fix cannot remove)"
+        ));
+    }
+    Ok(())
 }
 
 fn apply_one(text: &str, document: usize, op: &TextOp) -> Result<String, PatchError> {
@@ -904,6 +934,26 @@ mod tests {
             apply("a: 1\r\nb: 2\r\n", 0, &[TextOp::Remove("/a".into())]).unwrap(),
             "b: 2\r\n"
         );
+    }
+
+    #[test]
+    fn a_removal_that_would_leave_the_key_is_refused() {
+        // The key is an empty node with a tag (read as null): its span is empty, so the edit
+        // cannot take it (the `patch` fuzz target's find).
+        let text = "!outer: {!III proke}\n";
+        let key = yaml::parse(text).documents[0].root.to_json();
+        let pointer = match key.as_object().and_then(|m| m.keys().next()) {
+            Some(k) => format!("/{k}"),
+            None => panic!("{key}"),
+        };
+        let result = apply(text, 0, &[TextOp::Remove(pointer.clone())]);
+        match result {
+            Err(e) => assert!(e.0.contains("would still have the key"), "{e}"),
+            Ok(out) => assert!(
+                yaml::parse(&out).documents[0].root.to_json().pointer(&pointer).is_none(),
+                "{out}"
+            ),
+        }
     }
 
     #[test]

@@ -65,6 +65,14 @@ pub enum Status {
     Error,
 }
 
+impl Status {
+    /// Whether it ended well.
+    #[must_use]
+    pub fn is_success(self) -> bool {
+        self == Self::Success
+    }
+}
+
 /// Runs a `facts` subcommand.
 pub fn run(command: &FactsCommand, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Status {
     match command {

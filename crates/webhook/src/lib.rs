@@ -45,6 +45,14 @@ pub enum Status {
     Error,
 }
 
+impl Status {
+    /// Whether it ended well.
+    #[must_use]
+    pub fn is_success(self) -> bool {
+        self == Self::Success
+    }
+}
+
 /// `kubectl vllm webhook …`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum WebhookCommand {

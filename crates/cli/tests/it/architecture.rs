@@ -1,5 +1,6 @@
-//! Standing rules of the code base's shape: the CLI stays arguments and commands (under 2,500
-//! lines); no crate has a module cycle (a module using its parent's items while the parent uses
+//! Standing rules of the code base's shape: the CLI stays arguments and commands (under 2,600
+//! lines: raised from 2,500 when `init`, `lsp` and `facts add-model` arrived, each a crate of its
+//! own that the CLI only dispatches to); no crate has a module cycle (a module using its parent's items while the parent uses
 //! it); the engine links no command line, cluster client or async runtime of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,7 +28,7 @@ fn the_cli_is_arguments_and_commands() {
         .map(|f| std::fs::read_to_string(f).unwrap().lines().count())
         .sum();
     assert!(
-        lines < 2_500,
+        lines < 2_600,
         "crates/cli/src has {lines} lines; the engine, emitters and cluster crates take the rest"
     );
 }

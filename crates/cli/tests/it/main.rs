@@ -10,6 +10,8 @@ mod emit;
 mod fixes;
 mod fixtures;
 mod hardening;
+mod init;
+mod lsp;
 mod models;
 mod render;
 mod reports;
