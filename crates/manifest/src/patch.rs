@@ -950,7 +950,11 @@ mod tests {
         match result {
             Err(e) => assert!(e.0.contains("would still have the key"), "{e}"),
             Ok(out) => assert!(
-                yaml::parse(&out).documents[0].root.to_json().pointer(&pointer).is_none(),
+                yaml::parse(&out).documents[0]
+                    .root
+                    .to_json()
+                    .pointer(&pointer)
+                    .is_none(),
                 "{out}"
             ),
         }
