@@ -466,7 +466,7 @@ fn the_row_is_written_keeping_the_config_and_replaced_by_id() {
         let json = stream.documents[0].root.to_json();
         serde_json::from_value(json["facts"].clone()).unwrap()
     };
-    assert_eq!(parsed.models, [row.clone()]);
+    assert_eq!(parsed.models, std::slice::from_ref(&row));
     // Written again with other numbers: replaced in place, nothing else moves.
     let mut changed = row.clone();
     changed.weights_mib = 7;
