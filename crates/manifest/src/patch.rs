@@ -511,8 +511,19 @@ fn flow_remove(text: &str, start: usize, end: usize) -> Edit {
     (Span::new(start, end), String::new())
 }
 
+/// `at`, moved back to the start of the character it falls in (and into the text).
+fn floor_char(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 fn line_start(text: &str, at: usize) -> usize {
-    text[..at].rfind('\n').map_or(0, |i| i + 1)
+    text[..floor_char(text, at)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1)
 }
 
 /// The end of the line holding `at` (before its line break, after any trailing comment).
@@ -535,12 +546,14 @@ fn line_end(text: &str, at: usize) -> usize {
 
 /// The start of the line after the one holding the last byte before `at`.
 fn line_after(text: &str, at: usize) -> usize {
-    let from = at.saturating_sub(1);
+    // One byte back may be inside a character (a span ending after `é`; found by the `patch`
+    // fuzz target).
+    let from = floor_char(text, at.saturating_sub(1));
     text[from..].find('\n').map_or(text.len(), |i| from + i + 1)
 }
 
 fn trim_back(text: &str, at: usize) -> usize {
-    text[..at].trim_end().len()
+    text[..floor_char(text, at)].trim_end().len()
 }
 
 fn dash_column(source: &SourceFile, item_start: usize) -> usize {
@@ -934,6 +947,18 @@ mod tests {
             apply("a: 1\r\nb: 2\r\n", 0, &[TextOp::Remove("/a".into())]).unwrap(),
             "b: 2\r\n"
         );
+    }
+
+    #[test]
+    fn line_helpers_never_land_inside_a_character() {
+        let text = "a: é\nb: 1\n";
+        let after_e = text.find('é').unwrap() + 'é'.len_utf8();
+        // One byte back from the end of `é` is inside it.
+        assert_eq!(line_after(text, after_e), text.find('b').unwrap());
+        assert_eq!(line_start(text, after_e - 1), 0);
+        assert_eq!(trim_back(text, after_e - 1), "a:".len());
+        let removed = patched(text, &[TextOp::Remove("/a".into())]);
+        assert_eq!(removed, "b: 1\n");
     }
 
     #[test]
