@@ -40,13 +40,26 @@ pub fn apply(text: &str, document: usize, ops: &[TextOp]) -> Result<String, Patc
         out = apply_one(&out, document, op)?;
         check_effect(&out, document, op)?;
     }
-    if out != text
-        && let Some(e) = yaml::parse(&out).errors.first()
-    {
+    if out == text {
+        return Ok(out);
+    }
+    let after = yaml::parse(&out);
+    if let Some(e) = after.errors.first() {
         return err(format!(
             "the fix would produce invalid YAML ({})",
             e.message
         ));
+    }
+    // The other documents stay byte for byte (an edit at a document's end that lands past its
+    // `---` would move into the next one; found by the `patch` fuzz target).
+    let before = yaml::parse(text);
+    let others_kept = before.documents.len() == after.documents.len()
+        && before.documents.iter().zip(&after.documents).all(|(b, a)| {
+            b.index == document
+                || text.get(b.span.start..b.span.end) == out.get(a.span.start..a.span.end)
+        });
+    if !others_kept {
+        return err("the fix would change another document of the file");
     }
     Ok(out)
 }
