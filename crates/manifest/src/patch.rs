@@ -298,7 +298,13 @@ fn replace_block_scalar(text: &str, content: Span, value: &Json) -> Edit {
     let header = &text[line..header_end];
     let code = header[..header.find(" #").unwrap_or(header.len())].trim_end();
     let comment = &header[code.len()..];
-    let indicator = code.rfind(char::is_whitespace).map_or(0, |at| at + 1);
+    // After the last blank, whatever its width (U+0085 is a blank of two bytes; found by the
+    // `patch` fuzz target).
+    let indicator = code
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(at, c)| at + c.len_utf8());
     if !code[indicator..].starts_with(['|', '>']) {
         return (content, rendered);
     }
