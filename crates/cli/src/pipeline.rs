@@ -161,7 +161,7 @@ pub(crate) fn read_inputs(
         .chain(&args.exclude)
         .cloned()
         .collect();
-    let exclude = match exclude_set(&patterns) {
+    let exclude = match kubectl_vllm_manifest::exclude_set(&patterns) {
         Ok(set) => set,
         Err(e) => {
             let _ = writeln!(stderr, "error: invalid `exclude` pattern: {e}");
@@ -303,17 +303,6 @@ impl Rendering<'_> {
             .emitter()
             .emit(report, &cx)
     }
-}
-
-fn exclude_set(patterns: &[String]) -> Result<Option<globset::GlobSet>, globset::Error> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        builder.add(globset::Glob::new(pattern)?);
-    }
-    builder.build().map(Some)
 }
 
 /// Every cause of exit 2 (input and policy errors) as one `error: FILE: reason` line on stderr,

@@ -15,7 +15,7 @@ use kubectl_vllm_manifest::load::{Input, LoadOptions, Manifests};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
-    Notification as _, PublishDiagnostics, ShowMessage,
+    LogMessage, Notification as _, PublishDiagnostics, ShowMessage,
 };
 use lsp_types::request::{CodeActionRequest, HoverRequest, Request as _};
 use lsp_types::{
@@ -23,7 +23,7 @@ use lsp_types::{
     CodeActionProviderCapability, CodeDescription, Diagnostic, DiagnosticSeverity,
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     DidSaveTextDocumentParams, Hover, HoverContents, HoverParams, HoverProviderCapability,
-    InitializeParams, MarkupContent, MarkupKind, MessageType, NumberOrString,
+    InitializeParams, LogMessageParams, MarkupContent, MarkupKind, MessageType, NumberOrString,
     PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
     WorkspaceEdit,
@@ -242,7 +242,20 @@ impl Server<'_> {
                         doc.text = text;
                     }
                     self.due.remove(&uri);
-                    self.lint(&uri);
+                    let config_saved = uri_path(&uri)
+                        .is_some_and(|p| p.file_name() == Some(config::FILE_NAME.as_ref()));
+                    if config_saved {
+                        // Severities, provider, facts and excludes may have changed: every
+                        // open document is linted again with the config as saved.
+                        self.linters.by_config.clear();
+                        let open: Vec<String> = self.documents.keys().cloned().collect();
+                        for uri in open {
+                            self.due.remove(&uri);
+                            self.lint(&uri);
+                        }
+                    } else {
+                        self.lint(&uri);
+                    }
                 }
             }
             DidCloseTextDocument::METHOD => {
@@ -297,6 +310,21 @@ impl Server<'_> {
             )));
     }
 
+    /// A line in the client's log (`window/logMessage`): what the server chose not to do.
+    fn log(&self, message: String) {
+        let params = LogMessageParams {
+            typ: MessageType::INFO,
+            message,
+        };
+        let _ = self
+            .connection
+            .sender
+            .send(Message::Notification(Notification::new(
+                LogMessage::METHOD.to_string(),
+                params,
+            )));
+    }
+
     /// The workspace folder holding `path` (the longest), else its own directory.
     fn folder_of(&self, path: &Path) -> PathBuf {
         self.folders
@@ -307,6 +335,25 @@ impl Server<'_> {
             .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default())
     }
 
+    /// The config's `exclude` patterns as a set; an invalid pattern is said, and the folder is
+    /// then read without them.
+    fn exclude(&mut self, config_path: Option<&Path>) -> Option<globset::GlobSet> {
+        let key = config_path.map(Path::to_path_buf);
+        let (_, loaded) = self.linters.by_config.get(&key)?;
+        match kubectl_vllm_manifest::exclude_set(&loaded.config.exclude) {
+            Ok(set) => set,
+            Err(e) => {
+                let config =
+                    config_path.map_or_else(String::new, |p| format!(" of `{}`", p.display()));
+                self.say(
+                    MessageType::ERROR,
+                    format!("kubectl-vllm: invalid `exclude` pattern{config}: {e}; the folder's other files are read without the excludes"),
+                );
+                None
+            }
+        }
+    }
+
     /// Lints one open document and publishes its diagnostics.
     fn lint(&mut self, uri: &str) {
         let Some(doc) = self.documents.get(uri) else {
@@ -315,6 +362,20 @@ impl Server<'_> {
         let path = doc.path.clone();
         let text = doc.text.clone();
         let version = doc.version;
+        if let Some(why) = not_a_manifest(&path, &self.folder_of(&path), &text) {
+            self.log(format!(
+                "kubectl-vllm does not lint `{}`: {why}",
+                path.display()
+            ));
+            if let Some(doc) = self.documents.get_mut(uri) {
+                doc.findings = Vec::new();
+                doc.linted = Some(version);
+            }
+            if let Ok(uri) = Uri::from_str(uri) {
+                self.publish(&uri, Vec::new(), Some(version));
+            }
+            return;
+        }
         let start = path.parent().unwrap_or(Path::new("/"));
         let config_path = config::discover(start);
         if !self.linters.by_config.contains_key(&config_path) {
@@ -339,23 +400,33 @@ impl Server<'_> {
         manifests.add_text(&name, text.clone(), &options);
         let mut already_read = std::collections::HashSet::new();
         already_read.insert(path.canonicalize().unwrap_or_else(|_| path.clone()));
+        let folder = self.folder_of(&path);
+        let exclude = self.exclude(config_path.as_deref());
+        let lookup = |p: &Path| !excluded(exclude.as_ref(), p, &folder, config_path.as_deref());
+        // Open documents of the same folder as the editor has them (unsaved text included),
+        // unless they are no manifests or excluded; they are not read again from disk.
         for other in self.documents.values().filter(|d| d.path != path) {
-            manifests.add_text(
-                &other.path.display().to_string(),
-                other.text.clone(),
-                &options,
-            );
             already_read.insert(
                 other
                     .path
                     .canonicalize()
                     .unwrap_or_else(|_| other.path.clone()),
             );
+            if other.path.starts_with(&folder)
+                && lookup(&other.path)
+                && not_a_manifest(&other.path, &folder, &other.text).is_none()
+            {
+                manifests.add_text(
+                    &other.path.display().to_string(),
+                    other.text.clone(),
+                    &options,
+                );
+            }
         }
-        let folder = self.folder_of(&path);
         let others: Vec<Input> = manifest_files(&folder)
             .into_iter()
             .filter(|p| !already_read.contains(&p.canonicalize().unwrap_or_else(|_| p.clone())))
+            .filter(|p| lookup(p) && may_be_manifest(p))
             .map(Input::Path)
             .collect();
         let related = LoadOptions {
@@ -577,6 +648,8 @@ fn manifest_files(folder: &Path) -> Vec<PathBuf> {
             }
             let path = entry.path();
             match entry.file_type() {
+                // A Helm chart's templates are not YAML (the CLI's directory walk skips charts).
+                Ok(t) if t.is_dir() && path.join("Chart.yaml").is_file() => {}
                 Ok(t) if t.is_dir() && depth < 16 => walk(&path, out, depth + 1),
                 Ok(t)
                     if t.is_file()
@@ -594,6 +667,73 @@ fn manifest_files(folder: &Path) -> Vec<PathBuf> {
     walk(folder, &mut out, 0);
     out.sort();
     out
+}
+
+/// Why the document at `path` (in workspace folder `folder`) is not linted, when it is not a
+/// Kubernetes manifest the editor happened to open as YAML: a hidden path (`.github/`,
+/// `.pre-commit-config.yaml`, the config itself, as the pre-commit hooks skip them), a file of a
+/// Helm chart (its templates are not YAML; `Chart.yaml` and `values.yaml` are no objects), or a
+/// text that names neither `apiVersion` nor `kind` anywhere (a compose file, a CI workflow).
+/// Anything that may hold an object is linted.
+fn not_a_manifest(path: &Path, folder: &Path, text: &str) -> Option<String> {
+    let relative = path.strip_prefix(folder).unwrap_or(path);
+    let hidden = relative.components().any(|c| {
+        matches!(c, std::path::Component::Normal(name) if name.to_string_lossy().starts_with('.'))
+    });
+    if hidden {
+        return Some("a hidden path (the pre-commit hooks skip these too)".into());
+    }
+    let in_folder = |dir: &&Path| dir.starts_with(folder) || !path.starts_with(folder);
+    if let Some(chart) = path
+        .ancestors()
+        .skip(1)
+        .take_while(in_folder)
+        .find(|dir| dir.join("Chart.yaml").is_file())
+    {
+        let chart = chart.display();
+        return Some(format!(
+            "a file of the Helm chart `{chart}`, whose templates are not YAML; lint the chart with `kubectl vllm lint --helm-chart {chart}`"
+        ));
+    }
+    (!names_an_object(text))
+        .then(|| "it names no `apiVersion` or `kind`: not a Kubernetes manifest".into())
+}
+
+/// Whether a text may hold a Kubernetes object: it names `apiVersion` or `kind` somewhere.
+fn names_an_object(text: &str) -> bool {
+    text.contains("apiVersion") || text.contains("kind")
+}
+
+/// Whether a neighbour file is read as manifests: all but a file of at most 1 MiB that names no
+/// `apiVersion` or `kind` (a compose file, a workflow), which would otherwise be an unreadable
+/// neighbour and turn the whole-set rules off. Bigger files are read, under the input limits.
+fn may_be_manifest(path: &Path) -> bool {
+    const CHECKED: u64 = 1 << 20;
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() <= CHECKED => std::fs::read(path).map_or(true, |bytes| {
+            names_an_object(&String::from_utf8_lossy(&bytes))
+        }),
+        _ => true,
+    }
+}
+
+/// Whether the config's `exclude` matches a neighbour `path`: as the CLI matches the paths it
+/// finds under `.`, relative to the workspace folder, or to the config file's directory.
+fn excluded(
+    exclude: Option<&globset::GlobSet>,
+    path: &Path,
+    folder: &Path,
+    config_path: Option<&Path>,
+) -> bool {
+    exclude.is_some() && {
+        let base = config_path.and_then(Path::parent);
+        [Some(folder), base]
+            .into_iter()
+            .flatten()
+            .filter_map(|base| path.strip_prefix(base).ok())
+            .chain(std::iter::once(path))
+            .any(|p| kubectl_vllm_manifest::is_excluded(exclude, p))
+    }
 }
 
 /// A finding as a diagnostic of `text`.

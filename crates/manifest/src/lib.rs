@@ -24,7 +24,7 @@ pub mod yaml;
 pub use limits::{InputLimits, Limit};
 pub use load::{
     Input, InputError, LoadOptions, ManifestFile, Manifests, Object, ObjectId, ObjectRef,
-    is_cluster_scoped,
+    exclude_set, is_cluster_scoped, is_excluded,
 };
 pub use locate::{Located, parse_pointer};
 pub use provenance::{Provenance, Renderer};

@@ -255,21 +255,41 @@ fn over_file_limit(size: u64, limit: u64) -> String {
     )
 }
 
+/// The set of `exclude` glob patterns (the config's and `--exclude`'s); `None` when there are
+/// none.
+///
+/// # Errors
+///
+/// A pattern that is not a glob.
+pub fn exclude_set(patterns: &[String]) -> Result<Option<globset::GlobSet>, globset::Error> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(globset::Glob::new(pattern)?);
+    }
+    builder.build().map(Some)
+}
+
 /// Whether `exclude` matches `path` (as given, or without a leading `./`).
-fn is_excluded(exclude: Option<&globset::GlobSet>, path: &Path) -> bool {
+#[must_use]
+pub fn is_excluded(exclude: Option<&globset::GlobSet>, path: &Path) -> bool {
     exclude.is_some_and(|set| {
         set.is_match(path) || set.is_match(path.strip_prefix("./").unwrap_or(path))
     })
 }
 
 /// Why directory `dir` yielded no manifest: it is a Helm chart, its manifests are in
-/// subdirectories (without `-R`), every file matched `exclude`, or it holds none.
-fn empty_directory(dir: &Path, options: &LoadOptions) -> String {
+/// subdirectories (without `-R`), every file matched `exclude`, or it holds none. `None` when
+/// it did hold manifests, all of them read already (a `--related` directory that holds the
+/// inputs): nothing is missing.
+fn empty_directory(dir: &Path, options: &LoadOptions) -> Option<String> {
     if dir.join("Chart.yaml").is_file() {
         let name = dir.display();
-        return format!(
+        return Some(format!(
             "it is a Helm chart, whose templates are not YAML; lint it with `kubectl vllm lint --helm-chart {name}` (or `helm template {name} | kubectl vllm lint -`)"
-        );
+        ));
     }
     let manifests: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .hidden(true)
@@ -289,8 +309,18 @@ fn empty_directory(dir: &Path, options: &LoadOptions) -> String {
         .iter()
         .filter(|p| is_excluded(options.exclude.as_ref(), p))
         .count();
+    let read = manifests
+        .iter()
+        .filter(|p| {
+            p.canonicalize()
+                .is_ok_and(|p| options.already_read.contains(&p))
+        })
+        .count();
+    if read > 0 && read + excluded == manifests.len() {
+        return None;
+    }
     let deeper = manifests.iter().filter(|p| p.parent() != Some(dir)).count();
-    if !options.recursive && deeper > 0 {
+    Some(if !options.recursive && deeper > 0 {
         format!(
             "its subdirectories hold {deeper} manifest file{}; read them with `-R`",
             if deeper == 1 { "" } else { "s" }
@@ -301,7 +331,7 @@ fn empty_directory(dir: &Path, options: &LoadOptions) -> String {
         format!("all {excluded} manifest files matched an `exclude` pattern")
     } else {
         "it holds no `.yaml`, `.yml` or `.json` file".to_string()
-    }
+    })
 }
 
 /// The note for a Helm chart directory (one holding `Chart.yaml`), whose templates are not YAML.
@@ -514,8 +544,10 @@ impl Manifests {
         } else if path.is_dir() {
             let (files, errors) = (self.files.len(), self.errors.len());
             self.add_dir(path, options);
-            if self.files.len() == files && self.errors.len() == errors {
-                let why = empty_directory(path, options);
+            if self.files.len() == files
+                && self.errors.len() == errors
+                && let Some(why) = empty_directory(path, options)
+            {
                 self.errors.push(InputError::unlocated(
                     path.display().to_string(),
                     format!("no manifests found in `{}`: {why}", path.display()),

@@ -1566,6 +1566,36 @@ fn related_files_serve_lookups_but_are_not_reported() {
     let fixed = run(&["fix", file, "--related", dir]);
     assert!(!stdout(&fixed).contains("# Source:"), "{}", stdout(&fixed));
     assert!(stdout(&fixed).contains("kind: Deployment"));
+
+    // A related directory whose only manifest is the input itself holds nothing missing: the
+    // same findings, no "no manifests found" input error.
+    let alone = temp_dir("related-alone");
+    std::fs::write(alone.join("pod.yaml"), MISSING_LD).unwrap();
+    let input = alone.join("pod.yaml").display().to_string();
+    let by_itself = run(&["lint", "-o", "json", &input]);
+    let with_related = run(&[
+        "lint",
+        "-o",
+        "json",
+        &input,
+        "--related",
+        &alone.display().to_string(),
+    ]);
+    assert_eq!(
+        with_related.status.code(),
+        by_itself.status.code(),
+        "{}",
+        stderr(&with_related)
+    );
+    assert!(
+        !stderr(&with_related).contains("no manifests found"),
+        "{}",
+        stderr(&with_related)
+    );
+    assert_eq!(
+        json(&with_related)["findings"],
+        json(&by_itself)["findings"]
+    );
 }
 
 /// No input passes green: a directory or stdin that yields no manifest is exit 2 with the reason

@@ -99,6 +99,21 @@ impl Client {
         }
     }
 
+    /// `shutdown` then `exit`: the server exits 0 within 10 s.
+    fn shut_down(mut self) {
+        let _ = self.request("shutdown", &Value::Null);
+        self.notify("exit", &Value::Null);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server exits after `exit`");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The next diagnostics published for `uri`.
     fn diagnostics(&mut self, uri: &str) -> Value {
         self.wait(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri)
@@ -177,7 +192,11 @@ fn codes(diagnostics: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| d["code"].as_str().unwrap().to_string())
+        .map(|d| {
+            d["code"]
+                .as_str()
+                .map_or_else(|| format!("(no code) {}", d["message"]), str::to_string)
+        })
         .collect()
 }
 
@@ -362,15 +381,86 @@ fn an_editor_gets_exact_diagnostics_fixes_and_docs() {
         });
     assert!(said, "{published}");
 
-    let _ = client.request("shutdown", &Value::Null);
-    client.notify("exit", &Value::Null);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = client.child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server exits after `exit`");
-        std::thread::sleep(Duration::from_millis(20));
+    client.shut_down();
+}
+
+/// What an editor opens that is no manifest (a CI workflow, a compose file, a chart's template,
+/// the config) gets no diagnostic, only a line in the client's log; the neighbours walk skips
+/// Helm charts and the config's `exclude`; a saved config applies to the open documents at once.
+#[test]
+fn an_editor_lints_only_manifests_and_follows_the_saved_config() {
+    let root = temp_dir("lsp-scope");
+    let config = root.join(".kubectl-vllm.yaml");
+    std::fs::write(
+        &config,
+        "cluster:\n  provider: gke\nexclude: [\"vendor/**\"]\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("claim.yaml"), CLAIM).unwrap();
+    std::fs::create_dir_all(root.join("vendor")).unwrap();
+    std::fs::write(root.join("vendor/class.yaml"), CLASS).unwrap();
+    std::fs::create_dir_all(root.join("chart/templates")).unwrap();
+    std::fs::write(
+        root.join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- with .Values.x }}\n";
+    std::fs::write(root.join("chart/templates/deploy.yaml"), template).unwrap();
+    // Never opened: only the walk of the folder could read it.
+    std::fs::write(root.join("chart/templates/service.yaml"), template).unwrap();
+    std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+    let workflow = "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps: [{run: kubectl vllm lint -R deploy/}]\n";
+    std::fs::write(root.join(".github/workflows/ci.yml"), workflow).unwrap();
+    let compose = "services:\n  web:\n    image: nginx\n";
+    std::fs::write(root.join("compose.yaml"), compose).unwrap();
+
+    let mut client = Client::start(&root);
+    client.request(
+        "initialize",
+        &json!({"processId": null, "rootUri": uri(&root), "capabilities": {},
+                "workspaceFolders": [{"uri": uri(&root), "name": "root"}]}),
+    );
+    client.notify("initialized", &json!({}));
+
+    // The excluded copy of the StorageClass is not read: the claim's class is missing. The
+    // chart's template (not YAML) is not read either, so nothing says a neighbour was unreadable.
+    let claim_uri = uri(&root.join("claim.yaml"));
+    client.notify("textDocument/didOpen", &json!({"textDocument": {"uri": claim_uri, "languageId": "yaml", "version": 1, "text": CLAIM}}));
+    let published = client.diagnostics(&claim_uri);
+    assert_eq!(codes(&published), ["sc-not-found"], "{published}");
+
+    for (path, text, why) in [
+        (".github/workflows/ci.yml", workflow, "a hidden path"),
+        ("compose.yaml", compose, "names no `apiVersion` or `kind`"),
+        (
+            "chart/templates/deploy.yaml",
+            template,
+            "a file of the Helm chart",
+        ),
+        (".kubectl-vllm.yaml", "exclude: []\n", "a hidden path"),
+    ] {
+        let path = root.join(path);
+        let doc_uri = uri(&path);
+        client.notify("textDocument/didOpen", &json!({"textDocument": {"uri": doc_uri, "languageId": "yaml", "version": 1, "text": text}}));
+        let log = client.wait(|m| m["method"] == "window/logMessage");
+        let line = log["params"]["message"].as_str().unwrap();
+        assert!(
+            line.contains(&format!("does not lint `{}`", path.display())) && line.contains(why),
+            "{line}"
+        );
+        let published = client.diagnostics(&doc_uri);
+        assert_eq!(published["diagnostics"], json!([]), "{path:?}: {published}");
     }
+
+    // The config saved without the exclude: the open claim is linted again and now sees the
+    // StorageClass.
+    std::fs::write(&config, "cluster:\n  provider: gke\n").unwrap();
+    client.notify(
+        "textDocument/didSave",
+        &json!({"textDocument": {"uri": uri(&config)}}),
+    );
+    let published = client.diagnostics(&claim_uri);
+    assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+    client.shut_down();
 }
