@@ -60,7 +60,7 @@ impl Rule for VllmTpPpGpuMismatch {
     fn check_server(
         &self,
         cx: &Context,
-        _spec: &PodSpec<'_>,
+        spec: &PodSpec<'_>,
         server: &Server<'_>,
         out: &mut Findings,
     ) {
@@ -69,6 +69,9 @@ impl Rule for VllmTpPpGpuMismatch {
         let Some(gpus) = server.container.rank_devices().filter(|&n| n > 0) else {
             return;
         };
+        if !tpu_ranks_known(spec, &server.container.devices()) {
+            return;
+        }
         let inv = &server.invocation;
         let Some((tp, pp, dp)) = server.sizes(out) else {
             return;
@@ -130,6 +133,14 @@ fn check_leader_worker_set(cx: &Context, specs: &[PodSpec], out: &mut Findings) 
     let Some(per_pod) = worker.rank_devices() else {
         return;
     };
+    let devices: Vec<(k8s::Device, u64)> = worker
+        .containers()
+        .iter()
+        .flat_map(Container::devices)
+        .collect();
+    if !tpu_ranks_known(worker, &devices) {
+        return;
+    }
     let Some(server) = specs.iter().flat_map(|s| cx.servers(s)).next() else {
         return;
     };
@@ -153,4 +164,35 @@ fn check_leader_worker_set(cx: &Context, specs: &[PodSpec], out: &mut Findings) 
         )
         .severity(severity)
         .help("across a LeaderWorkerSet, TP × PP must equal size × GPUs per pod");
+}
+
+/// GKE TPU generations whose chip is one JAX device, so one rank: v4 and v5p (megacore: two
+/// TensorCores as one device), v5e and v6e (one TensorCore). A TPU7x chip (like v2 and v3) holds
+/// two TensorCores that JAX sees as two devices, so TP 2 on one chip is right there
+/// (AI-Hypercomputer/tpu-recipes' Ironwood recipes).
+const ONE_DEVICE_PER_CHIP: &[&str] = &[
+    "tpu-v4-podslice",
+    "tpu-v5-lite-podslice",
+    "tpu-v5-lite-device",
+    "tpu-v5p-slice",
+    "tpu-v6e-slice",
+];
+
+/// Whether the ranks of `devices` are known: no TPU among them, or the pod selects a TPU
+/// generation with one device per chip. Otherwise the rule cannot know and says nothing.
+fn tpu_ranks_known(spec: &PodSpec<'_>, devices: &[(k8s::Device, u64)]) -> bool {
+    if !devices.iter().any(|(d, _)| *d == k8s::Device::Tpu) {
+        return true;
+    }
+    const KEY: &str = "cloud.google.com/gke-tpu-accelerator";
+    let mut generations: Vec<String> = spec
+        .required_affinity_values(KEY)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    generations.extend(spec.node_selector(KEY).map(str::to_string));
+    !generations.is_empty()
+        && generations
+            .iter()
+            .all(|g| ONE_DEVICE_PER_CHIP.contains(&g.as_str()))
 }
