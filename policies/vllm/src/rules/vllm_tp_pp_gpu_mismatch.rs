@@ -181,10 +181,10 @@ const ONE_DEVICE_PER_CHIP: &[&str] = &[
 /// Whether the ranks of `devices` are known: no TPU among them, or the pod selects a TPU
 /// generation with one device per chip. Otherwise the rule cannot know and says nothing.
 fn tpu_ranks_known(spec: &PodSpec<'_>, devices: &[(k8s::Device, u64)]) -> bool {
+    const KEY: &str = "cloud.google.com/gke-tpu-accelerator";
     if !devices.iter().any(|(d, _)| *d == k8s::Device::Tpu) {
         return true;
     }
-    const KEY: &str = "cloud.google.com/gke-tpu-accelerator";
     let mut generations: Vec<String> = spec
         .required_affinity_values(KEY)
         .into_iter()
