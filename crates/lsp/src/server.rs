@@ -300,29 +300,26 @@ impl Server<'_> {
 
     fn say(&mut self, typ: MessageType, message: String) {
         let _ = writeln!(self.log, "{message}");
-        let params = ShowMessageParams { typ, message };
+        self.notify::<ShowMessage>(ShowMessageParams { typ, message });
+    }
+
+    /// Sends notification `N` to the client.
+    fn notify<N: lsp_types::notification::Notification>(&self, params: N::Params) {
         let _ = self
             .connection
             .sender
             .send(Message::Notification(Notification::new(
-                ShowMessage::METHOD.to_string(),
+                N::METHOD.to_string(),
                 params,
             )));
     }
 
     /// A line in the client's log (`window/logMessage`): what the server chose not to do.
     fn log(&self, message: String) {
-        let params = LogMessageParams {
+        self.notify::<LogMessage>(LogMessageParams {
             typ: MessageType::INFO,
             message,
-        };
-        let _ = self
-            .connection
-            .sender
-            .send(Message::Notification(Notification::new(
-                LogMessage::METHOD.to_string(),
-                params,
-            )));
+        });
     }
 
     /// The workspace folder holding `path` (the longest), else its own directory.
@@ -486,18 +483,11 @@ impl Server<'_> {
     }
 
     fn publish(&self, uri: &Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
-        let params = PublishDiagnosticsParams {
+        self.notify::<PublishDiagnostics>(PublishDiagnosticsParams {
             uri: uri.clone(),
             diagnostics,
             version,
-        };
-        let _ = self
-            .connection
-            .sender
-            .send(Message::Notification(Notification::new(
-                PublishDiagnostics::METHOD.to_string(),
-                params,
-            )));
+        });
     }
 
     /// The document, its findings of its current text (linted again if it changed since).
